@@ -16,6 +16,8 @@ export default defineConfig({
         },
       },
       {
+        // Pre-bundle what tests import late, or Vite reloads mid-run on a cold cache.
+        optimizeDeps: { include: ['hash-wasm', 'qrcode', 'idb', 'zod'] },
         test: {
           name: 'unit-chromium',
           include: ['src/**/*.test.ts'],

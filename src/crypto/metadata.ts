@@ -1,0 +1,98 @@
+/**
+ * File metadata (name, MIME type, size, modification time, relative path):
+ * a tag-length-value encoding, sealed under the metadata sub-key
+ * (docs/FORMAT.md §8).
+ */
+import { z } from 'zod';
+import { ByteReader, ByteWriter, fromUtf8, utf8, type Bytes } from './bytes.ts';
+import { MalformedError } from './errors.ts';
+
+/** What a reader learns about a file besides its content. */
+export interface FileMetadata {
+  /** File name, without any folder part. */
+  name: string;
+  /** MIME type as the browser reported it ('' when unknown). */
+  type: string;
+  /** Plaintext size in bytes. */
+  size: number;
+  /** Modification time, milliseconds since the Unix epoch. */
+  lastModified: number;
+  /** Folder uploads: the path inside the dropped folder, '/'-separated. */
+  relativePath?: string;
+}
+
+/** Byte limits of the UTF-8 text fields. */
+export const METADATA_LIMITS = { nameBytes: 1024, typeBytes: 255, relativePathBytes: 4096 } as const;
+
+const TAG_NAME = 1;
+const TAG_TYPE = 2;
+const TAG_SIZE = 3;
+const TAG_LAST_MODIFIED = 4;
+const TAG_RELATIVE_PATH = 5;
+
+const metadataSchema = z.object({
+  name: z.string(),
+  type: z.string(),
+  size: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  lastModified: z.number().int().min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER),
+  relativePath: z.string().optional(),
+});
+
+function text(value: string, maxBytes: number): Bytes {
+  const bytes = utf8(value);
+  if (bytes.length > maxBytes) throw new RangeError('A metadata text field is too long.');
+  return bytes;
+}
+
+/** Returns the TLV encoding of `metadata`. Throws RangeError when a field is invalid or too long. */
+export function encodeMetadata(metadata: FileMetadata): Bytes {
+  const parsed = metadataSchema.safeParse(metadata);
+  if (!parsed.success) throw new RangeError('The file metadata is invalid.');
+  const m = parsed.data;
+  const w = new ByteWriter();
+  w.u8(TAG_NAME).lp16(text(m.name, METADATA_LIMITS.nameBytes));
+  w.u8(TAG_TYPE).lp16(text(m.type, METADATA_LIMITS.typeBytes));
+  w.u8(TAG_SIZE).u16(8).i64(m.size);
+  w.u8(TAG_LAST_MODIFIED).u16(8).i64(m.lastModified);
+  if (m.relativePath !== undefined) {
+    w.u8(TAG_RELATIVE_PATH).lp16(text(m.relativePath, METADATA_LIMITS.relativePathBytes));
+  }
+  return w.bytes();
+}
+
+/**
+ * Parses decrypted metadata. Throws MalformedError on unknown, repeated,
+ * out-of-order or missing tags, wrong lengths, over-long text, invalid UTF-8.
+ */
+export function decodeMetadata(bytes: Uint8Array): FileMetadata {
+  const r = new ByteReader(bytes);
+  const fields = new Map<number, Bytes>();
+  let last = 0;
+  while (r.remaining > 0) {
+    const tag = r.u8();
+    if (tag <= last || tag > TAG_RELATIVE_PATH) throw new MalformedError('The file metadata has an unknown field.');
+    last = tag;
+    fields.set(tag, r.lp16());
+  }
+  const textField = (tag: number, maxBytes: number): string => {
+    const v = fields.get(tag);
+    if (v === undefined || v.length > maxBytes) throw new MalformedError('The file metadata is incomplete.');
+    return fromUtf8(v);
+  };
+  const intField = (tag: number): number => {
+    const v = fields.get(tag);
+    if (v === undefined || v.length !== 8) throw new MalformedError('The file metadata is incomplete.');
+    return new ByteReader(v).i64();
+  };
+  const metadata: FileMetadata = {
+    name: textField(TAG_NAME, METADATA_LIMITS.nameBytes),
+    type: textField(TAG_TYPE, METADATA_LIMITS.typeBytes),
+    size: intField(TAG_SIZE),
+    lastModified: intField(TAG_LAST_MODIFIED),
+  };
+  if (metadata.size < 0) throw new MalformedError('The file size is negative.');
+  if (fields.has(TAG_RELATIVE_PATH)) {
+    metadata.relativePath = textField(TAG_RELATIVE_PATH, METADATA_LIMITS.relativePathBytes);
+  }
+  return metadata;
+}

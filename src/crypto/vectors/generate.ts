@@ -1,0 +1,251 @@
+/**
+ * Writes src/crypto/vectors/v1.json: known-answer vectors for docs/FORMAT.md.
+ *
+ *   npx tsx src/crypto/vectors/generate.ts
+ *
+ * Fixed keys, salts and nonces go in; expected bytes come out. Where the
+ * primitive is randomised (RSA-OAEP, ECDSA), the vector gives fixed private
+ * keys plus one ciphertext/signature and the expected result. Fixed private
+ * keys are reused from the existing file when present, so re-running only
+ * changes the randomised fields. Deterministic parts are cross-checked here
+ * against node:crypto, an implementation independent of WebCrypto's API use.
+ */
+import { createCipheriv, createHmac, hkdfSync, pbkdf2Sync, scryptSync } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { ByteReader, fromHex, toHex, type Bytes } from '../bytes.ts';
+import { encodeHeader, type Header } from '../format.ts';
+import { LABEL_CONTENT, LABEL_HEADER_MAC, LABEL_METADATA, deriveSubkeyBytes, importAesGcmKey } from '../key-schedule.ts';
+import { deriveKdfBytes, type KdfBlock } from '../kdf.ts';
+import { assembleManifest } from '../manifest.ts';
+import { encodeMetadata, type FileMetadata } from '../metadata.ts';
+import { rsaRecipient, sealLinkStanza, sealPassphraseStanza } from '../recipients.ts';
+import { assembleBackup } from '../identity.ts';
+import { exportPublicIdentity, fingerprint } from '../identity.ts';
+import { encryptSegment } from '../stream.ts';
+import { pattern, readAll, streamOf } from '../test-streams.ts';
+import { createSealStream } from '../stream.ts';
+
+const OUT = new URL('./v1.json', import.meta.url);
+
+/** Deterministic "random" bytes for vectors: byte i = (seed + i) mod 256. */
+function fixed(length: number, seed: number): Bytes {
+  const out = new Uint8Array(length);
+  for (let i = 0; i < length; i++) out[i] = (seed + i) % 256;
+  return out;
+}
+
+function assertEqual(a: Uint8Array, b: Uint8Array, what: string): void {
+  if (toHex(a) !== toHex(b)) throw new Error(`cross-check failed: ${what}`);
+}
+
+const previous: unknown = existsSync(OUT) ? JSON.parse(readFileSync(OUT, 'utf8')) : undefined;
+function previousHex(path: string[]): string | undefined {
+  let at: unknown = previous;
+  for (const p of path) at = typeof at === 'object' && at !== null && p in at ? (at as Record<string, unknown>)[p] : undefined;
+  return typeof at === 'string' ? at : undefined;
+}
+
+async function keyPair(kind: 'rsa' | 'ecdsa', pkcs8Hex: string | undefined, spkiHex: string | undefined): Promise<CryptoKeyPair> {
+  const alg = kind === 'rsa' ? { name: 'RSA-OAEP', hash: 'SHA-256' } : { name: 'ECDSA', namedCurve: 'P-256' };
+  const [priv, pub]: [KeyUsage, KeyUsage] = kind === 'rsa' ? ['decrypt', 'encrypt'] : ['sign', 'verify'];
+  if (pkcs8Hex !== undefined && spkiHex !== undefined) {
+    return {
+      privateKey: await crypto.subtle.importKey('pkcs8', fromHex(pkcs8Hex), alg, true, [priv]),
+      publicKey: await crypto.subtle.importKey('spki', fromHex(spkiHex), alg, true, [pub]),
+    };
+  }
+  const params =
+    kind === 'rsa'
+      ? { name: 'RSA-OAEP', hash: 'SHA-256', modulusLength: 3072, publicExponent: new Uint8Array([1, 0, 1]) }
+      : alg;
+  return crypto.subtle.generateKey(params, true, [priv, pub]) as Promise<CryptoKeyPair>;
+}
+
+async function exportPair(pair: CryptoKeyPair): Promise<{ privateKeyPkcs8: string; publicKeySpki: string }> {
+  return {
+    privateKeyPkcs8: toHex(new Uint8Array(await crypto.subtle.exportKey('pkcs8', pair.privateKey))),
+    publicKeySpki: toHex(new Uint8Array(await crypto.subtle.exportKey('spki', pair.publicKey))),
+  };
+}
+
+// --- key schedule -------------------------------------------------------------
+const fileKey = fixed(32, 0x10);
+const header: Header = { segmentSize: 1024, fileId: '00112233445566778899aabbccddeeff', salt: fixed(32, 0x80) };
+const headerBytes = encodeHeader(header);
+const sub = {
+  content: await deriveSubkeyBytes(fileKey, header.salt, LABEL_CONTENT, headerBytes),
+  metadata: await deriveSubkeyBytes(fileKey, header.salt, LABEL_METADATA, headerBytes),
+  headerMac: await deriveSubkeyBytes(fileKey, header.salt, LABEL_HEADER_MAC, headerBytes),
+};
+for (const [label, value] of [
+  [LABEL_CONTENT, sub.content],
+  [LABEL_METADATA, sub.metadata],
+  [LABEL_HEADER_MAC, sub.headerMac],
+] as const) {
+  const info = Buffer.concat([Buffer.from(label), Buffer.of(0), headerBytes]);
+  assertEqual(new Uint8Array(hkdfSync('sha256', fileKey, header.salt, info, 32)), value, `HKDF ${label}`);
+}
+const contentKey = await importAesGcmKey(sub.content);
+
+// --- segments and payloads ------------------------------------------------------
+function nodeSeal(key: Uint8Array, index: number, isFinal: boolean, plain: Uint8Array): Uint8Array {
+  const iv = Buffer.alloc(12);
+  iv.writeBigUInt64BE(BigInt(index), 3);
+  iv[11] = isFinal ? 1 : 0;
+  const c = createCipheriv('aes-256-gcm', key, iv);
+  return Buffer.concat([c.update(plain), c.final(), c.getAuthTag()]);
+}
+const segments = [];
+for (const [index, isFinal, plain] of [
+  [0, false, pattern(1024)],
+  [1, true, pattern(100)],
+  [0, true, new Uint8Array(0)],
+  [70000, true, pattern(5)],
+] as const) {
+  const sealed = await encryptSegment(contentKey, index, isFinal, plain);
+  assertEqual(nodeSeal(sub.content, index, isFinal, plain), sealed, `segment ${index}`);
+  segments.push({ index, final: isFinal, plaintext: toHex(plain), sealed: toHex(sealed) });
+}
+const payloads = [];
+for (const [description, length] of [
+  ['empty file: one empty final segment', 0],
+  ['three segments, short final segment', 2500],
+  ['two segments, full final segment', 2048],
+] as const) {
+  const plain = pattern(length);
+  const payload = await readAll(streamOf(plain, 700).pipeThrough(createSealStream(contentKey, 1024)));
+  payloads.push({ description, segmentSize: 1024, plaintext: toHex(plain), payload: toHex(payload) });
+}
+
+// --- metadata ------------------------------------------------------------------
+const metadataValue: FileMetadata = {
+  name: 'Quarterly report – Ünïcode.pdf',
+  type: 'application/pdf',
+  size: 2500,
+  lastModified: 1767225600000,
+  relativePath: 'reports/2026/Quarterly report – Ünïcode.pdf',
+};
+const metadataNonce = fixed(12, 0xa0);
+const encodedMetadata = encodeMetadata(metadataValue);
+const metaC = createCipheriv('aes-256-gcm', sub.metadata, metadataNonce);
+metaC.setAAD(headerBytes);
+const sealedMetadata = Buffer.concat([metadataNonce, metaC.update(encodedMetadata), metaC.final(), metaC.getAuthTag()]);
+
+// --- stanzas ---------------------------------------------------------------------
+const linkSecret = fixed(32, 0x40);
+const linkNonce = fixed(12, 0xb0);
+const linkStanza = await sealLinkStanza(linkSecret, linkNonce, fileKey, headerBytes);
+const scryptBlock: KdfBlock = { params: { kdf: 'scrypt', logN: 10, r: 8, p: 1 }, salt: fixed(32, 0xc0) };
+const pbkdf2Block: KdfBlock = { params: { kdf: 'pbkdf2-sha256', iterations: 600_000 }, salt: fixed(32, 0xd0) };
+const passphrase = 'correct horse battery staple ✓';
+const passNonce = fixed(12, 0xe0);
+const scryptStanza = await sealPassphraseStanza(passphrase, scryptBlock, passNonce, fileKey, headerBytes);
+const pbkdf2Stanza = await sealPassphraseStanza(passphrase, pbkdf2Block, passNonce, fileKey, headerBytes);
+const scryptKek = await deriveKdfBytes(passphrase, scryptBlock);
+const pbkdf2Kek = await deriveKdfBytes(passphrase, pbkdf2Block);
+const nfc = Buffer.from(passphrase.normalize('NFC'));
+assertEqual(scryptSync(nfc, scryptBlock.salt, 32, { N: 1024, r: 8, p: 1 }), scryptKek, 'scrypt');
+assertEqual(pbkdf2Sync(nfc, pbkdf2Block.salt, 600_000, 32, 'sha256'), pbkdf2Kek, 'PBKDF2');
+{
+  const linkKey = new Uint8Array(hkdfSync('sha256', linkSecret, new Uint8Array(0), Buffer.from('sealdrop/v1/link-secret\0'), 32));
+  const c = createCipheriv('aes-256-gcm', linkKey, linkNonce);
+  c.setAAD(Buffer.concat([Buffer.from('sealdrop/v1/link-secret\0'), headerBytes]));
+  assertEqual(Buffer.concat([linkNonce, c.update(fileKey), c.final(), c.getAuthTag()]), linkStanza.body, 'link stanza');
+}
+const rsa = await keyPair('rsa', previousHex(['keys', 'rsa', 'privateKeyPkcs8']), previousHex(['keys', 'rsa', 'publicKeySpki']));
+const ecdsa = await keyPair('ecdsa', previousHex(['keys', 'ecdsa', 'privateKeyPkcs8']), previousHex(['keys', 'ecdsa', 'publicKeySpki']));
+const rsaStanza = await rsaRecipient(rsa.publicKey).wrap(fileKey, headerBytes);
+
+// --- manifest ----------------------------------------------------------------------
+const manifest = await assembleManifest({
+  header,
+  fileKey,
+  metadata: metadataValue,
+  metadataNonce,
+  stanzas: [linkStanza, scryptStanza, rsaStanza],
+  signer: ecdsa,
+});
+{
+  // Cross-check the MAC with node:crypto: it covers header through last stanza.
+  const r = new ByteReader(manifest);
+  r.take(57);
+  r.lp16();
+  const count = r.u16();
+  for (let i = 0; i < count; i++) {
+    r.u8();
+    r.lp16();
+  }
+  const macInput = manifest.subarray(0, r.offset);
+  assertEqual(createHmac('sha256', sub.headerMac).update(macInput).digest(), r.take(32), 'header MAC');
+  assertEqual(manifest.subarray(57 + 2, 57 + 2 + sealedMetadata.length), sealedMetadata, 'sealed metadata');
+}
+
+// --- identity ----------------------------------------------------------------------
+const identity = { encrypt: rsa, sign: ecdsa };
+const publicIdentity = await exportPublicIdentity(identity);
+const backupPassphrase = 'recovery passphrase for vectors';
+const backup = await assembleBackup(
+  identity,
+  backupPassphrase,
+  { params: { kdf: 'scrypt', logN: 10, r: 8, p: 1 }, salt: fixed(32, 0x30) },
+  { encrypt: fixed(12, 0x50), sign: fixed(12, 0x60) },
+);
+
+const vectors = {
+  description:
+    'Sealdrop format v1 known-answer vectors (docs/FORMAT.md). All byte strings are lowercase hex. Generated by src/crypto/vectors/generate.ts.',
+  keys: { rsa: await exportPair(rsa), ecdsa: await exportPair(ecdsa) },
+  keySchedule: {
+    fileKey: toHex(fileKey),
+    salt: toHex(header.salt),
+    segmentSize: header.segmentSize,
+    fileId: header.fileId,
+    header: toHex(headerBytes),
+    contentKey: toHex(sub.content),
+    metadataKey: toHex(sub.metadata),
+    headerMacKey: toHex(sub.headerMac),
+  },
+  segments,
+  payloads,
+  metadata: {
+    value: metadataValue,
+    encoded: toHex(encodedMetadata),
+    nonce: toHex(metadataNonce),
+    sealed: toHex(sealedMetadata),
+  },
+  stanzas: {
+    linkSecret: { secret: toHex(linkSecret), nonce: toHex(linkNonce), body: toHex(linkStanza.body) },
+    passphraseScrypt: {
+      passphrase,
+      salt: toHex(scryptBlock.salt),
+      logN: 10,
+      r: 8,
+      p: 1,
+      nonce: toHex(passNonce),
+      kek: toHex(scryptKek),
+      body: toHex(scryptStanza.body),
+    },
+    passphrasePbkdf2: {
+      passphrase,
+      salt: toHex(pbkdf2Block.salt),
+      iterations: 600_000,
+      nonce: toHex(passNonce),
+      kek: toHex(pbkdf2Kek),
+      body: toHex(pbkdf2Stanza.body),
+    },
+    rsaOaep: { note: 'randomised: decrypt with keys.rsa.privateKeyPkcs8 to fileKey', body: toHex(rsaStanza.body) },
+  },
+  manifest: {
+    note: 'stanzas: link secret, passphrase (scrypt), RSA-OAEP (keys.rsa); signed by keys.ecdsa; the last 64 bytes (signature) are randomised',
+    bytes: toHex(manifest),
+    signerFingerprint: await fingerprint(publicIdentity),
+  },
+  publicIdentity: {
+    note: 'keys.rsa + keys.ecdsa; the last 64 bytes (self-signature) are randomised',
+    bytes: toHex(publicIdentity),
+    fingerprint: await fingerprint(publicIdentity),
+  },
+  backup: { passphrase: backupPassphrase, bytes: toHex(backup) },
+};
+writeFileSync(OUT, JSON.stringify(vectors, null, 2) + '\n');
+console.log(`wrote ${OUT.pathname}`);

@@ -1,0 +1,57 @@
+/**
+ * Failures of account key setup and restore that a user can meet, one class
+ * each. Messages are plain words and never carry keys or passphrases.
+ * (A wrong passphrase is the crypto core's `WrongPassphraseError`, rethrown
+ * unchanged.)
+ */
+
+/** Base class of the errors thrown on purpose by `src/keys/account-keys.ts`. */
+export class AccountKeysError extends Error {
+  /** Stable machine-readable code the UI maps to a message or a next step. */
+  readonly code: string;
+
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/**
+ * Setup found that this account already has a recovery copy (another device
+ * finished setting up first) and the passphrase given here does not open it:
+ * the user must restore with the passphrase chosen on that device.
+ */
+export class RecoveryCopyExistsError extends AccountKeysError {
+  constructor() {
+    super('recovery-exists', 'Your keys were already set up on another device. Enter the passphrase you chose there to restore them.');
+  }
+}
+
+/** Restore found no recovery copy in storage for this account. */
+export class NoRecoveryCopyError extends AccountKeysError {
+  constructor() {
+    super('no-recovery-copy', 'There is no saved copy of your keys yet. Set up your keys, or restore from your recovery kit file.');
+  }
+}
+
+/** A recovery kit file could not be read, or belongs to another account or to older keys. */
+export class RecoveryKitError extends AccountKeysError {
+  constructor(
+    kind: 'unreadable' | 'other-account' | 'stale',
+    message = kind === 'unreadable'
+      ? 'This file is not a Sealdrop recovery kit, or it is damaged.'
+      : kind === 'other-account'
+        ? 'This recovery kit belongs to another account.'
+        : 'This recovery kit holds older keys than the ones your account uses now.',
+  ) {
+    super(`kit-${kind}`, message);
+  }
+}
+
+/** The server answered for another account than the one being set up (a mixed-up session). */
+export class AccountMismatchError extends AccountKeysError {
+  constructor() {
+    super('account-mismatch', 'The server answered for a different account. Sign out, sign in again and retry.');
+  }
+}
