@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { ApiClient, ApiError, OfflineError, SessionExpiredError, UnexpectedResponseError, type TokenSource } from './api-client.ts';
+
+const Ok = z.object({ ok: z.literal(true) });
+
+function json(status: number, body: unknown): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+}
+
+/** A fake fetch answering from a script, recording what it was asked. */
+function scripted(answers: (Response | Error)[]) {
+  const calls: { url: string; init: RequestInit | undefined }[] = [];
+  const fetchFn: typeof fetch = (input, init) => {
+    calls.push({ url: typeof input === 'string' ? input : input instanceof URL ? input.href : input.url, init });
+    const next = answers.shift();
+    if (next === undefined) return Promise.reject(new Error('unexpected extra call'));
+    return next instanceof Error ? Promise.reject(next) : Promise.resolve(next);
+  };
+  return { calls, fetchFn };
+}
+
+function tokens(): { source: TokenSource; requests: (boolean | undefined)[] } {
+  const requests: (boolean | undefined)[] = [];
+  let n = 0;
+  return {
+    requests,
+    source: (options) => {
+      requests.push(options?.forceRefresh);
+      n += 1;
+      return Promise.resolve(`token-${n}`);
+    },
+  };
+}
+
+function header(init: RequestInit | undefined, name: string): string | undefined {
+  const headers = init?.headers;
+  if (headers === undefined || headers instanceof Headers || Array.isArray(headers)) return undefined;
+  return headers[name];
+}
+
+describe('ApiClient', () => {
+  it('sends the token in both headers and parses the answer with the schema', async () => {
+    const { calls, fetchFn } = scripted([json(200, { ok: true, extra: 1 })]);
+    const t = tokens();
+    const client = new ApiClient('/api/v1/', t.source, fetchFn);
+    await expect(client.post('/uploads', { a: 1 }, Ok)).resolves.toEqual({ ok: true });
+    expect(calls[0]?.url).toBe('/api/v1/uploads');
+    expect(calls[0]?.init?.method).toBe('POST');
+    expect(calls[0]?.init?.body).toBe('{"a":1}');
+    expect(header(calls[0]?.init, 'Authorization')).toBe('Bearer token-1');
+    expect(header(calls[0]?.init, 'X-Sealdrop-Token')).toBe('token-1');
+    expect(t.requests).toEqual([undefined]);
+  });
+
+  it('on 401 gets a fresh token once and retries', async () => {
+    const { calls, fetchFn } = scripted([json(401, { error: 'unauthenticated', message: 'x' }), json(200, { ok: true })]);
+    const t = tokens();
+    const client = new ApiClient('/api/v1', t.source, fetchFn);
+    await expect(client.get('/me', Ok)).resolves.toEqual({ ok: true });
+    expect(t.requests).toEqual([undefined, true]);
+    expect(header(calls[1]?.init, 'Authorization')).toBe('Bearer token-2');
+  });
+
+  it('after a second 401 throws SessionExpiredError and tells the listeners', async () => {
+    const { fetchFn } = scripted([json(401, {}), json(401, {})]);
+    const client = new ApiClient('/api/v1', tokens().source, fetchFn);
+    let heard = 0;
+    const off = client.onSessionExpired(() => (heard += 1));
+    await expect(client.get('/me', Ok)).rejects.toBeInstanceOf(SessionExpiredError);
+    expect(heard).toBe(1);
+    off();
+  });
+
+  it('turns JSON errors into ApiError with status, code and message', async () => {
+    const { fetchFn } = scripted([json(413, { error: 'too_large', message: 'The file is too large.' })]);
+    const client = new ApiClient('/api/v1', tokens().source, fetchFn);
+    const err = await client.post('/uploads', {}, Ok).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err).toMatchObject({ status: 413, code: 'too_large', message: 'The file is too large.' });
+  });
+
+  it('gives a generic ApiError for a non-JSON 5xx', async () => {
+    const { fetchFn } = scripted([new Response('<html>boom</html>', { status: 502 })]);
+    const client = new ApiClient('/api/v1', tokens().source, fetchFn);
+    await expect(client.get('/files', Ok)).rejects.toMatchObject({ status: 502, code: 'http_502' });
+  });
+
+  it('throws OfflineError when the network fails', async () => {
+    const { fetchFn } = scripted([new TypeError('Failed to fetch')]);
+    const client = new ApiClient('/api/v1', tokens().source, fetchFn);
+    await expect(client.get('/files', Ok)).rejects.toBeInstanceOf(OfflineError);
+  });
+
+  it('lets an abort through as itself, not as offline', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const abortError = new DOMException('aborted', 'AbortError');
+    const { fetchFn } = scripted([abortError]);
+    const client = new ApiClient('/api/v1', tokens().source, fetchFn);
+    await expect(client.get('/files', Ok, { signal: controller.signal })).rejects.toBe(abortError);
+  });
+
+  it('rejects a success body that does not match the schema', async () => {
+    const { fetchFn } = scripted([json(200, { ok: 'yes' })]);
+    const client = new ApiClient('/api/v1', tokens().source, fetchFn);
+    await expect(client.get('/me', Ok)).rejects.toBeInstanceOf(UnexpectedResponseError);
+  });
+});

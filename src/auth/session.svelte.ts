@@ -1,0 +1,171 @@
+/**
+ * The signed-in session: MSAL (`@azure/msal-browser`) against Entra ID, or
+ * locally against the project's own OpenID Connect provider, with the same
+ * code path (PLATFORM-NOTES: "MSAL 5.x against a local oidc-provider 9.x").
+ *
+ * MSAL is loaded on demand (dynamic import), so it is not in the app's
+ * first-load bundle. MSAL's cache is in `localStorage`: it holds ID, access
+ * and refresh tokens (never file keys or plaintext), and keeps the session
+ * across reloads and tabs.
+ */
+import type { AccountInfo, IPublicClientApplication } from '@azure/msal-browser';
+import type { AuthSettings } from './auth-config.ts';
+import { SessionExpiredError } from './api-client.ts';
+
+/** Where the session is: checking at start-up, signed out, on its way to sign in, or signed in. */
+export type AuthState = 'starting' | 'signedOut' | 'signingIn' | 'signedIn';
+
+/** Who is signed in, as the identity provider names them. */
+export interface SignedInAccount {
+  name: string;
+  email: string;
+}
+
+type MsalModule = typeof import('@azure/msal-browser');
+
+/**
+ * One browser's sign-in session. Components read `state`, `account` and
+ * `error` and call the verbs; they never touch MSAL.
+ */
+export class AuthSession {
+  /** Current state; starts at `'starting'` until {@link start} settles. */
+  state = $state<AuthState>('starting');
+  /** The signed-in person, or null. */
+  account = $state<SignedInAccount | null>(null);
+  /** The last sign-in problem in plain words, or null. */
+  error = $state<string | null>(null);
+
+  readonly #settings: AuthSettings;
+  #msal: { module: MsalModule; app: IPublicClientApplication } | undefined;
+  #msalAccount: AccountInfo | null = null;
+
+  constructor(settings: AuthSettings) {
+    this.#settings = settings;
+  }
+
+  /**
+   * Loads MSAL, finishes a sign-in or sign-out that just came back through
+   * the redirect bridge, and restores a cached account. Never throws: a
+   * failure leaves the session signed out with `error` set.
+   */
+  async start(): Promise<void> {
+    try {
+      const { app } = await this.#client();
+      const result = await app.handleRedirectPromise();
+      const account = result?.account ?? app.getActiveAccount() ?? app.getAllAccounts()[0] ?? null;
+      this.#setAccount(account);
+      if (account !== null) app.setActiveAccount(account);
+    } catch (err) {
+      this.#setAccount(null);
+      this.error = describeAuthError(err);
+    }
+  }
+
+  /** Sends the browser to the identity provider's sign-in page (the page navigates away). */
+  async signIn(): Promise<void> {
+    this.error = null;
+    this.state = 'signingIn';
+    try {
+      const { app } = await this.#client();
+      await app.loginRedirect({ scopes: this.#settings.scopes });
+    } catch (err) {
+      this.state = this.#msalAccount === null ? 'signedOut' : 'signedIn';
+      this.error = describeAuthError(err);
+    }
+  }
+
+  /** Signs out at the identity provider too (the page navigates away), clearing MSAL's cache. */
+  async signOut(): Promise<void> {
+    this.error = null;
+    try {
+      const { app } = await this.#client();
+      const account = this.#msalAccount;
+      await app.logoutRedirect({
+        ...(account === null ? {} : { account }),
+        // Without the hint the provider stops on its own page (PLATFORM-NOTES).
+        ...(account?.idToken === undefined ? {} : { idTokenHint: account.idToken }),
+        postLogoutRedirectUri: this.#postLogoutUri(),
+      });
+    } catch (err) {
+      this.error = describeAuthError(err);
+    }
+  }
+
+  /**
+   * Resolves to an access token for the API, from MSAL's cache or renewed
+   * silently (`forceRefresh` skips the cache). When the provider needs the
+   * person again, it starts a sign-in redirect and throws
+   * {@link SessionExpiredError}; with no account it throws that at once.
+   */
+  async getAccessToken(options?: { forceRefresh?: boolean }): Promise<string> {
+    const { module, app } = await this.#client();
+    const account = this.#msalAccount;
+    if (account === null) throw new SessionExpiredError();
+    try {
+      const result = await app.acquireTokenSilent({
+        scopes: this.#settings.scopes,
+        account,
+        forceRefresh: options?.forceRefresh === true,
+      });
+      return result.accessToken;
+    } catch (err) {
+      if (!(err instanceof module.InteractionRequiredAuthError)) throw err;
+      this.state = 'signingIn';
+      await app.acquireTokenRedirect({ scopes: this.#settings.scopes, account });
+      throw new SessionExpiredError();
+    }
+  }
+
+  #postLogoutUri(): string {
+    return this.#settings.postLogoutRedirectUri ?? this.#settings.redirectUri;
+  }
+
+  #setAccount(account: AccountInfo | null): void {
+    this.#msalAccount = account;
+    if (account === null) {
+      this.account = null;
+      this.state = 'signedOut';
+      return;
+    }
+    const claimedEmail = account.idTokenClaims?.['email'];
+    const email = typeof claimedEmail === 'string' && claimedEmail !== '' ? claimedEmail : account.username;
+    this.account = { name: account.name ?? email, email };
+    this.state = 'signedIn';
+  }
+
+  async #client(): Promise<{ module: MsalModule; app: IPublicClientApplication }> {
+    if (this.#msal !== undefined) return this.#msal;
+    const module = await import('@azure/msal-browser');
+    const s = this.#settings;
+    const app = new module.PublicClientApplication({
+      auth: {
+        clientId: s.clientId,
+        authority: s.authority,
+        knownAuthorities: s.knownAuthorities,
+        ...(s.authorityMetadata === undefined ? {} : { authorityMetadata: s.authorityMetadata }),
+        redirectUri: s.redirectUri,
+        postLogoutRedirectUri: this.#postLogoutUri(),
+        // No offline_access: MSAL would re-send it on refresh and the local
+        // provider answers invalid_scope (PLATFORM-NOTES).
+        OIDCOptions: { defaultScopes: ['openid', 'profile'] },
+      },
+      cache: { cacheLocation: module.BrowserCacheLocation.LocalStorage },
+      system: {
+        protocolMode: module.ProtocolMode.OIDC,
+        loggerOptions: { logLevel: module.LogLevel.Error, piiLoggingEnabled: false },
+      },
+    });
+    await app.initialize();
+    this.#msal = { module, app };
+    return this.#msal;
+  }
+}
+
+/** Turns an MSAL failure into a sentence; never includes tokens. */
+function describeAuthError(err: unknown): string {
+  if (err instanceof Error && 'errorCode' in err && err.errorCode === 'access_denied') {
+    return 'Sign-in was cancelled.';
+  }
+  if (err instanceof TypeError) return 'The sign-in service cannot be reached. Check your connection and try again.';
+  return 'Sign-in did not work. Try again.';
+}
