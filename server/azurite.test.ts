@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import { startAzurite } from './azurite.ts';
+
+describe('startAzurite', () => {
+  it('starts on a free port, refuses a taken port with a one-line error, and stops', async () => {
+    const azurite = await startAzurite({ inMemory: true, port: 0 });
+    try {
+      expect(azurite.blobEndpoint).toBe(`http://127.0.0.1:${azurite.port}/devstoreaccount1`);
+      const res = await fetch(`http://127.0.0.1:${azurite.port}/devstoreaccount1?comp=list`);
+      expect(res.status).toBe(403); // reachable; anonymous listing is refused
+      await expect(startAzurite({ inMemory: true, port: azurite.port })).rejects.toThrow(/^Azurite did not start: port \d+ on 127\.0\.0\.1 is already in use\.$/);
+    } finally {
+      await azurite.stop();
+    }
+    await expect(fetch(`http://127.0.0.1:${azurite.port}/`)).rejects.toThrow();
+  });
+
+  it('needs exactly one of location or inMemory', async () => {
+    await expect(startAzurite({})).rejects.toThrow(/exactly one/);
+    await expect(startAzurite({ inMemory: true, location: '/tmp/x' })).rejects.toThrow(/exactly one/);
+  });
+});
