@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { sealedSize, segmentCount } from '../crypto/index.ts';
+import { blockId, MAX_BLOCKS_PER_BLOB, planBlocks, segmentsPerBlock, TARGET_BLOCK_BYTES } from './block-plan.ts';
+import { StorageError } from './storage-error.ts';
+
+describe('block ids', () => {
+  it('are base64 of blk- and a 6-digit index, all the same length', () => {
+    expect(blockId(0)).toBe(btoa('blk-000000'));
+    expect(atob(blockId(42))).toBe('blk-000042');
+    expect(new Set([0, 9, 10, 49_999, 999_999].map((i) => blockId(i).length)).size).toBe(1);
+    expect(() => blockId(1_000_000)).toThrow(RangeError);
+    expect(() => blockId(-1)).toThrow(RangeError);
+  });
+});
+
+describe('planBlocks', () => {
+  const S = 1024;
+  for (const size of [0, 1, S - 1, S, S + 1, 4 * S, 4 * S + 1, 37 * S + 5]) {
+    it(`covers ${size} bytes with whole segments and no gaps`, () => {
+      const blocks = planBlocks(size, S, 4);
+      expect(blocks.reduce((n, b) => n + b.segments, 0)).toBe(segmentCount(size, S));
+      expect(blocks[0]?.plainStart).toBe(0);
+      expect(blocks.at(-1)?.plainEnd).toBe(size);
+      expect(blocks.at(-1)?.sealedEnd).toBe(sealedSize(size, S));
+      blocks.forEach((b, i) => {
+        expect(b.index).toBe(i);
+        expect(b.segments).toBeGreaterThanOrEqual(1);
+        expect(b.segments).toBeLessThanOrEqual(4);
+        const next = blocks[i + 1];
+        if (next !== undefined) {
+          expect(next.plainStart).toBe(b.plainEnd);
+          expect(next.sealedStart).toBe(b.sealedEnd);
+          expect(b.sealedEnd - b.sealedStart).toBe(4 * (S + 16));
+        }
+      });
+    });
+  }
+
+  it('refuses more blocks than Azure allows', () => {
+    expect(() => planBlocks((MAX_BLOCKS_PER_BLOB + 1) * 1024, 1024, 1)).toThrow(StorageError);
+    expect(planBlocks(MAX_BLOCKS_PER_BLOB * 1024, 1024, 1)).toHaveLength(MAX_BLOCKS_PER_BLOB);
+  });
+
+  it('packs about 4 MiB of segments per block', () => {
+    expect(segmentsPerBlock(1024 * 1024)).toBe(4);
+    expect(segmentsPerBlock(64 * 1024)).toBe(64);
+    expect(segmentsPerBlock(16 * 1024 * 1024)).toBe(1);
+    expect(segmentsPerBlock(1024 * 1024) * 1024 * 1024).toBeLessThanOrEqual(TARGET_BLOCK_BYTES);
+  });
+});

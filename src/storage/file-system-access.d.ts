@@ -1,0 +1,13 @@
+/**
+ * The File System Access API's save picker, which TypeScript's DOM library
+ * does not declare yet (Chromium only; WICG spec).
+ */
+interface SaveFilePickerOptions {
+  suggestedName?: string;
+  types?: { description?: string; accept: Record<string, string[]> }[];
+  excludeAcceptAllOption?: boolean;
+}
+
+interface Window {
+  showSaveFilePicker?: (options?: SaveFilePickerOptions) => Promise<FileSystemFileHandle>;
+}

@@ -1,0 +1,139 @@
+/**
+ * The token endpoint's grant answers (docs/CONTRACTS.md §2), validated with
+ * zod, and `GrantKeeper`, which renews a grant before it expires and after
+ * storage refuses it.
+ */
+import { z, type ZodType } from 'zod';
+
+/**
+ * What storage needs from the API client. The real `ApiClient` of
+ * `src/auth/api-client.ts` satisfies it structurally; paths are relative to
+ * `/api/v1`. Both methods throw the client's typed errors (session expired,
+ * offline, ApiError with a status) and validate the answer with `schema`.
+ */
+export interface GrantApi {
+  get<T>(path: string, schema: ZodType<T>, options?: { signal?: AbortSignal }): Promise<T>;
+  post<T>(path: string, body: unknown, schema: ZodType<T>, options?: { signal?: AbortSignal }): Promise<T>;
+}
+
+/** A file id made by the server: 32 lowercase hex characters. */
+export const fileIdSchema = z.string().regex(/^[0-9a-f]{32}$/);
+
+/** A SAS grant for one blob: the URL with its SAS query, when it expires, what it allows. */
+export const grantSchema = z.object({
+  url: z.url({ protocol: /^https?$/ }),
+  expiresAt: z.iso.datetime({ offset: true }),
+  permissions: z.string(),
+});
+/** A SAS grant for one blob. */
+export type Grant = z.infer<typeof grantSchema>;
+
+/** Grants for the two blobs of one file (upload, renew, read and delete answers share this shape). */
+export const fileGrantsSchema = z.object({
+  fileId: fileIdSchema,
+  payload: grantSchema,
+  manifest: grantSchema,
+});
+/** Grants for a file's payload and manifest. */
+export type FileGrants = z.infer<typeof fileGrantsSchema>;
+
+/** One entry of `GET /files`. */
+export const fileEntrySchema = z.object({
+  fileId: fileIdSchema,
+  payloadBytes: z.number().int().nonnegative(),
+  manifestBytes: z.number().int().nonnegative(),
+  createdAt: z.string(),
+  etag: z.string(),
+  complete: z.boolean(),
+});
+/** One entry of the owner's file list, as the server sees it (no names: those are sealed). */
+export type FileEntry = z.infer<typeof fileEntrySchema>;
+
+/** One page of `GET /files`. */
+export const fileListSchema = z.object({
+  files: z.array(fileEntrySchema),
+  next: z.string().nullable(),
+});
+/** One page of the owner's file list. */
+export type FileListPage = z.infer<typeof fileListSchema>;
+
+/** API paths (relative to /api/v1) used by storage. */
+export const apiPaths = {
+  uploads: '/uploads',
+  renew: (fileId: string) => `/uploads/${fileId}/renew`,
+  files: (cursor: string | null) => (cursor === null ? '/files' : `/files?cursor=${encodeURIComponent(cursor)}`),
+  read: (fileId: string) => `/files/${fileId}/read`,
+  delete: (fileId: string) => `/files/${fileId}/delete`,
+} as const;
+
+/** Longest time before expiry at which a grant is renewed ahead of need. */
+const RENEW_MARGIN_MS = 60_000;
+/** Never renew ahead of need more often than this (guards against a skewed clock). */
+const MIN_RENEW_INTERVAL_MS = 10_000;
+
+/**
+ * Holds the current grants of one file and renews them: ahead of time (a
+ * minute before expiry, or a fifth of the lifetime for short grants) and
+ * after storage refused a request. Concurrent callers share one renewal.
+ */
+export class GrantKeeper<T extends { payload: Grant; manifest: Grant }> {
+  private grants: T;
+  private renewAt: number;
+  private renewing: Promise<T> | null = null;
+
+  /**
+   * @param initial grants just received from the API
+   * @param renew asks the API for fresh grants; its errors propagate to callers
+   * @param now clock, injectable for tests
+   */
+  constructor(
+    initial: T,
+    private readonly renew: () => Promise<T>,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.grants = initial;
+    this.renewAt = this.planRenewal(initial);
+  }
+
+  private planRenewal(grants: T): number {
+    const received = this.now();
+    const expires = Math.min(Date.parse(grants.payload.expiresAt), Date.parse(grants.manifest.expiresAt));
+    // Server time and ours may differ; the lifetime as we see it still tells
+    // how early to renew, and the floor keeps a skewed clock from looping.
+    const lifetime = expires - received;
+    const margin = Math.min(RENEW_MARGIN_MS, Math.max(0, lifetime) / 5);
+    return received + Math.max(MIN_RENEW_INTERVAL_MS, lifetime - margin);
+  }
+
+  /** Returns grants that are not about to expire, renewing first if needed. Throws what `renew` throws. */
+  async current(): Promise<T> {
+    if (this.now() >= this.renewAt) return this.renewNow();
+    return this.grants;
+  }
+
+  /**
+   * Renews after storage refused `failed` (one of the URLs of the grants it
+   * was using). If another caller renewed meanwhile, returns those grants
+   * without asking the API again. Throws what `renew` throws.
+   */
+  async renewAfterRefusal(failed: T): Promise<T> {
+    if (failed !== this.grants) return this.grants;
+    return this.renewNow();
+  }
+
+  private renewNow(): Promise<T> {
+    this.renewing ??= this.renew().then(
+      (fresh) => {
+        this.grants = fresh;
+        this.renewAt = this.planRenewal(fresh);
+        this.renewing = null;
+        return fresh;
+      },
+      (error: unknown) => {
+        this.renewing = null;
+        throw error;
+      },
+    );
+    return this.renewing;
+  }
+}

@@ -1,0 +1,208 @@
+/**
+ * The receiver: lists the owner's drive (opening every manifest to learn
+ * names), opens a file as a decrypting stream, and deletes files. Emits
+ * progress; never touches the DOM.
+ */
+import {
+  openManifest,
+  rsaIdentity,
+  SealdropCryptoError,
+  signingKeyFingerprint,
+  TamperedError,
+  type FileMetadata,
+  type IdentityKeys,
+} from '../crypto/index.ts';
+import { deleteBlob, getBlob } from './blob-rest.ts';
+import { openPayloadStream } from './downloader.ts';
+import {
+  apiPaths,
+  fileGrantsSchema,
+  fileListSchema,
+  GrantKeeper,
+  type FileEntry,
+  type FileGrants,
+  type FileListPage,
+  type GrantApi,
+} from './grants.ts';
+import type { TransferProgress } from './progress.ts';
+import { callStorage } from './retry.ts';
+import { StorageError } from './storage-error.ts';
+import type { TransportOptions } from './uploader.ts';
+
+/** A file of the drive whose manifest opened and verified. */
+export interface DriveFile {
+  status: 'ok';
+  fileId: string;
+  /** When the server recorded the upload (ISO-8601, server clock). */
+  createdAt: string;
+  /** Sealed size in storage. */
+  payloadBytes: number;
+  /** Name, type, size, lastModified, relativePath: authenticated. */
+  metadata: FileMetadata;
+  /** Fingerprint of the key that signed the manifest (the owner's). */
+  sealedBy: string;
+}
+
+/** A file of the drive that cannot be opened: shown with its problem, never silently hidden. */
+export interface DamagedFile {
+  status: 'damaged';
+  fileId: string;
+  createdAt: string;
+  payloadBytes: number;
+  /** Plain words for the user. */
+  problem: string;
+}
+
+/** One entry of the drive. */
+export type DriveEntry = DriveFile | DamagedFile;
+
+/** The owner's drive. */
+export interface DriveListing {
+  /** Complete files (manifest present), newest first, each opened or marked damaged. */
+  files: DriveEntry[];
+  /** Payloads without a manifest: unfinished uploads, never listed as good files. */
+  unfinished: FileEntry[];
+}
+
+/** Options for calls that reach storage. */
+export interface ReceiveOptions {
+  signal?: AbortSignal | undefined;
+  transport?: TransportOptions | undefined;
+}
+
+/** Manifests opened at once while listing. */
+const LIST_PARALLEL = 4;
+
+/**
+ * Lists the owner's files: follows the server's paging, then for every
+ * complete file fetches and opens its manifest with the owner's RSA key and
+ * checks it was signed by the owner's signing key. A manifest that fails any
+ * of this yields a DamagedFile with the reason. Throws the API client's
+ * errors, a StorageError when storage cannot be reached (offline, expired
+ * session), or the signal's reason.
+ */
+export async function listDrive(api: GrantApi, identity: IdentityKeys, opts: ReceiveOptions = {}): Promise<DriveListing> {
+  const entries: FileEntry[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: FileListPage = await api.get(apiPaths.files(cursor), fileListSchema, withSignal(opts.signal));
+    entries.push(...page.files);
+    cursor = page.next;
+  } while (cursor !== null);
+
+  const owner = await signingKeyFingerprint(identity.sign.publicKey);
+  const complete = entries.filter((e) => e.complete);
+  const files: DriveEntry[] = new Array<DriveEntry>(complete.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < complete.length) {
+      const i = next++;
+      const entry = complete[i];
+      if (entry !== undefined) files[i] = await describe(api, identity, owner, entry, opts);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(LIST_PARALLEL, complete.length) }, worker));
+  files.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
+  return { files, unfinished: entries.filter((e) => !e.complete) };
+}
+
+async function describe(
+  api: GrantApi,
+  identity: IdentityKeys,
+  owner: string,
+  entry: FileEntry,
+  opts: ReceiveOptions,
+): Promise<DriveEntry> {
+  const base = { fileId: entry.fileId, createdAt: entry.createdAt, payloadBytes: entry.payloadBytes };
+  try {
+    const opened = await fetchManifest(api, identity, owner, entry.fileId, opts);
+    return { status: 'ok', ...base, metadata: opened.metadata, sealedBy: opened.signer.fingerprint };
+  } catch (error) {
+    if (error instanceof SealdropCryptoError) return { status: 'damaged', ...base, problem: error.message };
+    if (error instanceof StorageError && error.kind === 'not-found') {
+      return { status: 'damaged', ...base, problem: 'The file’s description is missing from storage.' };
+    }
+    throw error;
+  }
+}
+
+type OpenedManifest = Awaited<ReturnType<typeof openManifest>> & { keeper: GrantKeeper<FileGrants> };
+
+async function fetchManifest(
+  api: GrantApi,
+  identity: IdentityKeys,
+  owner: string,
+  fileId: string,
+  opts: ReceiveOptions,
+): Promise<OpenedManifest> {
+  const readGrants = (): Promise<FileGrants> => api.post(apiPaths.read(fileId), undefined, fileGrantsSchema, withSignal(opts.signal));
+  const keeper = new GrantKeeper(await readGrants(), readGrants);
+  const manifest = await callStorage(keeper, (g) => getBlob(g.manifest.url, { signal: opts.signal, fetch: opts.transport?.fetch }), {
+    policy: opts.transport?.retry,
+    signal: opts.signal,
+  });
+  const opened = await openManifest(manifest, [rsaIdentity(identity.encrypt.privateKey)], { fileId });
+  // Our own drive holds only what we sealed: a manifest signed by anyone
+  // else was put there by someone with access to storage.
+  if (opened.signer.fingerprint !== owner) throw new TamperedError('This file was not sealed with your key.');
+  return { ...opened, keeper };
+}
+
+/** An opened file: authenticated metadata and a stream of its plaintext. */
+export interface OpenedFile {
+  metadata: FileMetadata;
+  /** Fingerprint of the signer (the owner). */
+  sealedBy: string;
+  /**
+   * The plaintext. It errors with TamperedError / TruncatedError if the
+   * payload fails authentication: the data is complete only when the stream
+   * closes without error.
+   */
+  stream: ReadableStream<Uint8Array>;
+}
+
+/**
+ * Opens one of the owner's files: fetches and verifies its manifest, then
+ * returns a stream that downloads the payload in ranged requests and
+ * decrypts it segment by segment. Throws before any data flows: the API
+ * client's errors, StorageError, TamperedError/WrongKeyError/MalformedError
+ * for a bad manifest, the signal's reason.
+ */
+export async function openFileStream(
+  api: GrantApi,
+  fileId: string,
+  identity: IdentityKeys,
+  opts: ReceiveOptions & { onProgress?: ((progress: TransferProgress) => void) | undefined } = {},
+): Promise<OpenedFile> {
+  const owner = await signingKeyFingerprint(identity.sign.publicKey);
+  const opened = await fetchManifest(api, identity, owner, fileId, opts);
+  const stream = openPayloadStream({
+    ...opts.transport,
+    grants: opened.keeper,
+    contentKey: opened.contentKey,
+    segmentSize: opened.segmentSize,
+    plainBytes: opened.metadata.size,
+    signal: opts.signal,
+    onProgress: opts.onProgress,
+  });
+  return { metadata: opened.metadata, sealedBy: opened.signer.fingerprint, stream };
+}
+
+/**
+ * Deletes a file: the manifest first (so the file stops being listed as
+ * complete at once), then the payload. Blobs already gone count as deleted.
+ * Also removes unfinished uploads' committed payloads. Throws the API
+ * client's errors or StorageError.
+ */
+export async function deleteFile(api: GrantApi, fileId: string, opts: ReceiveOptions = {}): Promise<void> {
+  const deleteGrants = (): Promise<FileGrants> => api.post(apiPaths.delete(fileId), undefined, fileGrantsSchema, withSignal(opts.signal));
+  const keeper = new GrantKeeper(await deleteGrants(), deleteGrants);
+  const call = { policy: opts.transport?.retry, signal: opts.signal };
+  const blob = { signal: opts.signal, fetch: opts.transport?.fetch };
+  await callStorage(keeper, (g) => deleteBlob(g.manifest.url, blob), call);
+  await callStorage(keeper, (g) => deleteBlob(g.payload.url, blob), call);
+}
+
+function withSignal(signal: AbortSignal | undefined): { signal?: AbortSignal } {
+  return signal === undefined ? {} : { signal };
+}

@@ -1,0 +1,105 @@
+/**
+ * Retry with exponential back-off and jitter for storage requests, joined
+ * with grant renewal: network errors and 5xx are retried after a pause; a
+ * refused grant (403) is renewed once and the request tried again.
+ */
+import { isRetryable, StorageError } from './storage-error.ts';
+
+/** How often and how patiently to retry. */
+export interface RetryPolicy {
+  /** Retries after the first attempt (so `retries + 1` attempts in all). */
+  retries: number;
+  /** Delay before the first retry, doubled each time. */
+  baseDelayMs: number;
+  /** Upper bound for one delay. */
+  maxDelayMs: number;
+}
+
+/** Six retries, 0.5 s doubling up to 15 s: about a minute of patience before a network error reaches the user. */
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { retries: 6, baseDelayMs: 500, maxDelayMs: 15_000 };
+
+/** Returns a uniform number in [0, 1) from the CSPRNG (the linter forbids Math.random). */
+export function randomUnit(): number {
+  const word = new Uint32Array(1);
+  crypto.getRandomValues(word);
+  return (word[0] ?? 0) / 2 ** 32;
+}
+
+/**
+ * Returns the pause before retry number `attempt` (0-based): "equal jitter",
+ * half of min(max, base × 2^attempt) plus a random share of the other half,
+ * so clients that failed together do not retry together.
+ */
+export function backoffDelay(attempt: number, policy: RetryPolicy, random: () => number = randomUnit): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
+  return ceiling / 2 + (ceiling / 2) * random();
+}
+
+/** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (signal?.aborted === true) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Something that hands out the current grants and renews them after a refusal (see GrantKeeper). */
+export interface GrantSource<G> {
+  current(): Promise<G>;
+  renewAfterRefusal(failed: G): Promise<G>;
+}
+
+/** Options of `callStorage`. */
+export interface CallStorageOptions {
+  policy?: RetryPolicy | undefined;
+  signal?: AbortSignal | undefined;
+  /** Told before each pause; for logs and tests. */
+  onRetry?: ((error: StorageError, attempt: number, delayMs: number) => void) | undefined;
+  /** Injectable for tests. */
+  random?: () => number;
+}
+
+/**
+ * Runs `op` with the current grants. Network errors and 5xx are retried
+ * with back-off up to the policy's limit; a 403 (expired or refused SAS) is
+ * answered by renewing the grants once per call and trying again. Returns
+ * what `op` returns; throws its last error, what renewal throws, or the
+ * signal's reason when aborted.
+ */
+export async function callStorage<G, T>(
+  grants: GrantSource<G>,
+  op: (grants: G) => Promise<T>,
+  opts: CallStorageOptions = {},
+): Promise<T> {
+  const policy = opts.policy ?? DEFAULT_RETRY_POLICY;
+  let renewed = false;
+  for (let attempt = 0; ; attempt++) {
+    opts.signal?.throwIfAborted();
+    const used = await grants.current();
+    try {
+      return await op(used);
+    } catch (error) {
+      if (opts.signal?.aborted === true) throw opts.signal.reason;
+      if (error instanceof StorageError && (error.kind === 'expired-grant' || error.kind === 'forbidden') && !renewed) {
+        renewed = true;
+        await grants.renewAfterRefusal(used);
+        continue;
+      }
+      if (!isRetryable(error) || attempt >= policy.retries || !(error instanceof StorageError)) throw error;
+      const delay = backoffDelay(attempt, policy, opts.random);
+      opts.onRetry?.(error, attempt, delay);
+      await sleep(delay, opts.signal);
+    }
+  }
+}

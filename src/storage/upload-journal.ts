@@ -1,0 +1,113 @@
+/**
+ * The upload journal: one IndexedDB record per unfinished upload, so an
+ * upload interrupted by a reload, a crash or a lost connection can resume.
+ *
+ * A record holds the sealed manifest (the file key exists only wrapped
+ * inside it, for the owner's RSA key), the segment and block layout, and a
+ * description of the source file (name, size, lastModified, relativePath)
+ * so the user can be asked to pick the same file again. It is kept only on
+ * this device and deleted when the upload finishes or is cancelled.
+ */
+import { openDB, type IDBPDatabase } from 'idb';
+import { z } from 'zod';
+import { fileIdSchema } from './grants.ts';
+
+const DB_NAME = 'sealdrop-uploads';
+const STORE = 'uploads';
+const BY_USER = 'by-user';
+
+/** A FileSystemFileHandle where the browser has one (Chromium), to reopen the file without asking. */
+const fileHandleSchema = z.custom<FileSystemFileHandle>(
+  (v) => typeof FileSystemFileHandle !== 'undefined' && v instanceof FileSystemFileHandle,
+);
+
+/** The journal record of one unfinished upload. */
+export const uploadRecordSchema = z.object({
+  version: z.literal(1),
+  fileId: fileIdSchema,
+  userId: z.string().min(1),
+  /** The sealed manifest; openManifest with the owner's key gives the content key back. */
+  manifest: z.custom<Uint8Array>((v) => v instanceof Uint8Array),
+  /** The local file this upload reads, to recognise it when picked again. */
+  source: z.object({
+    name: z.string(),
+    size: z.number().int().nonnegative(),
+    lastModified: z.number(),
+    relativePath: z.string().optional(),
+  }),
+  segmentSize: z.number().int().positive(),
+  segmentsPerBlock: z.number().int().positive(),
+  /** Milliseconds since the epoch. */
+  createdAt: z.number(),
+  handle: fileHandleSchema.optional(),
+});
+/** The journal record of one unfinished upload. */
+export type UploadRecord = z.infer<typeof uploadRecordSchema>;
+
+/** Where unfinished uploads are remembered. */
+export interface UploadJournal {
+  /** Stores or replaces the record of `record.fileId`. */
+  put(record: UploadRecord): Promise<void>;
+  /** Forgets an upload (done, cancelled or abandoned). */
+  delete(fileId: string): Promise<void>;
+  /** Returns the unfinished uploads of `userId`, oldest first. */
+  list(userId: string): Promise<UploadRecord[]>;
+}
+
+/**
+ * Returns the IndexedDB journal (database `sealdrop-uploads`), opened on
+ * first use. Its methods reject with the browser's IndexedDB errors (for
+ * example QuotaExceededError when the device is full).
+ */
+export function openUploadJournal(dbName: string = DB_NAME): UploadJournal {
+  let db: Promise<IDBPDatabase> | null = null;
+  const open = (): Promise<IDBPDatabase> =>
+    (db ??= openDB(dbName, 1, {
+      upgrade(database) {
+        const store = database.createObjectStore(STORE, { keyPath: 'fileId' });
+        store.createIndex(BY_USER, 'userId');
+      },
+    }));
+  return {
+    async put(record) {
+      await (await open()).put(STORE, uploadRecordSchema.parse(record));
+    },
+    async delete(fileId) {
+      await (await open()).delete(STORE, fileId);
+    },
+    async list(userId) {
+      const database = await open();
+      const raw: unknown[] = await database.getAllFromIndex(STORE, BY_USER, userId);
+      const records: UploadRecord[] = [];
+      for (const value of raw) {
+        const parsed = uploadRecordSchema.safeParse(value);
+        if (parsed.success) records.push(parsed.data);
+        // A record we cannot read cannot be resumed either; drop it rather
+        // than show an upload nobody can finish. Its blocks expire in storage.
+        else {
+          const key = z.object({ fileId: z.string() }).safeParse(value);
+          if (key.success) await database.delete(STORE, key.data.fileId);
+        }
+      }
+      return records.sort((a, b) => a.createdAt - b.createdAt);
+    },
+  };
+}
+
+/** Returns a journal kept in memory only: for tests and browsers without IndexedDB (no resume after reload). */
+export function memoryUploadJournal(): UploadJournal {
+  const records = new Map<string, UploadRecord>();
+  return {
+    put(record) {
+      records.set(record.fileId, uploadRecordSchema.parse(record));
+      return Promise.resolve();
+    },
+    delete(fileId) {
+      records.delete(fileId);
+      return Promise.resolve();
+    },
+    list(userId) {
+      return Promise.resolve([...records.values()].filter((r) => r.userId === userId).sort((a, b) => a.createdAt - b.createdAt));
+    },
+  };
+}

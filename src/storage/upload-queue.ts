@@ -1,0 +1,199 @@
+/**
+ * A queue of uploads with a limit on parallel work: at most two files are
+ * sealed and uploaded at once (each with several blocks in flight), the
+ * rest wait. Exposes verbs (add, resume, cancel, retry, remove) and tells
+ * listeners about every change; framework-free, so a Svelte rune class can
+ * mirror it.
+ */
+import type { IdentityKeys } from '../crypto/index.ts';
+import type { GrantApi } from './grants.ts';
+import type { TransferProgress } from './progress.ts';
+import { resumeUpload, sendFile, type SendCommonOptions } from './sender.ts';
+import { openUploadJournal, type UploadJournal, type UploadRecord } from './upload-journal.ts';
+
+/** Where one upload stands. */
+export type UploadStatus = 'queued' | 'uploading' | 'done' | 'failed' | 'cancelled';
+
+/** A snapshot of one upload, for display. */
+export interface UploadItem {
+  /** Local id of the queue entry (not the server's file id). */
+  readonly id: string;
+  readonly name: string;
+  readonly relativePath: string | undefined;
+  readonly size: number;
+  readonly status: UploadStatus;
+  readonly progress: TransferProgress;
+  /** The failure when status is 'failed' (StorageError, ApiError, ...), for the UI's handleError. */
+  readonly error: unknown;
+  /** The server's file id once known. */
+  readonly fileId: string | null;
+}
+
+/** What the queue needs to upload on the user's behalf. */
+export interface UploadQueueOptions {
+  api: GrantApi;
+  userId: string;
+  identity: IdentityKeys;
+  /** Files sealed and uploaded at once (default 2). */
+  parallelFiles?: number;
+  journal?: UploadJournal;
+  transport?: SendCommonOptions['transport'];
+}
+
+interface Entry {
+  item: UploadItem;
+  file: File;
+  record: UploadRecord | null;
+  abort: AbortController | null;
+}
+
+let counter = 0;
+
+/** Uploads files one queue at a time; see the module comment. */
+export class UploadQueue {
+  private readonly entries: Entry[] = [];
+  private readonly listeners = new Set<(items: readonly UploadItem[]) => void>();
+  private readonly journal: UploadJournal;
+  private readonly parallel: number;
+
+  constructor(private readonly opts: UploadQueueOptions) {
+    this.journal = opts.journal ?? openUploadJournal();
+    this.parallel = Math.max(1, opts.parallelFiles ?? 2);
+  }
+
+  /** Returns snapshots of every entry, in the order added. */
+  get items(): readonly UploadItem[] {
+    return this.entries.map((e) => e.item);
+  }
+
+  /** Calls `listener` with the items now and after every change; returns the function that unsubscribes. */
+  subscribe(listener: (items: readonly UploadItem[]) => void): () => void {
+    this.listeners.add(listener);
+    listener(this.items);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Queues `file` (with its path inside a dropped folder, if any); returns the entry's id. */
+  add(file: File, relativePath?: string): string {
+    return this.enqueue(file, relativePath, null);
+  }
+
+  /** Queues the resumption of a journaled upload with the file picked again; returns the entry's id. */
+  resume(record: UploadRecord, file: File): string {
+    return this.enqueue(file, record.source.relativePath, record);
+  }
+
+  /** Cancels a queued or running upload (its journal record is dropped). Does nothing for finished ones. */
+  cancel(id: string): void {
+    const entry = this.find(id);
+    if (entry === undefined) return;
+    if (entry.item.status === 'queued') this.update(entry, { status: 'cancelled' });
+    else if (entry.item.status === 'uploading') entry.abort?.abort(new DOMException('The upload was cancelled.', 'AbortError'));
+  }
+
+  /** Queues a failed upload again; it resumes from the blocks already stored when it can. */
+  retry(id: string): void {
+    const entry = this.find(id);
+    if (entry?.item.status !== 'failed') return;
+    this.update(entry, { status: 'queued', error: null });
+    this.pump();
+  }
+
+  /** Removes a finished, failed or cancelled entry from the list. */
+  remove(id: string): void {
+    const at = this.entries.findIndex((e) => e.item.id === id);
+    const entry = this.entries[at];
+    if (entry === undefined || entry.item.status === 'uploading' || entry.item.status === 'queued') return;
+    this.entries.splice(at, 1);
+    this.emit();
+  }
+
+  private enqueue(file: File, relativePath: string | undefined, record: UploadRecord | null): string {
+    const id = `upload-${++counter}`;
+    this.entries.push({
+      item: {
+        id,
+        name: file.name,
+        relativePath,
+        size: file.size,
+        status: 'queued',
+        progress: { bytesDone: 0, totalBytes: file.size, bytesPerSecond: 0, secondsLeft: null },
+        error: null,
+        fileId: record?.fileId ?? null,
+      },
+      file,
+      record,
+      abort: null,
+    });
+    this.emit();
+    this.pump();
+    return id;
+  }
+
+  private find(id: string): Entry | undefined {
+    return this.entries.find((e) => e.item.id === id);
+  }
+
+  private update(entry: Entry, change: Partial<UploadItem>): void {
+    entry.item = { ...entry.item, ...change };
+    this.emit();
+  }
+
+  private emit(): void {
+    const items = this.items;
+    for (const listener of this.listeners) listener(items);
+  }
+
+  private pump(): void {
+    let running = this.entries.filter((e) => e.item.status === 'uploading').length;
+    for (const entry of this.entries) {
+      if (running >= this.parallel) break;
+      if (entry.item.status !== 'queued') continue;
+      running++;
+      void this.run(entry);
+    }
+  }
+
+  private async run(entry: Entry): Promise<void> {
+    const abort = new AbortController();
+    entry.abort = abort;
+    this.update(entry, { status: 'uploading' });
+    const common = {
+      api: this.opts.api,
+      identity: this.opts.identity,
+      journal: this.journal,
+      transport: this.opts.transport,
+      signal: abort.signal,
+      onProgress: (progress: TransferProgress) => this.update(entry, { progress }),
+    };
+    try {
+      const record = entry.record ?? (await this.journaled(entry.item.fileId));
+      const { fileId } =
+        record !== null
+          ? await resumeUpload({ ...common, record, file: entry.file })
+          : await sendFile({
+              ...common,
+              userId: this.opts.userId,
+              file: entry.file,
+              relativePath: entry.item.relativePath,
+              onStarted: (started) => this.update(entry, { fileId: started }),
+            });
+      entry.record = null;
+      this.update(entry, { status: 'done', fileId });
+    } catch (error) {
+      entry.record = null;
+      if (abort.signal.aborted) this.update(entry, { status: 'cancelled' });
+      else this.update(entry, { status: 'failed', error });
+    } finally {
+      entry.abort = null;
+      this.pump();
+    }
+  }
+
+  /** The journal record of an upload that failed earlier, if it is still there. */
+  private async journaled(fileId: string | null): Promise<UploadRecord | null> {
+    if (fileId === null) return null;
+    const records = await this.journal.list(this.opts.userId);
+    return records.find((r) => r.fileId === fileId) ?? null;
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * Messages between the page and the service worker, as one typed union
+ * each way, with the schema the worker checks them against.
+ */
+import { z } from 'zod';
+
+/** Path prefix the service worker answers with a registered download stream. */
+export const DOWNLOAD_PREFIX = '/__sealdrop/download/';
+
+/** Page → worker: "answer DOWNLOAD_PREFIX + id with this stream as an attachment". Reply on the transferred port. */
+export interface DownloadRegisterMessage {
+  type: 'download-register';
+  /** 32 random hex characters. */
+  id: string;
+  filename: string;
+  /** Plaintext size for Content-Length, or null when unknown. */
+  size: number | null;
+  /** The decrypted bytes; transferred, not copied. */
+  stream: ReadableStream<Uint8Array>;
+}
+
+/** Page → worker: a new version is waiting; take over now (the user agreed). */
+export interface SkipWaitingMessage {
+  type: 'skip-waiting';
+}
+
+/** Every message the page sends the worker. */
+export type PageToWorkerMessage = DownloadRegisterMessage | SkipWaitingMessage;
+
+/** Worker → page, on the port sent with a download-register message. */
+export type WorkerToPageMessage = { type: 'download-ready'; id: string } | { type: 'download-refused'; id: string; reason: string };
+
+/** Schema of what the worker accepts from a page (checked: messages cross a boundary). */
+export const pageToWorkerSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('download-register'),
+    id: z.string().regex(/^[0-9a-f]{32}$/),
+    filename: z.string().max(4096),
+    size: z.number().int().nonnegative().nullable(),
+    stream: z.custom<ReadableStream<Uint8Array>>((v) => v instanceof ReadableStream),
+  }),
+  z.object({ type: z.literal('skip-waiting') }),
+]);
+
+/** Schema of the worker's replies (checked by the page). */
+export const workerToPageSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('download-ready'), id: z.string() }),
+  z.object({ type: z.literal('download-refused'), id: z.string(), reason: z.string() }),
+]);

@@ -1,0 +1,6 @@
+/**
+ * Build entry of the service worker. vite-plugin-pwa names its output after
+ * this file (sw.ts → /sw.js, the URL src/sw/register.ts registers), and the
+ * listeners are wired in index.ts.
+ */
+import './index.ts';
