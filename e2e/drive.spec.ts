@@ -1,0 +1,322 @@
+/**
+ * The issue's "My files" journeys on the real local stack (Azurite, the
+ * identity provider, the token endpoint, the built app and its service
+ * worker), in headless Chromium:
+ *
+ * - upload several files (a multi-block one, an empty one, a folder), see
+ *   their decrypted names, download each and compare SHA-256, preview,
+ *   filter, delete; restore the keys in a fresh browser and open the same
+ *   file; nothing in storage names a file;
+ * - flip one ciphertext byte in Azurite → the download refuses with the
+ *   tamper message and is not left looking complete;
+ * - cut the network mid-upload → it resumes and the result is identical.
+ *
+ * Downloads go through the service-worker stream: headless Chromium cannot
+ * complete the File System Access save picker (PLATFORM-NOTES), so each
+ * context hides it before the app loads.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, test, type BrowserContext, type Download, type Page } from '@playwright/test';
+import { listStoredBlobs, stackContainer } from './support/blob-storage.ts';
+import { restoreKeys, setUpKeys } from './support/keys.ts';
+import { z } from 'zod';
+import { signIn, uniqueUser, type TestUser } from './support/sign-in.ts';
+
+const PASSPHRASE = 'walrus cactus ledger umbrella';
+const MiB = 1024 * 1024;
+
+let workDir = '';
+test.beforeAll(() => {
+  workDir = mkdtempSync(join(tmpdir(), 'sealdrop-drive-e2e-'));
+});
+test.afterAll(() => {
+  rmSync(workDir, { recursive: true, force: true });
+});
+
+/** Writes `bytes` to `dir/name` and returns the path. */
+function writeFile(dir: string, name: string, bytes: Uint8Array): string {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, name);
+  writeFileSync(path, bytes);
+  return path;
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Hides the save picker so downloads use the service-worker stream (see the module comment). */
+async function useServiceWorkerDownloads(context: BrowserContext): Promise<void> {
+  await context.addInitScript(() => {
+    Object.defineProperty(window, 'showSaveFilePicker', { value: undefined, configurable: true });
+  });
+}
+
+/** Waits until the service worker controls the page (it claims clients on activation). */
+async function serviceWorkerInControl(page: Page): Promise<void> {
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 15_000 });
+}
+
+/** Signs in as a new user, sets up keys, and returns the user's id as the server derived it (from `GET /me`). */
+async function newUserWithKeys(page: Page, label: string): Promise<{ user: TestUser; userId: string }> {
+  const user = uniqueUser(label);
+  const me = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/v1/me' && r.status() === 200);
+  await signIn(page, user);
+  const body: unknown = await (await me).json();
+  const userId = z.object({ userId: z.string().regex(/^[0-9a-f]{32}$/) }).parse(body).userId;
+  await setUpKeys(page, PASSPHRASE);
+  return { user, userId };
+}
+
+/** Uploads through the hidden file input behind "Choose files". */
+async function chooseFiles(page: Page, paths: string[]): Promise<void> {
+  await page.getByLabel('Choose files to upload').setInputFiles(paths);
+}
+
+/** Waits until the upload row of `label` says it is sealed and uploaded. */
+async function uploaded(page: Page, label: string, timeout = 60_000): Promise<void> {
+  await expect(page.getByRole('progressbar', { name: `Upload of ${label}`, exact: true })).toHaveAttribute(
+    'aria-valuetext',
+    '100%, Sealed and uploaded',
+    { timeout },
+  );
+}
+
+/** Clicks "Download <name>" and returns the finished download's bytes (fails the test if the download fails). */
+async function download(page: Page, name: string): Promise<Buffer> {
+  const [file] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: `Download ${name}`, exact: true }).click()]);
+  expect(file.suggestedFilename()).toBe(name);
+  expect(await file.failure()).toBeNull();
+  return readFileSync(await file.path());
+}
+
+test('upload files and a folder, list, download, preview, filter, delete, restore elsewhere; storage never names a file', async ({
+  page,
+  browser,
+  context,
+  request,
+}) => {
+  test.setTimeout(240_000);
+  const dir = join(workDir, 'journey');
+  const big = randomBytes(9 * MiB + 12_345); // three ~4 MiB blocks, many 256 KiB segments
+  const notesText = `Quarterly notes ${randomBytes(6).toString('hex')}\nsecond line\n`;
+  const files = {
+    big: { name: 'holiday-video-draft.bin', bytes: big },
+    empty: { name: 'empty-placeholder.txt', bytes: new Uint8Array() },
+    notes: { name: 'confidential-notes.txt', bytes: new TextEncoder().encode(notesText) },
+    photo: { name: 'beach-photo.bin', bytes: randomBytes(300_000) },
+    plan: { name: 'itinerary-plan.txt', bytes: randomBytes(70_000) },
+  };
+  const bigPath = writeFile(dir, files.big.name, files.big.bytes);
+  const emptyPath = writeFile(dir, files.empty.name, files.empty.bytes);
+  const notesPath = writeFile(dir, files.notes.name, files.notes.bytes);
+  const folder = join(dir, 'summer-trip');
+  writeFile(folder, files.photo.name, files.photo.bytes);
+  writeFile(join(folder, 'day-two'), files.plan.name, files.plan.bytes);
+
+  await useServiceWorkerDownloads(context);
+  const { user, userId } = await newUserWithKeys(page, 'drive');
+  await expect(page.getByRole('heading', { name: 'No files yet' })).toBeVisible();
+
+  await chooseFiles(page, [bigPath, emptyPath, notesPath]);
+  await page.getByLabel('Choose a folder to upload').setInputFiles(folder);
+  for (const label of [files.big.name, files.empty.name, files.notes.name, `summer-trip/${files.photo.name}`, `summer-trip/day-two/${files.plan.name}`]) {
+    await uploaded(page, label);
+  }
+
+  // A reload lists what the server holds, decrypted in this browser.
+  await page.reload();
+  await serviceWorkerInControl(page);
+  const table = page.getByRole('table');
+  for (const name of [files.big.name, files.empty.name, files.notes.name]) {
+    await expect(table.getByRole('rowheader', { name: new RegExp(name) })).toBeVisible();
+  }
+  await expect(table.getByRole('button', { name: 'Open folder summer-trip' })).toBeVisible();
+  await expect(table.getByText(files.photo.name)).toHaveCount(0);
+
+  // Every file comes back byte for byte.
+  for (const file of [files.big, files.empty, files.notes]) {
+    expect(sha256(await download(page, file.name))).toBe(sha256(file.bytes));
+  }
+
+  // Folders open, with a breadcrumb back.
+  await table.getByRole('button', { name: 'Open folder summer-trip' }).click();
+  expect(sha256(await download(page, files.photo.name))).toBe(sha256(files.photo.bytes));
+  await page.getByRole('table').getByRole('button', { name: 'Open folder day-two' }).click();
+  await expect(page.getByRole('navigation', { name: 'Folder' })).toContainText('day-two');
+  expect(sha256(await download(page, files.plan.name))).toBe(sha256(files.plan.bytes));
+  await page.getByRole('navigation', { name: 'Folder' }).getByRole('button', { name: 'My files' }).click();
+
+  // Filter searches decrypted names across folders.
+  await page.getByRole('searchbox', { name: 'Filter by name' }).fill('PLAN');
+  await expect(page.getByRole('table').getByRole('rowheader')).toHaveCount(1);
+  await expect(page.getByRole('table')).toContainText(files.plan.name);
+  await page.getByRole('searchbox', { name: 'Filter by name' }).fill('');
+
+  // Sort by size, largest first.
+  await page.getByRole('button', { name: 'Size' }).click();
+  await expect(page.getByRole('columnheader', { name: /Size/ })).toHaveAttribute('aria-sort', 'descending');
+  await expect(page.getByRole('table').getByRole('rowheader').nth(1)).toContainText(files.big.name);
+
+  // In-page preview of a text file.
+  await page.getByRole('button', { name: `Preview ${files.notes.name}` }).click();
+  const preview = page.getByRole('dialog', { name: files.notes.name });
+  await expect(preview.locator('pre')).toHaveText(notesText);
+  await page.keyboard.press('Escape');
+  await expect(preview).toBeHidden();
+
+  // Storage holds nothing that names a file: not in blob names, metadata, tags or content headers.
+  const container = await stackContainer(request);
+  const stored = await listStoredBlobs(container);
+  const fileBlobs = stored.filter((b) => b.name.startsWith(`files/${userId}/`));
+  expect(fileBlobs.length).toBe(2 * 5);
+  const everything = JSON.stringify(stored);
+  for (const name of [...Object.values(files).map((f) => f.name), 'summer-trip', 'day-two', 'confidential', 'holiday']) {
+    expect(everything).not.toContain(name);
+  }
+  // Nor do the sealed bytes themselves carry a name in the clear.
+  for (const blob of fileBlobs.filter((b) => b.name.endsWith('/manifest'))) {
+    const bytes = await container.getBlobClient(blob.name).downloadToBuffer();
+    for (const file of Object.values(files)) expect(bytes.includes(Buffer.from(file.name))).toBe(false);
+  }
+
+  // Delete asks first; Cancel keeps the file, Delete removes payload and manifest.
+  const deleteNotes = page.getByRole('button', { name: `Delete ${files.notes.name}` });
+  await deleteNotes.click();
+  const confirm = page.getByRole('dialog', { name: `Delete ${files.notes.name}?` });
+  await expect(confirm).toBeVisible();
+  await confirm.getByRole('button', { name: 'Cancel' }).click();
+  await expect(confirm).toBeHidden();
+  await expect(deleteNotes).toBeVisible();
+  await deleteNotes.click();
+  await confirm.getByRole('button', { name: 'Delete' }).click();
+  await expect(deleteNotes).toHaveCount(0);
+  expect(await listStoredBlobs(container, `files/${userId}/`)).toHaveLength(2 * 4);
+  await page.reload();
+  await expect(page.getByRole('table')).toContainText(files.big.name);
+  await expect(page.getByRole('table')).not.toContainText(files.notes.name);
+
+  // A second device: restore the keys with the passphrase and open the same file.
+  const fresh = await browser.newContext();
+  try {
+    await useServiceWorkerDownloads(fresh);
+    const other = await fresh.newPage();
+    await signIn(other, user);
+    await restoreKeys(other, PASSPHRASE);
+    await serviceWorkerInControl(other);
+    await expect(other.getByRole('table')).toContainText(files.big.name);
+    expect(sha256(await download(other, files.big.name))).toBe(sha256(files.big.bytes));
+  } finally {
+    await fresh.close();
+  }
+});
+
+test('a flipped ciphertext byte: the download refuses with the tamper message and never completes', async ({ page, context, request }) => {
+  test.setTimeout(120_000);
+  const name = 'tamper-target.bin';
+  const original = randomBytes(3 * MiB);
+  const path = writeFile(join(workDir, 'tamper'), name, original);
+
+  await useServiceWorkerDownloads(context);
+  const { userId } = await newUserWithKeys(page, 'tamper');
+  await serviceWorkerInControl(page);
+  await chooseFiles(page, [path]);
+  await uploaded(page, name);
+
+  // Flip one byte near the end of the payload (in its last segment), so
+  // most of the file streams before authentication fails.
+  const container = await stackContainer(request);
+  const payloads = (await listStoredBlobs(container, `files/${userId}/`)).filter((b) => b.name.endsWith('/payload'));
+  expect(payloads).toHaveLength(1);
+  const payloadName = payloads[0]?.name ?? '';
+  const blob = container.getBlockBlobClient(payloadName);
+  const sealed = await blob.downloadToBuffer();
+  const at = sealed.length - 100;
+  sealed[at] = (sealed[at] ?? 0) ^ 0x01;
+  await blob.uploadData(sealed);
+
+  const downloads: Download[] = [];
+  page.on('download', (d) => downloads.push(d));
+  await page.getByRole('button', { name: `Download ${name}`, exact: true }).click();
+  await expect(page.getByRole('alert')).toContainText('This file is damaged or has been tampered with.');
+  await expect(page.getByRole('table')).toContainText('Download failed');
+  // If the browser started saving, the download ended in failure: no complete-looking file.
+  for (const d of downloads) expect(await d.failure()).not.toBeNull();
+
+  // A damaged manifest: the list shows the entry with a warning instead of hiding it.
+  const manifest = container.getBlockBlobClient(payloadName.replace(/\/payload$/, '/manifest'));
+  const manifestBytes = await manifest.downloadToBuffer();
+  const mid = Math.floor(manifestBytes.length / 2);
+  manifestBytes[mid] = (manifestBytes[mid] ?? 0) ^ 0x80;
+  await manifest.uploadData(manifestBytes);
+  await page.reload();
+  await expect(page.getByRole('rowheader', { name: /A file that cannot be opened/ })).toBeVisible();
+  await expect(page.getByRole('table')).not.toContainText(name);
+});
+
+test('the network drops mid-upload: the upload resumes and the file is byte-identical', async ({ page, context }) => {
+  test.setTimeout(180_000);
+  const name = 'resumed-upload.bin';
+  const original = randomBytes(24 * MiB + 777);
+  const path = writeFile(join(workDir, 'offline'), name, original);
+
+  await useServiceWorkerDownloads(context);
+  await newUserWithKeys(page, 'offline');
+  await serviceWorkerInControl(page);
+
+  // Cut the network as soon as storage acknowledges the first block.
+  let cut = false;
+  const firstBlock = new Promise<void>((resolve) => {
+    page.on('response', (response) => {
+      if (!cut && response.url().includes('comp=block') && !response.url().includes('comp=blocklist') && response.status() === 201) {
+        cut = true;
+        resolve();
+      }
+    });
+  });
+  await chooseFiles(page, [path]);
+  await firstBlock;
+  await context.setOffline(true);
+  const bar = page.getByRole('progressbar', { name: `Upload of ${name}`, exact: true });
+  await page.waitForTimeout(3_000);
+  expect(Number(await bar.getAttribute('aria-valuenow'))).toBeLessThan(100);
+  await context.setOffline(false);
+  await uploaded(page, name, 120_000);
+
+  expect(sha256(await download(page, name))).toBe(sha256(original));
+});
+
+test('files dropped on the drop zone or pasted on the page are sealed and listed', async ({ page }) => {
+  await newUserWithKeys(page, 'drop');
+  const zone = page.getByRole('region', { name: 'Add files' });
+  await expect(zone).toBeVisible();
+
+  // A synthetic drop and a synthetic paste carry real File objects, as the browser's own would.
+  await zone.evaluate((element) => {
+    const data = new DataTransfer();
+    data.items.add(new File(['dropped bytes'], 'dropped-note.txt', { type: 'text/plain' }));
+    element.dispatchEvent(new DragEvent('dragover', { dataTransfer: data, bubbles: true, cancelable: true }));
+    element.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+  });
+  await uploaded(page, 'dropped-note.txt');
+  await page.evaluate(() => {
+    const data = new DataTransfer();
+    data.items.add(new File(['pasted bytes'], 'pasted-screenshot.png', { type: 'image/png' }));
+    document.body.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+  });
+  await uploaded(page, 'pasted-screenshot.png');
+  await expect(page.getByRole('table')).toContainText('dropped-note.txt');
+  await expect(page.getByRole('table')).toContainText('pasted-screenshot.png');
+
+  // Text pasted into the filter box stays text: nothing is uploaded.
+  await page.getByRole('searchbox', { name: 'Filter by name' }).focus();
+  await page.evaluate(() => {
+    const data = new DataTransfer();
+    data.setData('text/plain', 'dropped');
+    document.activeElement?.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+  });
+  await expect(page.getByRole('progressbar')).toHaveCount(2);
+});

@@ -1,0 +1,55 @@
+/**
+ * What a signed-in person needs before "My files": who the server says they
+ * are (`GET /me`), then whether this device holds their keys, must restore
+ * them from the recovery copy, or must set them up for the first time.
+ */
+import type { ApiClient } from '../auth/api-client.ts';
+import { MeSchema, type Me } from '../auth/auth-setup.ts';
+import { keyStatus, loadUnlockedIdentity, type UnlockedIdentity } from '../keys/account-keys.ts';
+import { handleError, type UserMessage } from './base/handle-error.ts';
+
+/** Where the signed-in person stands. */
+export type AccountPhase = 'checking' | 'failed' | 'needs-setup' | 'needs-restore' | 'ready';
+
+/** The steps between sign-in and "My files", as a rune class with verbs. */
+export class AccountFlow {
+  phase = $state<AccountPhase>('checking');
+  me = $state.raw<Me | null>(null);
+  identity = $state.raw<UnlockedIdentity | null>(null);
+  problem = $state<UserMessage | null>(null);
+  readonly #api: ApiClient;
+
+  constructor(api: ApiClient) {
+    this.#api = api;
+  }
+
+  /** Asks the server who we are and looks for the keys; never throws (a failure sets `problem`). */
+  async check(): Promise<void> {
+    this.phase = 'checking';
+    this.problem = null;
+    try {
+      const me = await this.#api.get('/me', MeSchema);
+      this.me = me;
+      const status = await keyStatus(this.#api, me.userId);
+      if (status === 'ready') {
+        const identity = await loadUnlockedIdentity(me.userId);
+        if (identity === null) {
+          this.phase = 'needs-restore';
+          return;
+        }
+        this.keysReady(identity);
+        return;
+      }
+      this.phase = status;
+    } catch (error) {
+      this.problem = handleError(error);
+      this.phase = 'failed';
+    }
+  }
+
+  /** The key pages call this once the keys are unlocked on this device. */
+  keysReady(identity: UnlockedIdentity): void {
+    this.identity = identity;
+    this.phase = 'ready';
+  }
+}

@@ -1,0 +1,83 @@
+import { describe, expect, test } from 'vitest';
+import { handleError, messageFor, type ErrorKind } from './handle-error.ts';
+import {
+  KdfParamsTooHighError,
+  MalformedError,
+  TamperedError,
+  TruncatedError,
+  UnsupportedVersionError,
+  WrongKeyError,
+  WrongPassphraseError,
+} from '../../crypto/errors.ts';
+import { StorageError } from '../../storage/storage-error.ts';
+import { SourceChangedError } from '../../storage/uploader.ts';
+import { ApiError, OfflineError, SessionExpiredError, UnexpectedResponseError } from '../../auth/api-client.ts';
+
+function named(name: string, message = 'raw detail'): Error {
+  const error = new Error(message);
+  error.name = name;
+  return error;
+}
+
+function withStatus(status: number): Error {
+  return Object.assign(new Error('<?xml version="1.0"?><Error><Code>X</Code></Error>'), { status });
+}
+
+describe('handleError', () => {
+  const cases: [string, unknown, ErrorKind][] = [
+    ['wrong passphrase', new WrongPassphraseError(), 'wrong-passphrase'],
+    ['tampered file', new TamperedError(), 'tampered'],
+    ['truncated file', new TruncatedError(), 'tampered'],
+    ['malformed file', new MalformedError(), 'tampered'],
+    ['hostile KDF parameters', new KdfParamsTooHighError(), 'tampered'],
+    ['wrong key', new WrongKeyError(), 'wrong-key'],
+    ['newer format', new UnsupportedVersionError(), 'unsupported-version'],
+    ['storage offline', new StorageError('network'), 'offline'],
+    ['storage full', new StorageError('quota', { status: 507 }), 'quota'],
+    ['expired grant', new StorageError('expired-grant', { status: 403 }), 'session-expired'],
+    ['too large for the fallback', new StorageError('too-large'), 'too-large'],
+    ['browser lacks a feature', new StorageError('unsupported'), 'unsupported-browser'],
+    ['storage 5xx', new StorageError('server', { status: 503 }), 'server'],
+    ['gone', new StorageError('not-found', { status: 404 }), 'not-found'],
+    ['session expired (auth)', new SessionExpiredError(), 'session-expired'],
+    ['offline (api client)', new OfflineError(), 'offline'],
+    ['API answered nonsense', new UnexpectedResponseError('/files'), 'server'],
+    ['API 413 (over the size limit)', new ApiError(413, 'too_large', 'raw detail'), 'over-limit'],
+    ['API 404', new ApiError(404, 'not_found', 'raw detail'), 'not-found'],
+    ['API 429', new ApiError(429, 'rate_limited', 'raw detail'), 'rate-limited'],
+    ['file changed while uploading', new SourceChangedError(), 'file-changed'],
+    ['MSAL needs the person again', named('InteractionRequiredAuthError'), 'session-expired'],
+    ['unsupported browser (feature check)', named('UnsupportedBrowserError'), 'unsupported-browser'],
+    ['API 401', withStatus(401), 'session-expired'],
+    ['API 413', withStatus(413), 'over-limit'],
+    ['API 429', withStatus(429), 'rate-limited'],
+    ['API 500', withStatus(500), 'server'],
+    ['abort', new DOMException('stopped', 'AbortError'), 'cancelled'],
+    ['quota exceeded in the browser', new DOMException('full', 'QuotaExceededError'), 'quota'],
+    ['a string', 'boom', 'unknown'],
+    ['undefined', undefined, 'unknown'],
+    ['a plain error', new Error('at foo (bar.js:1:2)'), 'unknown'],
+  ];
+
+  test.each(cases)('%s', (_label, error, kind) => {
+    expect(handleError(error)).toEqual(messageFor(kind));
+  });
+
+  test('never repeats the raw message of an error', () => {
+    for (const [, error] of cases) {
+      const message = handleError(error);
+      const text = `${message.title} ${message.action}`;
+      expect(text).not.toContain('raw detail');
+      expect(text).not.toContain('<?xml');
+      expect(text).not.toContain('bar.js');
+    }
+  });
+
+  test('every kind has a title and an action in plain words', () => {
+    for (const [, , kind] of cases) {
+      const message = messageFor(kind);
+      expect(message.title.length).toBeGreaterThan(5);
+      expect(message.action.length).toBeGreaterThan(5);
+    }
+  });
+});

@@ -1,0 +1,59 @@
+/**
+ * What the "My files" state needs from the rest of the app, as one small
+ * interface: the real implementation wires `src/storage` with the signed-in
+ * API client and the unlocked identity; tests pass fakes.
+ */
+import type { TransferProgress } from '../../storage/progress.ts';
+import type { SaveDestination, SaveFileInfo } from '../../storage/save-to-disk.ts';
+import type { UploadItem } from '../../storage/upload-queue.ts';
+import type { DriveEntry } from './file-tree.ts';
+
+/** Decrypted metadata of a file being opened (mirrors the crypto core's `FileMetadata`). */
+export interface OpenedMetadata {
+  name: string;
+  type: string;
+  size: number;
+  lastModified: number;
+  relativePath?: string;
+}
+
+/** Options every transfer takes: a way to stop it and a progress callback (plaintext bytes, speed, time left). */
+export interface TransferOptions {
+  signal: AbortSignal;
+  onProgress: (progress: TransferProgress) => void;
+}
+
+/** The upload queue's verbs (storage's `UploadQueue` has them): at most a few files at once, resumable retries. */
+export interface UploadQueueLike {
+  /** Queues a file; returns the entry's id. */
+  add(file: File, relativePath?: string): string;
+  cancel(id: string): void;
+  /** Queues a failed upload again; it resumes from the blocks already stored when it can. */
+  retry(id: string): void;
+  /** Forgets a finished, failed or cancelled entry. */
+  remove(id: string): void;
+  /** Calls `listener` with every entry now and after each change; returns the unsubscribe function. */
+  subscribe(listener: (items: readonly UploadItem[]) => void): () => void;
+}
+
+/** The storage verbs the drive calls. Every method rejects with a typed error (`StorageError`, crypto errors, API errors). */
+export interface DriveServices {
+  /** Lists the user's files with decrypted metadata; damaged and unfinished ones as problems. */
+  list(): Promise<DriveEntry[]>;
+  /** The upload queue: seals and uploads files, reporting progress per file. */
+  uploads: UploadQueueLike;
+  /** Opens a file for reading: its metadata once authenticated, and a plaintext stream that errors on tampering. */
+  open(fileId: string, options: TransferOptions): Promise<{ metadata: OpenedMetadata; stream: ReadableStream<Uint8Array> }>;
+  /**
+   * Picks where a download goes (the save picker needs the click's user
+   * gesture, so call it first). Null when the user closed the picker; throws
+   * StorageError 'too-large' when no path can take a file this big.
+   */
+  chooseSaveDestination(file: SaveFileInfo): Promise<SaveDestination | null>;
+  /** Saves a plaintext stream there; rejects, leaving no complete-looking file, if the stream errors (tampering). */
+  save(stream: ReadableStream<Uint8Array>, file: SaveFileInfo, destination: SaveDestination): Promise<boolean>;
+  /** Reads a whole plaintext stream into a Blob for a preview; rejects past `limit` bytes. */
+  readForPreview(stream: ReadableStream<Uint8Array>, limit: number): Promise<Blob>;
+  /** Deletes the payload and the manifest. */
+  remove(fileId: string): Promise<void>;
+}

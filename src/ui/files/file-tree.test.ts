@@ -1,0 +1,53 @@
+import { describe, expect, test } from 'vitest';
+import { folderOf, folderView, type DriveEntry, type DriveFile } from './file-tree.ts';
+
+function file(name: string, relativePath: string | undefined, size: number, lastModified: number): DriveFile {
+  return { status: 'ok', fileId: name + size, name, type: 'text/plain', size, lastModified, createdAt: '2025-01-01T00:00:00Z', folder: folderOf(relativePath) };
+}
+
+const entries: DriveEntry[] = [
+  file('b.txt', undefined, 30, 3),
+  file('a10.txt', undefined, 10, 1),
+  file('a9.txt', undefined, 20, 2),
+  file('one.jpg', 'photos/one.jpg', 100, 5),
+  file('two.jpg', 'photos/2024/two.jpg', 200, 9),
+  { status: 'damaged', fileId: 'x', createdAt: '2025-01-01T00:00:00Z', payloadBytes: 5, reason: 'damaged' },
+];
+
+describe('folderOf', () => {
+  test('drops the file name and unsafe segments', () => {
+    expect(folderOf('a/b/c.txt')).toEqual(['a', 'b']);
+    expect(folderOf('c.txt')).toEqual([]);
+    expect(folderOf(undefined)).toEqual([]);
+    expect(folderOf('../../etc/./x//y.txt')).toEqual(['etc', 'x']);
+  });
+});
+
+describe('folderView', () => {
+  const byName = { sortKey: 'name', direction: 'ascending', filter: '' } as const;
+
+  test('top level: files, folders with totals, problems', () => {
+    const view = folderView(entries, [], byName);
+    expect(view.files.map((f) => f.name)).toEqual(['a9.txt', 'a10.txt', 'b.txt']);
+    expect(view.folders).toEqual([{ name: 'photos', path: ['photos'], fileCount: 2, size: 300, lastModified: 9 }]);
+    expect(view.problems.map((p) => p.fileId)).toEqual(['x']);
+  });
+
+  test('inside a folder', () => {
+    const view = folderView(entries, ['photos'], byName);
+    expect(view.files.map((f) => f.name)).toEqual(['one.jpg']);
+    expect(view.folders.map((f) => f.name)).toEqual(['2024']);
+    expect(view.problems).toEqual([]);
+  });
+
+  test('sorts by size and date in both directions', () => {
+    expect(folderView(entries, [], { ...byName, sortKey: 'size', direction: 'descending' }).files.map((f) => f.size)).toEqual([30, 20, 10]);
+    expect(folderView(entries, [], { ...byName, sortKey: 'date' }).files.map((f) => f.lastModified)).toEqual([1, 2, 3]);
+  });
+
+  test('filter searches names beneath the folder, case-insensitively', () => {
+    expect(folderView(entries, [], { ...byName, filter: 'JPG' }).files.map((f) => f.name)).toEqual(['one.jpg', 'two.jpg']);
+    expect(folderView(entries, ['photos', '2024'], { ...byName, filter: 'jpg' }).files.map((f) => f.name)).toEqual(['two.jpg']);
+    expect(folderView(entries, [], { ...byName, filter: 'nothing' })).toEqual({ folders: [], files: [], problems: [] });
+  });
+});

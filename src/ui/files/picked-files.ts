@@ -1,0 +1,79 @@
+/**
+ * Turns what the user dropped, picked or pasted into a flat list of files,
+ * each with the relative path it had inside a chosen or dropped folder.
+ */
+
+/** One file to seal, and its path inside a folder the user gave us (with the file name last). */
+export interface PickedFile {
+  file: File;
+  relativePath?: string;
+}
+
+/** Returns the files of an `<input type="file">` (with or without `webkitdirectory`), keeping folder paths. */
+export function filesFromInput(files: FileList | readonly File[]): PickedFile[] {
+  return Array.from(files, (file) =>
+    file.webkitRelativePath === '' ? { file } : { file, relativePath: file.webkitRelativePath },
+  );
+}
+
+/** Returns the files pasted onto the page (screenshots, files copied in a file manager). */
+export function filesFromClipboard(data: DataTransfer | null): PickedFile[] {
+  return data === null ? [] : filesFromInput(data.files);
+}
+
+function isFileEntry(entry: FileSystemEntry): entry is FileSystemFileEntry {
+  return entry.isFile;
+}
+
+function isDirectoryEntry(entry: FileSystemEntry): entry is FileSystemDirectoryEntry {
+  return entry.isDirectory;
+}
+
+function fileOf(entry: FileSystemFileEntry): Promise<File> {
+  return new Promise((resolve, reject) => entry.file(resolve, reject));
+}
+
+/** Reads every child: one `readEntries` call returns at most ~100, so keep calling until it returns none. */
+async function childrenOf(directory: FileSystemDirectoryEntry): Promise<FileSystemEntry[]> {
+  const reader = directory.createReader();
+  const all: FileSystemEntry[] = [];
+  for (;;) {
+    const batch = await new Promise<FileSystemEntry[]>((resolve, reject) => reader.readEntries(resolve, reject));
+    if (batch.length === 0) return all;
+    all.push(...batch);
+  }
+}
+
+async function walk(entry: FileSystemEntry, prefix: string, out: PickedFile[]): Promise<void> {
+  if (isFileEntry(entry)) {
+    const file = await fileOf(entry);
+    out.push(prefix === '' ? { file } : { file, relativePath: `${prefix}${file.name}` });
+  } else if (isDirectoryEntry(entry)) {
+    for (const child of await childrenOf(entry)) await walk(child, `${prefix}${entry.name}/`, out);
+  }
+}
+
+/**
+ * Returns every file in a drop, walking dropped folders recursively.
+ *
+ * Must be called from inside the `drop` handler: the browser empties the
+ * item list once the handler returns, so the entries are taken first and
+ * walked afterwards. Falls back to `dataTransfer.files` where
+ * `webkitGetAsEntry` is missing. Rejects if a folder cannot be read.
+ */
+export async function filesFromDrop(data: DataTransfer | null): Promise<PickedFile[]> {
+  if (data === null) return [];
+  const items = Array.from(data.items).filter((item) => item.kind === 'file');
+  if (items.length === 0 || typeof items[0]?.webkitGetAsEntry !== 'function') return filesFromInput(data.files);
+  const entries = items.map((item) => item.webkitGetAsEntry());
+  const out: PickedFile[] = [];
+  for (const [index, entry] of entries.entries()) {
+    if (entry !== null) {
+      await walk(entry, '', out);
+      continue;
+    }
+    const file = items[index]?.getAsFile();
+    if (file) out.push({ file });
+  }
+  return out;
+}

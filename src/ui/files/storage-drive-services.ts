@@ -1,0 +1,68 @@
+/**
+ * The real `DriveServices`: `src/storage` driven with the signed-in API
+ * client and the unlocked identity.
+ */
+import type { UnlockedIdentity } from '../../keys/account-keys.ts';
+import type { GrantApi } from '../../storage/grants.ts';
+import { deleteFile, listDrive, openFileStream } from '../../storage/receiver.ts';
+import { chooseSaveDestination, readAllForPreview, saveStream } from '../../storage/save-to-disk.ts';
+import { discardUpload, pendingUploads } from '../../storage/sender.ts';
+import { UploadQueue } from '../../storage/upload-queue.ts';
+import type { DriveServices } from './drive-services.ts';
+import { folderOf, type DriveEntry } from './file-tree.ts';
+
+/** Words for a payload the server holds without a manifest. */
+const UNFINISHED_REASON = 'This upload did not finish. Delete it, then add the file again.';
+
+/** What the adapter needs: the API client, the signed-in user's id and their unlocked keys. */
+export interface StorageDriveContext {
+  api: GrantApi;
+  userId: string;
+  identity: UnlockedIdentity;
+}
+
+/** Returns the drive's services over `src/storage` for one signed-in user. */
+export function createStorageDriveServices(context: StorageDriveContext): DriveServices {
+  const { api, userId, identity } = context;
+  return {
+    async list(): Promise<DriveEntry[]> {
+      const listing = await listDrive(api, identity);
+      const entries: DriveEntry[] = listing.files.map((entry) =>
+        entry.status === 'ok'
+          ? {
+              status: 'ok',
+              fileId: entry.fileId,
+              name: entry.metadata.name,
+              type: entry.metadata.type,
+              size: entry.metadata.size,
+              lastModified: entry.metadata.lastModified,
+              createdAt: entry.createdAt,
+              folder: folderOf(entry.metadata.relativePath),
+            }
+          : { status: 'damaged', fileId: entry.fileId, createdAt: entry.createdAt, payloadBytes: entry.payloadBytes, reason: entry.problem },
+      );
+      for (const entry of listing.unfinished) {
+        entries.push({ status: 'unfinished', fileId: entry.fileId, createdAt: entry.createdAt, payloadBytes: entry.payloadBytes, reason: UNFINISHED_REASON });
+      }
+      return entries;
+    },
+
+    uploads: new UploadQueue({ api, userId, identity }),
+
+    open(fileId, { signal, onProgress }) {
+      return openFileStream(api, fileId, identity, { signal, onProgress });
+    },
+
+    chooseSaveDestination,
+    save: saveStream,
+    // The Blob gets its type later, from the preview's allow-list.
+    readForPreview: (stream, limit) => readAllForPreview(stream, { limit, type: '' }),
+
+    async remove(fileId) {
+      await deleteFile(api, fileId);
+      // An unfinished upload of this device also has a journal record: forget it with the blobs.
+      const records = await pendingUploads(userId).catch(() => []);
+      for (const record of records.filter((r) => r.fileId === fileId)) await discardUpload(record);
+    },
+  };
+}
