@@ -32,7 +32,7 @@ export default ts.config(
     },
   },
   {
-    files: ['eslint.config.js'],
+    files: ['**/*.js', '**/*.mjs'],
     ...ts.configs.disableTypeChecked,
   },
 );
