@@ -2,15 +2,31 @@
  * Fingerprints people compare: 8 groups of 5 digits derived from a signing
  * (ECDSA P-256) public key (docs/FORMAT.md §10.3).
  */
-import { toBytes } from './bytes.ts';
+import { fromHex, toBytes } from './bytes.ts';
 import { MalformedError } from './errors.ts';
 import { labelled } from './format.ts';
 
 /** Label hashed in front of the key in a fingerprint. */
 export const LABEL_FINGERPRINT = 'sealdrop/v1/fingerprint';
 
-/** Imports an SPKI as an ECDSA P-256 verify key; throws MalformedError when it is not one. */
+/**
+ * The 27 bytes every accepted signing-key SPKI starts with: the DER of
+ * id-ecPublicKey + prime256v1, a 66-byte BIT STRING and 0x04 (uncompressed
+ * point). Followed by X(32) ‖ Y(32): 91 bytes in all (FORMAT.md §2).
+ */
+export const P256_SPKI_PREFIX = fromHex('3059301306072a8648ce3d020106082a8648ce3d030107034200' + '04');
+/** Length of the only accepted signing-key SPKI form. */
+export const P256_SPKI_LENGTH = 91;
+
+/**
+ * Imports an SPKI as an ECDSA P-256 verify key. Throws MalformedError unless
+ * it is exactly the 91-byte uncompressed form (compressed points and any other
+ * DER spelling are refused) of a point on the curve.
+ */
 export async function importVerifyKey(spki: Uint8Array): Promise<CryptoKey> {
+  if (spki.length !== P256_SPKI_LENGTH || !P256_SPKI_PREFIX.every((b, i) => spki[i] === b)) {
+    throw new MalformedError('A signing key is not a valid P-256 public key.');
+  }
   try {
     return await crypto.subtle.importKey('spki', toBytes(spki), { name: 'ECDSA', namedCurve: 'P-256' }, true, [
       'verify',

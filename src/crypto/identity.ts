@@ -8,6 +8,7 @@ import { ByteReader, ByteWriter, concatBytes, randomBytes, toBytes, utf8, type B
 import { MalformedError, TamperedError, UnsupportedVersionError, WrongPassphraseError } from './errors.ts';
 import { importVerifyKey, signingKeyFingerprint } from './fingerprint.ts';
 import { labelled } from './format.ts';
+import { checkRsaPublicKey } from './recipients.ts';
 import { DEFAULT_KDF_PARAMS, deriveKek, newKdfBlock, readKdfBlock, writeKdfBlock, type KdfBlock, type KdfParams } from './kdf.ts';
 
 /** The user's two key pairs. */
@@ -28,8 +29,8 @@ export const LABEL_PUBLIC_IDENTITY = 'sealdrop/v1/public-identity';
 export const LABEL_BACKUP_ENCRYPT = 'sealdrop/v1/backup/encrypt';
 /** AAD label of the wrapped ECDSA private key in a backup. */
 export const LABEL_BACKUP_SIGN = 'sealdrop/v1/backup/sign';
-/** Accepted RSA modulus lengths in bits (inclusive). */
-export const RSA_MODULUS_BITS = { min: 3072, max: 4096 } as const;
+/** Accepted RSA modulus lengths in bits (inclusive, multiples of 8; FORMAT.md §2). */
+export { RSA_MODULUS_BITS } from './recipients.ts';
 
 const RSA_PARAMS = { name: 'RSA-OAEP', hash: 'SHA-256' } as const;
 const EC_PARAMS = { name: 'ECDSA', namedCurve: 'P-256' } as const;
@@ -68,10 +69,11 @@ async function importEncryptKey(spkiBytes: Uint8Array): Promise<CryptoKey> {
   } catch {
     throw new MalformedError('An encryption key is not a valid RSA public key.');
   }
-  const { algorithm } = key;
-  const bits = 'modulusLength' in algorithm && typeof algorithm.modulusLength === 'number' ? algorithm.modulusLength : 0;
-  if (bits < RSA_MODULUS_BITS.min || bits > RSA_MODULUS_BITS.max) {
-    throw new MalformedError('An encryption key has an unsupported size.');
+  checkRsaPublicKey(key, () => new MalformedError('An encryption key has an unsupported size or exponent.'));
+  // Only the canonical DER (what exportKey gives back) is accepted, so one key has one encoding.
+  const canonical = new Uint8Array(await crypto.subtle.exportKey('spki', key));
+  if (canonical.length !== spkiBytes.length || !canonical.every((b, i) => b === spkiBytes[i])) {
+    throw new MalformedError('An encryption key is not in its canonical encoding.');
   }
   return key;
 }
@@ -178,7 +180,7 @@ export async function backupIdentity(
 /**
  * Restores a backup with `unwrapKey` straight into NON-extractable private
  * keys (the key bytes never exist in JavaScript). Returns the identity keys.
- * Throws WrongPassphraseError when the passphrase (or the backup) is wrong,
+ * Throws WrongPassphraseError when the passphrase is empty or wrong (or the backup's tags fail),
  * KdfParamsTooHighError before any work for over-cap parameters,
  * MalformedError / UnsupportedVersionError when the bytes do not parse or
  * the keys do not match their public halves.
@@ -198,6 +200,8 @@ export async function restoreIdentity(backup: Uint8Array, passphrase: string): P
 
   const encryptPublic = await importEncryptKey(encryptSpki);
   const verifyPublic = await importVerifyKey(verifySpki);
+  // No kit is ever made with an empty passphrase, so none opens with one.
+  if (passphrase.length === 0) throw new WrongPassphraseError();
   const kek = await deriveKek(passphrase, block, ['unwrapKey']);
   const unwrap = async (
     wrapped: Bytes,

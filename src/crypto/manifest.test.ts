@@ -23,8 +23,11 @@ import {
   rsaIdentity,
   rsaRecipient,
   sealLinkStanza,
+  decodeLinkSecret,
+  encodeLinkSecret,
   type Recipient,
 } from './recipients.ts';
+import { encodeMetadata } from './metadata.ts';
 import { createOpenStream, createSealStream } from './stream.ts';
 import { randomData, readAll, streamOf } from './test-streams.ts';
 
@@ -250,5 +253,48 @@ describe('openManifest rejects', () => {
     await expect(seal([passphraseRecipient('a', FAST), passphraseRecipient('b', FAST)])).rejects.toThrow(RangeError);
     await expect(seal([])).rejects.toThrow(RangeError);
     await expect(seal([linkSecretRecipient(secret)], 'NOT-A-FILE-ID')).rejects.toThrow(RangeError);
+  });
+});
+
+describe('FORMAT.md rules at the API edge', () => {
+  it('the expected fileId must be canonical lowercase hex (RangeError), compared as 16 bytes', async () => {
+    const secret = newLinkSecret();
+    const { manifest } = await seal([linkSecretRecipient(secret)]);
+    await expect(openManifest(manifest, [linkSecretIdentity(secret)], { fileId: FILE_ID.toUpperCase() })).rejects.toThrow(RangeError);
+    await expect(openManifest(manifest, [linkSecretIdentity(secret)], { fileId: FILE_ID.slice(2) })).rejects.toThrow(RangeError);
+    expect((await openManifest(manifest, [linkSecretIdentity(secret)], { fileId: FILE_ID })).metadata).toEqual(metadata);
+  });
+
+  it('writers refuse an empty passphrase; readers treat it as a wrong one', async () => {
+    await expect(passphraseRecipient('', FAST).wrap(randomBytes(32), randomBytes(57))).rejects.toThrow(RangeError);
+    const { manifest } = await seal([passphraseRecipient('x', FAST)]);
+    await expect(openManifest(manifest, [passphraseIdentity('')], { fileId: FILE_ID })).rejects.toThrow(WrongPassphraseError);
+  });
+
+  it('writers refuse RSA keys outside 3072–4096 bits', async () => {
+    const small = await crypto.subtle.generateKey(
+      { name: 'RSA-OAEP', hash: 'SHA-256', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]) },
+      false,
+      ['encrypt', 'decrypt'],
+    );
+    await expect(rsaRecipient(small.publicKey).wrap(randomBytes(32), randomBytes(57))).rejects.toThrow(RangeError);
+  }, 30_000);
+
+  it('metadata writers refuse text with a lone surrogate (no UTF-8 form)', () => {
+    expect(() => encodeMetadata({ ...metadata, name: 'a\ud800b' })).toThrow(RangeError);
+    expect(() => encodeMetadata({ ...metadata, name: '\ud83d\udcc4 ok' })).not.toThrow();
+  });
+
+  it('link secret text: exactly 43 unpadded base64url characters, canonical last character', () => {
+    const secret = newLinkSecret();
+    const text = encodeLinkSecret(secret);
+    expect(text).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(decodeLinkSecret(text)).toEqual(secret);
+    const zeros = encodeLinkSecret(new Uint8Array(32));
+    expect(zeros).toBe('A'.repeat(43));
+    for (const bad of [zeros + '=', zeros.slice(1), 'A'.repeat(42) + 'B', 'A'.repeat(42) + '+', 'A'.repeat(42) + '/']) {
+      expect(() => decodeLinkSecret(bad), bad).toThrow(MalformedError);
+    }
+    expect(decodeLinkSecret('A'.repeat(42) + 'E')[31]).toBe(1);
   });
 });

@@ -7,7 +7,7 @@
 import { ByteReader, ByteWriter, concatBytes, randomBytes, toBytes, type Bytes } from './bytes.ts';
 import { MalformedError, SealdropCryptoError, TamperedError, WrongKeyError } from './errors.ts';
 import { importVerifyKey, signingKeyFingerprint } from './fingerprint.ts';
-import { FILE_KEY_LENGTH, SALT_LENGTH, encodeHeader, labelled, readHeader, type Header } from './format.ts';
+import { FILE_KEY_LENGTH, SALT_LENGTH, encodeHeader, fileIdBytes, labelled, readHeader, type Header } from './format.ts';
 import {
   LABEL_CONTENT,
   LABEL_HEADER_MAC,
@@ -167,7 +167,12 @@ export function parseManifest(manifest: Uint8Array): ParsedManifest {
   };
 }
 
-/** Returns the file key from the first stanza an identity opens; see openManifest for the errors. */
+/**
+ * Returns the file key from the first stanza an identity opens, trying each
+ * identity in the given order on every stanza in manifest order (identities
+ * outer). A thrown error is remembered and reported only if nothing opens
+ * (FORMAT.md §7.4); see openManifest for the errors.
+ */
 async function unwrapFileKey(stanzas: Stanza[], identities: Identity[], context: Bytes): Promise<Uint8Array> {
   let firstError: unknown;
   for (const identity of identities) {
@@ -194,9 +199,11 @@ async function unwrapFileKey(stanzas: Stanza[], identities: Identity[], context:
  * moved to another file → TamperedError), envelopes, key commitment MAC,
  * metadata. Returns the metadata, the content key for createOpenStream /
  * decryptSegment, the segment size and the signer's key and fingerprint.
- * Throws MalformedError, UnsupportedVersionError, TamperedError,
+ * Throws MalformedError, UnsupportedVersionError, TamperedError (also for a
+ * signer key that is not a 91-byte uncompressed P-256 SPKI),
  * WrongKeyError (no identity opens an envelope), WrongPassphraseError,
- * KdfParamsTooHighError.
+ * KdfParamsTooHighError; RangeError when `opts.fileId` is not 32 lowercase
+ * hex characters.
  */
 export async function openManifest(
   manifest: Uint8Array,
@@ -208,6 +215,8 @@ export async function openManifest(
   segmentSize: number;
   signer: { publicKey: CryptoKey; fingerprint: string };
 }> {
+  // The expected id must be canonical (32 lowercase hex); the comparison is on its 16 bytes.
+  const expectedFileId = fileIdBytes(opts.fileId);
   const m = parseManifest(manifest);
   let publicKey: CryptoKey;
   try {
@@ -217,7 +226,10 @@ export async function openManifest(
   }
   const message = labelled(LABEL_MANIFEST_SIGNATURE, m.signedBytes);
   if (!(await crypto.subtle.verify(ECDSA_SIGN, publicKey, m.signature, message))) throw new TamperedError();
-  if (m.header.fileId !== opts.fileId) throw new TamperedError('This manifest belongs to a different file.');
+  const headerFileId = m.headerBytes.subarray(9, 25);
+  if (!headerFileId.every((b, i) => b === expectedFileId[i])) {
+    throw new TamperedError('This manifest belongs to a different file.');
+  }
 
   const { salt } = m.header;
   const fileKey = await unwrapFileKey(m.stanzas, identities, m.headerBytes);

@@ -39,12 +39,19 @@ const metadataSchema = z.object({
 });
 
 function text(value: string, maxBytes: number): Bytes {
+  // A lone surrogate has no UTF-8 form; TextEncoder would silently write U+FFFD instead.
+  if (/[\uD800-\uDFFF]/u.test(value)) throw new RangeError('A metadata text field is not valid Unicode.');
   const bytes = utf8(value);
   if (bytes.length > maxBytes) throw new RangeError('A metadata text field is too long.');
   return bytes;
 }
 
-/** Returns the TLV encoding of `metadata`. Throws RangeError when a field is invalid or too long. */
+/**
+ * Returns the TLV encoding of `metadata` (text stored as given: no
+ * normalisation, no BOM added or removed). Throws RangeError when a field is
+ * invalid (a lone surrogate, a size or time outside the safe-integer range)
+ * or too long.
+ */
 export function encodeMetadata(metadata: FileMetadata): Bytes {
   const parsed = metadataSchema.safeParse(metadata);
   if (!parsed.success) throw new RangeError('The file metadata is invalid.');

@@ -44,6 +44,10 @@ export const LABEL_PASSPHRASE = 'sealdrop/v1/passphrase';
 export const LABEL_LINK_SECRET = 'sealdrop/v1/link-secret';
 /** Length of a link secret in bytes. */
 export const LINK_SECRET_LENGTH = 32;
+/** Accepted RSA modulus lengths in bits (inclusive; the length must also be a multiple of 8). */
+export const RSA_MODULUS_BITS = { min: 3072, max: 4096 } as const;
+/** The only accepted RSA public exponent, 65537, as WebCrypto spells it. */
+const RSA_EXPONENT = [1, 0, 1] as const;
 
 /** Someone who can read a file: wraps a file key into a stanza for them. */
 export interface Recipient {
@@ -77,11 +81,30 @@ async function gcmOpen(key: CryptoKey, nonce: Bytes, sealed: Bytes, aad: Bytes):
 
 // --- RSA-OAEP -------------------------------------------------------------
 
-/** Returns a recipient that wraps to an RSA-OAEP (SHA-256) public key. */
+/**
+ * Throws `error()` unless `key` is an RSA key whose modulus is 3072–4096 bits
+ * and a multiple of 8, with public exponent 65537 (FORMAT.md §2).
+ */
+export function checkRsaPublicKey(key: CryptoKey, error: () => Error): void {
+  const { algorithm } = key;
+  const bits = 'modulusLength' in algorithm && typeof algorithm.modulusLength === 'number' ? algorithm.modulusLength : 0;
+  const exponent = 'publicExponent' in algorithm && algorithm.publicExponent instanceof Uint8Array ? algorithm.publicExponent : null;
+  // WebCrypto may give the exponent with leading zero bytes; compare its value.
+  const e = exponent === null ? [] : Array.from(exponent.subarray(exponent.findIndex((b) => b !== 0)));
+  const exponentOk = e.length === RSA_EXPONENT.length && e.every((b, i) => b === RSA_EXPONENT[i]);
+  if (bits < RSA_MODULUS_BITS.min || bits > RSA_MODULUS_BITS.max || bits % 8 !== 0 || !exponentOk) throw error();
+}
+
+/**
+ * Returns a recipient that wraps to an RSA-OAEP (SHA-256) public key. Its
+ * wrap rejects with RangeError when the key is outside FORMAT.md §2 (modulus
+ * 3072–4096 bits and a multiple of 8, exponent 65537).
+ */
 export function rsaRecipient(publicKey: CryptoKey): Recipient {
   return {
     async wrap(fileKey, context) {
       checkFileKey(fileKey);
+      checkRsaPublicKey(publicKey, () => new RangeError('An RSA recipient key must be 3072–4096 bits with exponent 65537.'));
       const label = labelled(LABEL_RSA_OAEP, context);
       const body = await crypto.subtle.encrypt({ name: 'RSA-OAEP', label }, publicKey, toBytes(fileKey));
       return { typeId: STANZA_RSA_OAEP, body: new Uint8Array(body) };
@@ -152,9 +175,11 @@ export function passphraseRecipient(passphrase: string, params: KdfParams = DEFA
 
 /**
  * Returns an identity that opens passphrase stanzas. Every passphrase stanza
- * is "mine": it throws WrongPassphraseError when the passphrase does not open
- * it, KdfParamsTooHighError (before any work) for over-cap parameters,
- * MalformedError / UnsupportedVersionError for a broken body.
+ * is "mine". The body is checked first (UnsupportedVersionError for an
+ * unknown KDF id, MalformedError for weak parameters or a body that is not
+ * exactly 96 / 97 bytes, KdfParamsTooHighError for over-cap parameters, all
+ * before any work); then it throws WrongPassphraseError when the passphrase
+ * is empty (no envelope is ever made with one) or does not open it.
  */
 export function passphraseIdentity(passphrase: string): Identity {
   return {
@@ -165,6 +190,7 @@ export function passphraseIdentity(passphrase: string): Identity {
       const nonce = reader.take(12).slice();
       const sealed = reader.take(FILE_KEY_LENGTH + 16).slice();
       reader.end();
+      if (passphrase.length === 0) throw new WrongPassphraseError();
       const kek = await deriveKek(passphrase, block, ['decrypt']);
       const fileKey = await gcmOpen(kek, nonce, sealed, labelled(LABEL_PASSPHRASE, context));
       if (fileKey === null) throw new WrongPassphraseError();
@@ -174,6 +200,52 @@ export function passphraseIdentity(passphrase: string): Identity {
 }
 
 // --- link secret ----------------------------------------------------------
+
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+/** Length of a link secret's text form: 32 bytes in unpadded base64url. */
+export const LINK_SECRET_TEXT_LENGTH = 43;
+
+/**
+ * Returns the text form of a 32-byte link secret: unpadded base64url
+ * (RFC 4648 §5), exactly 43 characters (FORMAT.md §7.3). Throws RangeError on
+ * a secret of another length.
+ */
+export function encodeLinkSecret(secret: Uint8Array): string {
+  if (secret.length !== LINK_SECRET_LENGTH) throw new RangeError('A link secret is 32 bytes.');
+  let out = '';
+  for (let i = 0; i < secret.length; i += 3) {
+    const n = ((secret[i] ?? 0) << 16) | ((secret[i + 1] ?? 0) << 8) | (secret[i + 2] ?? 0);
+    const chars = Math.min(4, Math.ceil(((secret.length - i) * 8) / 6));
+    for (let k = 0; k < chars; k++) out += BASE64URL[(n >>> (18 - 6 * k)) & 63];
+  }
+  return out;
+}
+
+/**
+ * Returns the 32 bytes of a link secret's text form. Throws MalformedError
+ * unless `text` is exactly 43 base64url characters, without padding, in the
+ * canonical spelling (the last character's two unused bits are zero).
+ */
+export function decodeLinkSecret(text: string): Bytes {
+  if (text.length !== LINK_SECRET_TEXT_LENGTH) throw new MalformedError('A link secret is 43 base64url characters.');
+  const out = new Uint8Array(LINK_SECRET_LENGTH);
+  let acc = 0;
+  let bits = 0;
+  let at = 0;
+  for (const ch of text) {
+    const v = BASE64URL.indexOf(ch);
+    if (v < 0) throw new MalformedError('A link secret is 43 base64url characters.');
+    acc = ((acc << 6) | v) & 0xffff;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[at++] = (acc >>> bits) & 0xff;
+    }
+  }
+  // 43 × 6 = 258 bits: the 2 left over must be zero, so each secret has one spelling.
+  if ((acc & ((1 << bits) - 1)) !== 0) throw new MalformedError('A link secret is not in canonical form.');
+  return out;
+}
 
 /** Returns a fresh random 32-byte link secret (it belongs only in a URL #fragment). */
 export function newLinkSecret(): Bytes {

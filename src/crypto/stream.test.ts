@@ -189,3 +189,21 @@ describe('STREAM rejects', () => {
     expect(String(error)).not.toMatch(/[0-9a-f]{16}/);
   });
 });
+
+describe('FORMAT.md §5 rules', () => {
+  it('a total size is judged by plainSize (MalformedError), a stream that ends by the reader (TruncatedError)', async () => {
+    const sealed = await seal(randomData(2 * S));
+    for (const cut of [0, 15, S + 16 + 15]) {
+      expect(() => plainSize(cut, S)).toThrow(MalformedError);
+      await expect(open(sealed.slice(0, cut))).rejects.toThrow(TruncatedError);
+    }
+  });
+
+  it('the counter is the full 11 bytes: index 2^32 + 5 is not index 5, and indexes ≥ 2^53 are refused', async () => {
+    const plain = randomData(5);
+    const wide = await encryptSegment(key, 2 ** 32 + 5, true, plain);
+    await expect(decryptSegment(key, 5, true, wide)).rejects.toThrow(TamperedError);
+    expect(await decryptSegment(key, 2 ** 32 + 5, true, wide)).toEqual(plain);
+    await expect(encryptSegment(key, 2 ** 53, true, plain)).rejects.toThrow(RangeError);
+  });
+});

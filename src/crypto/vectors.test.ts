@@ -1,15 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import rawVectors from './vectors/v1.json';
-import { fromHex, toHex } from './bytes.ts';
-import { encodeHeader } from './format.ts';
+import { ByteReader, fromHex, toBytes, toHex, utf8 } from './bytes.ts';
+import { SealdropCryptoError } from './errors.ts';
+import { encodeHeader, readHeader } from './format.ts';
 import { restoreIdentity, exportPublicIdentity, fingerprint, importPublicIdentity } from './identity.ts';
 import { LABEL_CONTENT, LABEL_HEADER_MAC, LABEL_METADATA, deriveSubkeyBytes, importAesGcmKey } from './key-schedule.ts';
 import { deriveKdfBytes } from './kdf.ts';
 import { assembleManifest, openManifest, parseManifest } from './manifest.ts';
 import { decodeMetadata, encodeMetadata } from './metadata.ts';
 import {
+  decodeLinkSecret,
+  encodeLinkSecret,
   linkSecretIdentity,
+  type Identity,
   passphraseIdentity,
   rsaIdentity,
   sealLinkStanza,
@@ -19,10 +23,32 @@ import {
   STANZA_RSA_OAEP,
 } from './recipients.ts';
 import { createOpenStream, createSealStream, decryptSegment, encryptSegment } from './stream.ts';
-import { readAll, streamOf } from './test-streams.ts';
+import { pattern, readAll, streamOf } from './test-streams.ts';
 
 const hex = z.string().regex(/^([0-9a-f]{2})*$/);
 const pair = z.object({ privateKeyPkcs8: hex, publicKeySpki: hex });
+const metadataValue = z.object({
+  name: z.string(),
+  type: z.string(),
+  size: z.number(),
+  lastModified: z.number(),
+  relativePath: z.string().optional(),
+});
+const identityRef = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('link'), secret: hex }),
+  z.object({ kind: z.literal('passphrase'), passphrase: z.string() }),
+  z.object({ kind: z.literal('rsa'), key: z.enum(['keys.rsa', 'rsa4096']) }),
+]);
+const errorName = z.enum([
+  'MalformedError',
+  'UnsupportedVersionError',
+  'TamperedError',
+  'TruncatedError',
+  'WrongKeyError',
+  'WrongPassphraseError',
+  'KdfParamsTooHighError',
+]);
+const negativeBase = { name: z.string(), rule: z.string(), bytes: hex.optional(), bytesFrom: z.enum(['manifest.bytes', 'backup.bytes']).optional(), error: errorName };
 const schema = z.object({
   keys: z.object({ rsa: pair, ecdsa: pair }),
   keySchedule: z.object({
@@ -38,13 +64,7 @@ const schema = z.object({
   segments: z.array(z.object({ index: z.number().int(), final: z.boolean(), plaintext: hex, sealed: hex })),
   payloads: z.array(z.object({ description: z.string(), segmentSize: z.number().int(), plaintext: hex, payload: hex })),
   metadata: z.object({
-    value: z.object({
-      name: z.string(),
-      type: z.string(),
-      size: z.number(),
-      lastModified: z.number(),
-      relativePath: z.string().optional(),
-    }),
+    value: metadataValue,
     encoded: hex,
     nonce: hex,
     sealed: hex,
@@ -74,6 +94,53 @@ const schema = z.object({
   manifest: z.object({ bytes: hex, signerFingerprint: z.string() }),
   publicIdentity: z.object({ bytes: hex, fingerprint: z.string() }),
   backup: z.object({ passphrase: z.string(), bytes: hex }),
+  defaultSegmentSize: z.object({
+    segmentSize: z.literal(262144),
+    header: hex,
+    contentKey: hex,
+    plaintextRule: z.literal('byte i = i mod 251'),
+    plaintextLength: z.number().int(),
+    payloadLength: z.number().int(),
+    payloadSha256: hex,
+    segment0Tag: hex,
+    finalSegment: hex,
+  }),
+  rsa4096: z.object({ privateKeyPkcs8: hex, publicKeySpki: hex, body: hex }),
+  passphraseNfc: z.object({
+    passphrase: z.string(),
+    nfcUtf8: hex,
+    salt: hex,
+    logN: z.number(),
+    r: z.number(),
+    p: z.number(),
+    kek: hex,
+    kekWithoutNfc: hex,
+  }),
+  linkSecretText: z.object({ secret: hex, text: z.string() }),
+  metadataVariants: z.array(z.object({ description: z.string(), value: metadataValue, encoded: hex })),
+  manifestVariants: z.array(
+    z.object({
+      description: z.string(),
+      fileId: z.string(),
+      segmentSize: z.number().int(),
+      salt: hex,
+      fileKey: hex,
+      header: hex,
+      metadata: metadataValue,
+      metadataNonce: hex,
+      envelopes: z.array(z.object({ typeId: z.number().int(), body: hex })),
+      bytes: hex,
+      opensWith: z.array(identityRef),
+    }),
+  ),
+  negative: z.array(
+    z.discriminatedUnion('input', [
+      z.object({ ...negativeBase, input: z.literal('payload'), segmentSize: z.number().int(), contentKey: z.literal('keySchedule.contentKey') }),
+      z.object({ ...negativeBase, input: z.literal('manifest'), fileId: z.string(), identities: z.array(identityRef) }),
+      z.object({ ...negativeBase, input: z.literal('publicIdentity') }),
+      z.object({ ...negativeBase, input: z.literal('backup'), passphrase: z.string() }),
+    ]),
+  ),
 });
 const v = schema.parse(rawVectors);
 const ks = v.keySchedule;
@@ -86,6 +153,13 @@ const importRsa = () =>
   crypto.subtle.importKey('pkcs8', fromHex(v.keys.rsa.privateKeyPkcs8), { name: 'RSA-OAEP', hash: 'SHA-256' }, false, [
     'decrypt',
   ]);
+const importRsa4096 = () =>
+  crypto.subtle.importKey('pkcs8', fromHex(v.rsa4096.privateKeyPkcs8), { name: 'RSA-OAEP', hash: 'SHA-256' }, false, ['decrypt']);
+async function identityOf(ref: z.infer<typeof identityRef>): Promise<Identity> {
+  if (ref.kind === 'link') return linkSecretIdentity(fromHex(ref.secret));
+  if (ref.kind === 'passphrase') return passphraseIdentity(ref.passphrase);
+  return rsaIdentity(ref.key === 'keys.rsa' ? await importRsa() : await importRsa4096());
+}
 const importEcdsa = async () => ({
   privateKey: await crypto.subtle.importKey(
     'pkcs8',
@@ -208,4 +282,95 @@ describe('known-answer vectors (src/crypto/vectors/v1.json)', () => {
     expect(toHex(new Uint8Array(await crypto.subtle.exportKey('spki', restored.encrypt.publicKey)))).toBe(v.keys.rsa.publicKeySpki);
     expect(await fingerprint(await exportPublicIdentity(restored))).toBe(v.publicIdentity.fingerprint);
   });
+
+  it('a segment index past 2^32 is in the vectors (a 32-bit counter fails it)', () => {
+    expect(v.segments.some((s) => s.index > 2 ** 32)).toBe(true);
+  });
+
+  it('default segment size 262144: header, content key and the payload of the plaintext rule', async () => {
+    const d = v.defaultSegmentSize;
+    const { header: h, bytes } = readHeader(new ByteReader(fromHex(d.header)));
+    expect(h).toMatchObject({ segmentSize: d.segmentSize, fileId: ks.fileId });
+    expect(toHex(await deriveSubkeyBytes(fileKey, salt, LABEL_CONTENT, bytes))).toBe(d.contentKey);
+    const key = await importAesGcmKey(fromHex(d.contentKey));
+    const plain = pattern(d.plaintextLength);
+    const payload = await readAll(streamOf(plain, 65536).pipeThrough(createSealStream(key, d.segmentSize)));
+    expect(payload.length).toBe(d.payloadLength);
+    expect(toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', toBytes(payload))))).toBe(d.payloadSha256);
+    expect(toHex(payload.subarray(d.segmentSize, d.segmentSize + 16))).toBe(d.segment0Tag);
+    expect(toHex(payload.subarray(d.segmentSize + 16))).toBe(d.finalSegment);
+    const opened = await readAll(streamOf(payload, 100_000).pipeThrough(createOpenStream(key, d.segmentSize)));
+    expect(toHex(opened)).toBe(toHex(plain));
+  });
+
+  it('RSA-OAEP-4096 envelope', async () => {
+    const opened = await rsaIdentity(await importRsa4096()).unwrap({ typeId: STANZA_RSA_OAEP, body: fromHex(v.rsa4096.body) }, header);
+    expect(v.rsa4096.body.length).toBe(2 * 512);
+    expect(opened && toHex(opened)).toBe(ks.fileKey);
+  });
+
+  it('passphrase normalisation: the KDF sees UTF-8 of NFC', async () => {
+    const n = v.passphraseNfc;
+    expect(n.passphrase.normalize('NFC')).not.toBe(n.passphrase);
+    expect(toHex(utf8(n.passphrase.normalize('NFC')))).toBe(n.nfcUtf8);
+    const block = { params: { kdf: 'scrypt' as const, logN: n.logN, r: n.r, p: n.p }, salt: fromHex(n.salt) };
+    expect(toHex(await deriveKdfBytes(n.passphrase, block))).toBe(n.kek);
+    expect(toHex(await deriveKdfBytes(n.passphrase.normalize('NFC'), block))).toBe(n.kek);
+    expect(n.kekWithoutNfc).not.toBe(n.kek);
+  });
+
+  it('link secret text form: unpadded base64url, 43 characters', () => {
+    expect(encodeLinkSecret(fromHex(v.linkSecretText.secret))).toBe(v.linkSecretText.text);
+    expect(toHex(decodeLinkSecret(v.linkSecretText.text))).toBe(v.linkSecretText.secret);
+  });
+
+  it.each(v.metadataVariants)('metadata variant: $description', (m) => {
+    expect(toHex(encodeMetadata(m.value))).toBe(m.encoded);
+    expect(decodeMetadata(fromHex(m.encoded))).toEqual(m.value);
+  });
+
+  it.each(v.manifestVariants)('manifest variant: $description', async (m) => {
+    const bytes = fromHex(m.bytes);
+    for (const ref of m.opensWith) {
+      const opened = await openManifest(bytes, [await identityOf(ref)], { fileId: m.fileId });
+      expect(opened.metadata).toEqual(m.metadata);
+      expect(opened.segmentSize).toBe(m.segmentSize);
+      expect(opened.signer.fingerprint).toBe(v.publicIdentity.fingerprint);
+    }
+    const parsed = parseManifest(bytes);
+    expect(toHex(parsed.headerBytes)).toBe(m.header);
+    expect(parsed.stanzas.map((s) => ({ typeId: s.typeId, body: toHex(s.body) }))).toEqual(m.envelopes);
+    const again = await assembleManifest({
+      header: parsed.header,
+      fileKey: fromHex(m.fileKey),
+      metadata: m.metadata,
+      metadataNonce: fromHex(m.metadataNonce),
+      stanzas: parsed.stanzas,
+      signer: await importEcdsa(),
+    });
+    expect(toHex(again.subarray(0, again.length - 64))).toBe(m.bytes.slice(0, -128));
+  }, 30_000);
+
+  it.each(v.negative)('negative: $name → $error', async (n) => {
+    const source = n.bytesFrom === 'manifest.bytes' ? v.manifest.bytes : n.bytesFrom === 'backup.bytes' ? v.backup.bytes : n.bytes;
+    if (source === undefined) throw new Error('a negative case needs bytes or bytesFrom');
+    const input = fromHex(source);
+    let attempt: Promise<unknown>;
+    if (n.input === 'payload') {
+      attempt = readAll(streamOf(input, 333).pipeThrough(createOpenStream(contentKey, n.segmentSize)));
+    } else if (n.input === 'manifest') {
+      const identities = await Promise.all(n.identities.map(identityOf));
+      attempt = openManifest(input, identities, { fileId: n.fileId });
+    } else if (n.input === 'publicIdentity') {
+      attempt = importPublicIdentity(input);
+    } else {
+      attempt = restoreIdentity(input, n.passphrase);
+    }
+    const error: unknown = await attempt.then(
+      () => 'no error',
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(SealdropCryptoError);
+    expect(error instanceof Error ? error.name : error).toBe(n.error);
+  }, 30_000);
 });

@@ -18,7 +18,13 @@ import { LABEL_CONTENT, LABEL_HEADER_MAC, LABEL_METADATA, deriveSubkeyBytes, imp
 import { deriveKdfBytes, type KdfBlock } from '../kdf.ts';
 import { assembleManifest } from '../manifest.ts';
 import { encodeMetadata, type FileMetadata } from '../metadata.ts';
-import { rsaRecipient, sealLinkStanza, sealPassphraseStanza } from '../recipients.ts';
+import {
+  rsaIdentity,
+  rsaRecipient,
+  sealLinkStanza,
+  sealPassphraseStanza,
+  type Stanza,
+} from '../recipients.ts';
 import { assembleBackup } from '../identity.ts';
 import { exportPublicIdentity, fingerprint } from '../identity.ts';
 import { encryptSegment } from '../stream.ts';
@@ -39,13 +45,34 @@ function assertEqual(a: Uint8Array, b: Uint8Array, what: string): void {
 }
 
 const previous: unknown = existsSync(OUT) ? JSON.parse(readFileSync(OUT, 'utf8')) : undefined;
-function previousHex(path: string[]): string | undefined {
+function previousAt(path: (string | number)[]): unknown {
   let at: unknown = previous;
   for (const p of path) at = typeof at === 'object' && at !== null && p in at ? (at as Record<string, unknown>)[p] : undefined;
+  return at;
+}
+function previousHex(path: (string | number)[]): string | undefined {
+  const at = previousAt(path);
   return typeof at === 'string' ? at : undefined;
 }
+/**
+ * Returns `fresh` unless the previous file holds bytes at `path` whose
+ * deterministic part (all but the last `randomTail` bytes) equals fresh's:
+ * then those, so a re-run keeps randomised signatures byte-identical.
+ */
+function stableSigned(path: (string | number)[], fresh: Uint8Array, randomTail = 64): Uint8Array {
+  const old = previousHex(path);
+  if (old === undefined) return fresh;
+  const bytes = fromHex(old);
+  const same = bytes.length === fresh.length && toHex(bytes.subarray(0, bytes.length - randomTail)) === toHex(fresh.subarray(0, fresh.length - randomTail));
+  return same ? bytes : fresh;
+}
 
-async function keyPair(kind: 'rsa' | 'ecdsa', pkcs8Hex: string | undefined, spkiHex: string | undefined): Promise<CryptoKeyPair> {
+async function keyPair(
+  kind: 'rsa' | 'ecdsa',
+  pkcs8Hex: string | undefined,
+  spkiHex: string | undefined,
+  modulusLength = 3072,
+): Promise<CryptoKeyPair> {
   const alg = kind === 'rsa' ? { name: 'RSA-OAEP', hash: 'SHA-256' } : { name: 'ECDSA', namedCurve: 'P-256' };
   const [priv, pub]: [KeyUsage, KeyUsage] = kind === 'rsa' ? ['decrypt', 'encrypt'] : ['sign', 'verify'];
   if (pkcs8Hex !== undefined && spkiHex !== undefined) {
@@ -56,7 +83,7 @@ async function keyPair(kind: 'rsa' | 'ecdsa', pkcs8Hex: string | undefined, spki
   }
   const params =
     kind === 'rsa'
-      ? { name: 'RSA-OAEP', hash: 'SHA-256', modulusLength: 3072, publicExponent: new Uint8Array([1, 0, 1]) }
+      ? { name: 'RSA-OAEP', hash: 'SHA-256', modulusLength, publicExponent: new Uint8Array([1, 0, 1]) }
       : alg;
   return crypto.subtle.generateKey(params, true, [priv, pub]) as Promise<CryptoKeyPair>;
 }
@@ -101,6 +128,7 @@ for (const [index, isFinal, plain] of [
   [1, true, pattern(100)],
   [0, true, new Uint8Array(0)],
   [70000, true, pattern(5)],
+  [2 ** 32 + 5, true, pattern(5)],
 ] as const) {
   const sealed = await encryptSegment(contentKey, index, isFinal, plain);
   assertEqual(nodeSeal(sub.content, index, isFinal, plain), sealed, `segment ${index}`);
@@ -154,10 +182,19 @@ assertEqual(pbkdf2Sync(nfc, pbkdf2Block.salt, 600_000, 32, 'sha256'), pbkdf2Kek,
 }
 const rsa = await keyPair('rsa', previousHex(['keys', 'rsa', 'privateKeyPkcs8']), previousHex(['keys', 'rsa', 'publicKeySpki']));
 const ecdsa = await keyPair('ecdsa', previousHex(['keys', 'ecdsa', 'privateKeyPkcs8']), previousHex(['keys', 'ecdsa', 'publicKeySpki']));
-const rsaStanza = await rsaRecipient(rsa.publicKey).wrap(fileKey, headerBytes);
+async function stableRsaBody(path: (string | number)[], pair: CryptoKeyPair, key: Uint8Array, context: Uint8Array): Promise<Stanza> {
+  const old = previousHex(path);
+  if (old !== undefined) {
+    const stanza = { typeId: 1, body: fromHex(old) };
+    const opened = await rsaIdentity(pair.privateKey).unwrap(stanza, context);
+    if (opened !== null && toHex(opened) === toHex(key)) return stanza;
+  }
+  return rsaRecipient(pair.publicKey).wrap(key, context);
+}
+const rsaStanza = await stableRsaBody(['stanzas', 'rsaOaep', 'body'], rsa, fileKey, headerBytes);
 
 // --- manifest ----------------------------------------------------------------------
-const manifest = await assembleManifest({
+const manifestFresh = await assembleManifest({
   header,
   fileKey,
   metadata: metadataValue,
@@ -165,6 +202,7 @@ const manifest = await assembleManifest({
   stanzas: [linkStanza, scryptStanza, rsaStanza],
   signer: ecdsa,
 });
+const manifest = stableSigned(['manifest', 'bytes'], manifestFresh);
 {
   // Cross-check the MAC with node:crypto: it covers header through last stanza.
   const r = new ByteReader(manifest);
@@ -182,7 +220,7 @@ const manifest = await assembleManifest({
 
 // --- identity ----------------------------------------------------------------------
 const identity = { encrypt: rsa, sign: ecdsa };
-const publicIdentity = await exportPublicIdentity(identity);
+const publicIdentity = stableSigned(['publicIdentity', 'bytes'], await exportPublicIdentity(identity));
 const backupPassphrase = 'recovery passphrase for vectors';
 const backup = await assembleBackup(
   identity,
@@ -191,9 +229,36 @@ const backup = await assembleBackup(
   { encrypt: fixed(12, 0x50), sign: fixed(12, 0x60) },
 );
 
+const extra = await import('./generate-extended.ts');
+const more = await extra.buildExtendedVectors({
+  previousAt,
+  stableSigned,
+  stableRsaBody,
+  keyPair,
+  fixed,
+  assertEqual,
+  nodeSeal,
+  fileKey,
+  header,
+  headerBytes,
+  sub,
+  contentKey,
+  rsa,
+  ecdsa,
+  manifest,
+  publicIdentity,
+  backup,
+  backupPassphrase,
+  linkSecret,
+  scryptStanza,
+  metadataValue,
+  sealedMetadata: new Uint8Array(sealedMetadata),
+  payloads: payloads.map((p) => ({ plaintext: fromHex(p.plaintext), payload: fromHex(p.payload) })),
+});
+
 const vectors = {
   description:
-    'Sealdrop format v1 known-answer vectors (docs/FORMAT.md). All byte strings are lowercase hex. Generated by src/crypto/vectors/generate.ts.',
+    'Sealdrop format v1 known-answer vectors (docs/FORMAT.md §13). Every string is lowercase hex bytes EXCEPT these text fields: description, note, rule, name, error, kind, key (a vector path), plaintextRule, passphrase, text, fingerprint, signerFingerprint, fileId (32 lowercase hex characters, used as text), and every field inside metadata value objects. Generated by src/crypto/vectors/generate.ts.',
   keys: { rsa: await exportPair(rsa), ecdsa: await exportPair(ecdsa) },
   keySchedule: {
     fileKey: toHex(fileKey),
@@ -246,6 +311,7 @@ const vectors = {
     fingerprint: await fingerprint(publicIdentity),
   },
   backup: { passphrase: backupPassphrase, bytes: toHex(backup) },
+  ...more,
 };
 writeFileSync(OUT, JSON.stringify(vectors, null, 2) + '\n');
 console.log(`wrote ${OUT.pathname}`);
