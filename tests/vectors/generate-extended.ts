@@ -6,16 +6,16 @@
  * report). See docs/FORMAT.md §13 for the meaning of every field.
  */
 import { createHash, createHmac, generateKeyPairSync, scryptSync } from 'node:crypto';
-import { ByteWriter, concatBytes, fromHex, toBytes, toHex, utf8, type Bytes } from '../bytes.ts';
-import { encodeHeader, labelled, type Header } from '../format.ts';
-import { LABEL_CONTENT, deriveSubkeyBytes, importAesGcmKey } from '../key-schedule.ts';
-import { deriveKdfBytes, writeKdfBlock, type KdfBlock, type KdfParams } from '../kdf.ts';
-import { assembleManifest } from '../manifest.ts';
-import { encodeMetadata, type FileMetadata } from '../metadata.ts';
-import { encodeLinkSecret, sealLinkStanza, sealPassphraseStanza, type Stanza } from '../recipients.ts';
-import { assembleBackup } from '../identity.ts';
-import { createSealStream, encryptSegment } from '../stream.ts';
-import { pattern, readAll, streamOf } from '../test-streams.ts';
+import { ByteWriter, concatBytes, fromHex, toBytes, toHex, utf8, type Bytes } from '../../src/crypto/bytes.ts';
+import { encodeHeader, labelled, type Header } from '../../src/crypto/format.ts';
+import { LABEL_CONTENT, deriveSubkeyBytes, importAesGcmKey } from '../../src/crypto/key-schedule.ts';
+import { deriveKdfBytes, writeKdfBlock, type KdfBlock, type KdfParams } from '../../src/crypto/kdf.ts';
+import { assembleManifest } from '../../src/crypto/manifest.ts';
+import { encodeMetadata, type FileMetadata } from '../../src/crypto/metadata.ts';
+import { encodeLinkSecret, sealLinkStanza, sealPassphraseStanza, type Stanza } from '../../src/crypto/recipients.ts';
+import { assembleBackup } from '../../src/crypto/identity.ts';
+import { createSealStream, encryptSegment } from '../../src/crypto/stream.ts';
+import { pattern, readAll, streamOf } from '../../src/crypto/test-streams.ts';
 
 /** What generate.ts hands over: its fixed inputs, outputs and helpers. */
 export interface GeneratorContext {
