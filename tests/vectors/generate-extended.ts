@@ -74,7 +74,7 @@ function flip(bytes: Uint8Array, at: number): Bytes {
   return out;
 }
 
-/** Returns the compressed-point SPKI (57 bytes) of an uncompressed P-256 SPKI (91 bytes). */
+/** Returns the compressed-point SPKI (59 bytes) of an uncompressed P-256 SPKI (91 bytes). */
 function compressedSpki(spki: Uint8Array): Bytes {
   const x = spki.subarray(27, 59);
   const yLast = spki[90] ?? 0;
@@ -415,7 +415,7 @@ export async function buildExtendedVectors(c: GeneratorContext): Promise<Record<
   await metaCase('manifest-metadata-name-1025-bytes', 'name of 1025 bytes', concatBytes(tlv(1, new Uint8Array(1025).fill(0x61)), ...goodFields.slice(1)), 'MalformedError');
   await metaCase('manifest-metadata-labelled-aad', 'metadata sealed with AAD labelled("sealdrop/v1/metadata", header) instead of the raw header', encodeMetadata(c.metadataValue), 'TamperedError', labelled('sealdrop/v1/metadata', headerBytes));
   await crafted('manifest-signer-rsa-spki', 'signer field holds the RSA SPKI of keys.rsa', [linkStanza], 'TamperedError', [link], { signerSpki: rsaSpki });
-  await crafted('manifest-signer-compressed-point', 'signer field holds keys.ecdsa as a 57-byte compressed-point SPKI; signed by keys.ecdsa', [linkStanza], 'TamperedError', [link], { signerSpki: compressedSpki(ecdsaSpki) });
+  await crafted('manifest-signer-compressed-point', 'signer field holds keys.ecdsa as a 59-byte compressed-point SPKI; signed by keys.ecdsa', [linkStanza], 'TamperedError', [link], { signerSpki: compressedSpki(ecdsaSpki) });
 
   // Public identities.
   const PI = c.publicIdentity;
@@ -444,7 +444,7 @@ export async function buildExtendedVectors(c: GeneratorContext): Promise<Record<
   };
   pid('public-identity-rsa-2048-e65537', 'a 2048-bit RSA key, validly self-signed by keys.ecdsa', await selfSigned('public-identity-rsa-2048-e65537', spkiDer(2048, 65537), ecdsaSpki), 'MalformedError');
   pid('public-identity-rsa-3072-e3', 'a 3072-bit RSA key with public exponent 3, validly self-signed', await selfSigned('public-identity-rsa-3072-e3', spkiDer(3072, 3), ecdsaSpki), 'MalformedError');
-  pid('public-identity-compressed-signing-key', 'signing key as a 57-byte compressed-point SPKI, self-signed by keys.ecdsa', await selfSigned('public-identity-compressed-signing-key', rsaSpki, compressedSpki(ecdsaSpki)), 'MalformedError');
+  pid('public-identity-compressed-signing-key', 'signing key as a 59-byte compressed-point SPKI, self-signed by keys.ecdsa', await selfSigned('public-identity-compressed-signing-key', rsaSpki, compressedSpki(ecdsaSpki)), 'MalformedError');
 
   // Recovery kits.
   const B = c.backup;
