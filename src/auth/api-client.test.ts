@@ -72,6 +72,31 @@ describe('ApiClient', () => {
     off();
   });
 
+  it('tells the listeners when the token source itself says the session expired (no redirect on its own)', async () => {
+    const { calls, fetchFn } = scripted([json(401, {})]);
+    let asked = 0;
+    const source: TokenSource = (options) => {
+      asked += 1;
+      return options?.forceRefresh === true ? Promise.reject(new SessionExpiredError()) : Promise.resolve('token-1');
+    };
+    const client = new ApiClient('/api/v1', source, fetchFn);
+    let heard = 0;
+    client.onSessionExpired(() => (heard += 1));
+    await expect(client.get('/me', Ok)).rejects.toBeInstanceOf(SessionExpiredError);
+    expect(asked).toBe(2);
+    expect(calls).toHaveLength(1);
+    expect(heard).toBe(1);
+  });
+
+  it('does not tell the listeners about other token failures', async () => {
+    const { fetchFn } = scripted([]);
+    const client = new ApiClient('/api/v1', () => Promise.reject(new TypeError('no network')), fetchFn);
+    let heard = 0;
+    client.onSessionExpired(() => (heard += 1));
+    await expect(client.get('/me', Ok)).rejects.toBeInstanceOf(TypeError);
+    expect(heard).toBe(0);
+  });
+
   it('turns JSON errors into ApiError with status, code and message', async () => {
     const { fetchFn } = scripted([json(413, { error: 'too_large', message: 'The file is too large.' })]);
     const client = new ApiClient('/api/v1', tokens().source, fetchFn);

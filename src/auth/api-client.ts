@@ -92,7 +92,8 @@ export class ApiClient {
 
   /**
    * Registers a `SessionExpired` listener, called once per call that ends in
-   * {@link SessionExpiredError}. Returns the function that unregisters it.
+   * {@link SessionExpiredError} (a final 401, or a token source that says
+   * the person must sign in again). Returns the function that unregisters it.
    */
   onSessionExpired(listener: () => void): () => void {
     this.#expiredListeners.add(listener);
@@ -100,11 +101,11 @@ export class ApiClient {
   }
 
   async #call<T>(method: string, path: string, body: unknown, schema: z.ZodType<T>, options?: ApiCallOptions): Promise<T> {
-    let response = await this.#send(method, path, body, await this.#getToken(), options);
+    let response = await this.#send(method, path, body, await this.#token(), options);
     if (response.status === 401) {
-      response = await this.#send(method, path, body, await this.#getToken({ forceRefresh: true }), options);
+      response = await this.#send(method, path, body, await this.#token({ forceRefresh: true }), options);
       if (response.status === 401) {
-        for (const listener of this.#expiredListeners) listener();
+        this.#expired();
         throw new SessionExpiredError();
       }
     }
@@ -118,6 +119,20 @@ export class ApiClient {
     const parsed = schema.safeParse(json);
     if (!parsed.success) throw new UnexpectedResponseError(path, { cause: parsed.error });
     return parsed.data;
+  }
+
+  /** A token from the source; its own SessionExpiredError (sign-in needed) is told to the listeners too. */
+  async #token(options?: { forceRefresh?: boolean }): Promise<string> {
+    try {
+      return await this.#getToken(options);
+    } catch (error) {
+      if (error instanceof SessionExpiredError) this.#expired();
+      throw error;
+    }
+  }
+
+  #expired(): void {
+    for (const listener of this.#expiredListeners) listener();
   }
 
   async #send(method: string, path: string, body: unknown, token: string, options?: ApiCallOptions): Promise<Response> {

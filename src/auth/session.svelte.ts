@@ -94,8 +94,10 @@ export class AuthSession {
   /**
    * Resolves to an access token for the API, from MSAL's cache or renewed
    * silently (`forceRefresh` skips the cache). When the provider needs the
-   * person again, it starts a sign-in redirect and throws
-   * {@link SessionExpiredError}; with no account it throws that at once.
+   * person again, or there is no account, it throws
+   * {@link SessionExpiredError} and does nothing else: a redirect now would
+   * drop the page (and its uploads) without warning, so the UI asks first
+   * and a click on "Sign in" ({@link signIn}) starts it.
    */
   async getAccessToken(options?: { forceRefresh?: boolean }): Promise<string> {
     const { module, app } = await this.#client();
@@ -110,8 +112,6 @@ export class AuthSession {
       return result.accessToken;
     } catch (err) {
       if (!(err instanceof module.InteractionRequiredAuthError)) throw err;
-      this.state = 'signingIn';
-      await app.acquireTokenRedirect({ scopes: this.#settings.scopes, account });
       throw new SessionExpiredError();
     }
   }

@@ -16,6 +16,8 @@ export {
   pendingUploads,
   discardUpload,
   isSameSource,
+  inspectPendingUpload,
+  type PendingUploadState,
   type SendFileOptions,
   type ResumeUploadOptions,
   type SendCommonOptions,

@@ -240,6 +240,43 @@ export function discardUpload(record: UploadRecord, journal: UploadJournal = def
   return journal.delete(record.fileId);
 }
 
+/** What storage holds of a journaled upload, for the UI's "interrupted at N%". */
+export type PendingUploadState =
+  /** Blocks holding `bytesDone` plaintext bytes (of the record's size) are stored; the rest must be sent. */
+  | { state: 'partial'; bytesDone: number }
+  /** The manifest is already committed: the file is complete and the record only outlived it. */
+  | { state: 'complete' }
+  /** The server knows no such upload (deleted, or never started): nothing to resume. */
+  | { state: 'gone' };
+
+/**
+ * Returns how far the upload of `record` got, by renewing its grants and
+ * reading the payload's block list (Get Block List). Changes nothing in
+ * storage or the journal. Throws the API client's errors (offline, session
+ * expired) and StorageError.
+ */
+export async function inspectPendingUpload(
+  api: GrantApi,
+  record: UploadRecord,
+  opts: { signal?: AbortSignal; transport?: TransportOptions } = {},
+): Promise<PendingUploadState> {
+  let grants: FileGrants;
+  try {
+    grants = await renewGrants(api, record.fileId, opts.signal);
+  } catch (error) {
+    if (hasStatus(error, 409)) return { state: 'complete' };
+    if (hasStatus(error, 404)) return { state: 'gone' };
+    throw error;
+  }
+  const blocks = planBlocks(record.source.size, record.segmentSize, record.segmentsPerBlock);
+  const keeper = new GrantKeeper(grants, () => renewGrants(api, record.fileId, opts.signal));
+  const state = await readPayloadState(keeper, blocks, { ...opts.transport, signal: opts.signal });
+  if (state.committed) return { state: 'partial', bytesDone: record.source.size };
+  let bytesDone = 0;
+  for (const block of blocks) if (state.uploaded.has(block.index)) bytesDone += block.plainEnd - block.plainStart;
+  return { state: 'partial', bytesDone };
+}
+
 /** Returns true when `file` is the file the journal describes (name, size and lastModified). */
 export function isSameSource(record: UploadRecord, file: File): boolean {
   return file.size === record.source.size && file.lastModified === record.source.lastModified && file.name === record.source.name;

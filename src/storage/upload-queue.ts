@@ -55,6 +55,7 @@ export class UploadQueue {
   private readonly listeners = new Set<(items: readonly UploadItem[]) => void>();
   private readonly journal: UploadJournal;
   private readonly parallel: number;
+  private held = false;
 
   constructor(private readonly opts: UploadQueueOptions) {
     this.journal = opts.journal ?? openUploadJournal();
@@ -96,6 +97,21 @@ export class UploadQueue {
     const entry = this.find(id);
     if (entry?.item.status !== 'failed') return;
     this.update(entry, { status: 'queued', error: null });
+    this.pump();
+  }
+
+  /**
+   * Starts no new upload until {@link release} (running ones go on: their
+   * storage grants do not need the session). For a session that expired:
+   * queued files would only fail at the token endpoint.
+   */
+  hold(): void {
+    this.held = true;
+  }
+
+  /** Lets queued uploads start again after {@link hold}. */
+  release(): void {
+    this.held = false;
     this.pump();
   }
 
@@ -145,6 +161,7 @@ export class UploadQueue {
   }
 
   private pump(): void {
+    if (this.held) return;
     let running = this.entries.filter((e) => e.item.status === 'uploading').length;
     for (const entry of this.entries) {
       if (running >= this.parallel) break;

@@ -5,6 +5,7 @@
  */
 import type { TransferProgress } from '../../storage/progress.ts';
 import type { SaveDestination, SaveFileInfo } from '../../storage/save-to-disk.ts';
+import type { UploadRecord } from '../../storage/upload-journal.ts';
 import type { UploadItem } from '../../storage/upload-queue.ts';
 import type { DriveEntry } from './file-tree.ts';
 
@@ -27,6 +28,12 @@ export interface TransferOptions {
 export interface UploadQueueLike {
   /** Queues a file; returns the entry's id. */
   add(file: File, relativePath?: string): string;
+  /** Queues the resumption of a journaled upload with the same file picked again; returns the entry's id. */
+  resume(record: UploadRecord, file: File): string;
+  /** Starts no new upload until `release` (running ones go on). */
+  hold(): void;
+  /** Lets queued uploads start again. */
+  release(): void;
   cancel(id: string): void;
   /** Queues a failed upload again; it resumes from the blocks already stored when it can. */
   retry(id: string): void;
@@ -56,4 +63,23 @@ export interface DriveServices {
   readForPreview(stream: ReadableStream<Uint8Array>, limit: number): Promise<Blob>;
   /** Deletes the payload and the manifest. */
   remove(fileId: string): Promise<void>;
+  /**
+   * Lists this device's interrupted uploads (from the journal) with how much
+   * storage already holds (`bytesDone` null when that could not be read,
+   * e.g. offline). Records of uploads that are complete or unknown to the
+   * server are dropped from the journal and not returned. Rejects only when
+   * the journal cannot be read.
+   */
+  interrupted(): Promise<InterruptedUpload[]>;
+  /** Forgets an interrupted upload: its journal record and, through the delete grant, whatever storage holds of it. */
+  discard(record: UploadRecord): Promise<void>;
+  /** Registers a listener for "the session expired, sign in again"; returns the unsubscribe function. */
+  onSessionExpired?: ((listener: () => void) => () => void) | undefined;
+}
+
+/** An upload a reload, crash or sign-in interrupted: its journal record and how much of it is stored. */
+export interface InterruptedUpload {
+  record: UploadRecord;
+  /** Plaintext bytes already in storage; null when unknown. */
+  bytesDone: number | null;
 }

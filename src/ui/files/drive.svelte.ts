@@ -5,10 +5,13 @@
  */
 import { SvelteMap, SvelteSet } from 'svelte/reactivity';
 import type { TransferProgress } from '../../storage/progress.ts';
+import { isSameSource } from '../../storage/sender.ts';
+import type { UploadRecord } from '../../storage/upload-journal.ts';
 import type { UploadItem } from '../../storage/upload-queue.ts';
 import { handleError, type UserMessage } from '../base/handle-error.ts';
-import type { DriveServices } from './drive-services.ts';
+import type { DriveServices, InterruptedUpload } from './drive-services.ts';
 import { folderOf, folderView, type DriveEntry, type DriveFile, type SortDirection, type SortKey } from './file-tree.ts';
+import { reopenFile } from './file-handle-access.ts';
 import type { PickedFile } from './picked-files.ts';
 import { onlineAgain, pause } from './wait-for-network.ts';
 import { canPreview, PREVIEW_LIMIT_BYTES, previewKind, safePreviewType, type PreviewKind } from './preview-kind.ts';
@@ -35,9 +38,28 @@ export type PreviewState =
 /** An upload as the list shows it: storage's snapshot plus what the drive knows (waiting to retry, the problem in words). */
 export interface UploadView {
   item: UploadItem;
-  /** `waiting`: it failed and retries on its own once the connection is back. */
-  state: UploadItem['status'] | 'waiting';
+  /**
+   * `waiting`: it failed and retries on its own once the connection is back.
+   * `held`: queued but not started, and the session expired: it cannot start before a new sign-in.
+   */
+  state: UploadItem['status'] | 'waiting' | 'held';
   problem: UserMessage | null;
+}
+
+/** An interrupted upload as the resume list shows it. The name comes from this device's journal only. */
+export interface InterruptedView {
+  fileId: string;
+  /** The file's name (with its folder path, if it came in a folder). */
+  label: string;
+  size: number;
+  /** How much storage already holds, 0–100; null when it could not be read. */
+  percent: number | null;
+  /** True when the browser kept a handle to the file, so "Resume" can reopen it without asking. */
+  canReopen: boolean;
+  /** A resume or discard is under way. */
+  busy: boolean;
+  /** Why the last attempt did not resume (e.g. a different file was chosen), in plain words. */
+  problem: string | null;
 }
 
 const RETRYABLE = new Set(['offline', 'server', 'rate-limited']);
@@ -58,11 +80,20 @@ export class Drive {
   direction = $state<SortDirection>('ascending');
   filter = $state('');
   path = $state<string[]>([]);
-  readonly view = $derived(folderView(this.entries, this.path, { sortKey: this.sortKey, direction: this.direction, filter: this.filter }));
+  /** The listing without server-side unfinished uploads that the resume list already offers. */
+  readonly visibleEntries = $derived(this.#visibleEntries());
+  readonly view = $derived(folderView(this.visibleEntries, this.path, { sortKey: this.sortKey, direction: this.direction, filter: this.filter }));
   readonly uploads: UploadView[] = $derived(this.#uploadViews());
-  readonly isEmpty = $derived(this.loaded && this.entries.length === 0 && this.uploads.length === 0);
+  /** Uploads a reload, crash or sign-in interrupted, waiting for the same file (or Discard). */
+  readonly interrupted: InterruptedView[] = $derived(this.#interruptedViews());
+  /** The session expired: new uploads wait for a new sign-in (the app shows the banner). */
+  sessionExpired = $state(false);
+  readonly isEmpty = $derived(this.loaded && this.visibleEntries.length === 0 && this.uploads.length === 0 && this.interrupted.length === 0);
 
   #items = $state.raw<readonly UploadItem[]>([]);
+  #interrupted = $state.raw<InterruptedUpload[]>([]);
+  #interruptedBusy = new SvelteSet<string>();
+  #interruptedProblems = new SvelteMap<string, string>();
   #waiting = new SvelteSet<string>();
   #services: DriveServices;
   #closed = new AbortController();
@@ -73,10 +104,84 @@ export class Drive {
   #waits = new Map<string, AbortController>();
   /* eslint-enable svelte/prefer-svelte-reactivity */
   #unsubscribe: () => void;
+  #unsubscribeExpired: () => void;
 
   constructor(services: DriveServices) {
     this.#services = services;
     this.#unsubscribe = services.uploads.subscribe((items) => this.#uploadsChanged(items));
+    this.#unsubscribeExpired = services.onSessionExpired?.(() => this.#sessionEnded()) ?? (() => {});
+  }
+
+  /** Reads this device's interrupted uploads for the resume list; a failure is shown in the alert banner, never thrown. */
+  async loadInterrupted(): Promise<void> {
+    try {
+      const found = await this.#services.interrupted();
+      // One started in this tab meanwhile is not "interrupted".
+      this.#interrupted = found.filter((u) => !this.#items.some((i) => i.fileId === u.record.fileId));
+    } catch (error) {
+      this.alert = handleError(error);
+    }
+  }
+
+  /**
+   * Resumes an interrupted upload from the file handle the browser kept
+   * (Chromium), asking for read permission if needed: call it straight from
+   * the click. When there is no handle, permission is refused or the file
+   * changed, it says so in the row and the user can choose the file instead.
+   */
+  async resumeFromDevice(fileId: string): Promise<void> {
+    const record = this.#record(fileId);
+    if (record?.handle === undefined || this.#interruptedBusy.has(fileId)) return;
+    const handle = record.handle;
+    this.#interruptedBusy.add(fileId);
+    try {
+      const file = await reopenFile(handle);
+      if (file === null) {
+        this.#interruptedProblems.set(fileId, 'Sealdrop was not allowed to read the file. Choose the file again instead.');
+        return;
+      }
+      this.resumeWith(fileId, file);
+    } catch {
+      this.#interruptedProblems.set(fileId, 'The file could not be opened from here (moved or deleted?). Choose the file again instead.');
+    } finally {
+      this.#interruptedBusy.delete(fileId);
+    }
+  }
+
+  /**
+   * Resumes an interrupted upload with the file the user chose again. Only
+   * the very same file (name, size and last-modified date) resumes: other
+   * content must never be sealed again under the old key, so a different
+   * file is refused in plain words and nothing is uploaded.
+   */
+  resumeWith(fileId: string, file: File): void {
+    const record = this.#record(fileId);
+    if (record === undefined) return;
+    if (!isSameSource(record, file)) {
+      this.#interruptedProblems.set(
+        fileId,
+        `“${file.name}” is not the same file as the interrupted upload (its name, size or date differ), so it was not resumed. Choose the original file, or discard the interrupted upload and add the new file.`,
+      );
+      return;
+    }
+    this.#resume(record, file);
+  }
+
+  /** Forgets an interrupted upload and deletes what storage holds of it; a failure is shown in the alert banner. */
+  async discardInterrupted(fileId: string): Promise<void> {
+    const record = this.#record(fileId);
+    if (record === undefined || this.#interruptedBusy.has(fileId)) return;
+    this.#interruptedBusy.add(fileId);
+    try {
+      await this.#services.discard(record);
+      this.#forgetInterrupted(fileId);
+      this.entries = this.entries.filter((e) => e.fileId !== fileId);
+      this.announcement = `Discarded the interrupted upload of ${record.source.name}.`;
+    } catch (error) {
+      this.alert = handleError(error);
+    } finally {
+      this.#interruptedBusy.delete(fileId);
+    }
   }
 
   /** Reloads the listing; a failure is shown as `listProblem`, never thrown. */
@@ -93,15 +198,33 @@ export class Drive {
     }
   }
 
-  /** Queues files (empty ones and folders' files alike) for sealing and upload. */
+  /**
+   * Queues files (empty ones and folders' files alike) for sealing and
+   * upload. A file that is the very one of an interrupted upload resumes it
+   * instead of starting over.
+   */
   addFiles(items: readonly PickedFile[]): void {
     if (items.length === 0) return;
-    for (const item of items) this.#picked.set(this.#services.uploads.add(item.file, item.relativePath), item);
-    this.announcement = items.length === 1 ? `Sealing ${items[0]?.file.name ?? 'a file'}.` : `Sealing ${items.length} files.`;
+    let resumed = 0;
+    for (const item of items) {
+      const record = this.#interrupted.find((u) => isSameSource(u.record, item.file))?.record;
+      if (record !== undefined) {
+        this.#resume(record, item.file);
+        resumed++;
+      } else this.#picked.set(this.#services.uploads.add(item.file, item.relativePath), item);
+    }
+    const name = items[0]?.file.name ?? 'a file';
+    if (items.length === 1) this.announcement = resumed === 1 ? `Resuming ${name}.` : `Sealing ${name}.`;
+    else this.announcement = resumed > 0 ? `Sealing ${items.length} files, ${resumed} of them resumed.` : `Sealing ${items.length} files.`;
   }
 
   /** Stops a queued, running or waiting upload; nothing of it is listed. */
   cancel(id: string): void {
+    // A failed one (e.g. held for sign-in) has nothing running: just take it off the list.
+    if (this.#items.find((i) => i.id === id)?.status === 'failed') {
+      this.#services.uploads.remove(id);
+      return;
+    }
     const wait = this.#waits.get(id);
     if (wait !== undefined) {
       wait.abort();
@@ -240,7 +363,58 @@ export class Drive {
     this.#closed.abort();
     for (const wait of this.#waits.values()) wait.abort();
     this.#unsubscribe();
+    this.#unsubscribeExpired();
     this.closePreview();
+  }
+
+  #record(fileId: string): UploadRecord | undefined {
+    return this.#interrupted.find((u) => u.record.fileId === fileId)?.record;
+  }
+
+  #resume(record: UploadRecord, file: File): void {
+    this.#forgetInterrupted(record.fileId);
+    const relativePath = record.source.relativePath;
+    this.#picked.set(this.#services.uploads.resume(record, file), relativePath === undefined ? { file } : { file, relativePath });
+    this.announcement = `Resuming ${record.source.name}.`;
+  }
+
+  #forgetInterrupted(fileId: string): void {
+    this.#interrupted = this.#interrupted.filter((u) => u.record.fileId !== fileId);
+    this.#interruptedProblems.delete(fileId);
+  }
+
+  /** Queued files cannot get a grant now: hold them; running ones go on with the storage grants they have. */
+  #sessionEnded(): void {
+    if (this.sessionExpired) return;
+    this.sessionExpired = true;
+    this.#services.uploads.hold();
+  }
+
+  #interruptedViews(): InterruptedView[] {
+    return this.#interrupted.map(({ record, bytesDone }) => ({
+      fileId: record.fileId,
+      label: record.source.relativePath ?? record.source.name,
+      size: record.source.size,
+      percent: bytesDone === null ? null : record.source.size === 0 ? 0 : Math.floor((bytesDone / record.source.size) * 100),
+      canReopen: record.handle !== undefined,
+      busy: this.#interruptedBusy.has(record.fileId),
+      problem: this.#interruptedProblems.get(record.fileId) ?? null,
+    }));
+  }
+
+  /**
+   * Cannot go on before a new sign-in, and is not in the journal either
+   * (never got a file id), so the sign-in redirect will drop it: say so.
+   */
+  #held(item: UploadItem): boolean {
+    if (!this.sessionExpired) return false;
+    return item.status === 'queued' || (item.status === 'failed' && item.fileId === null && handleError(item.error).kind === 'session-expired');
+  }
+
+  #visibleEntries(): DriveEntry[] {
+    const offered = (fileId: string): boolean =>
+      this.#interrupted.some((u) => u.record.fileId === fileId) || this.#items.some((i) => i.fileId === fileId && i.status !== 'done');
+    return this.entries.filter((e) => e.status !== 'unfinished' || !offered(e.fileId));
   }
 
   #file(fileId: string): DriveFile | undefined {
@@ -251,8 +425,8 @@ export class Drive {
   #uploadViews(): UploadView[] {
     return this.#items.map((item) => ({
       item,
-      state: this.#waiting.has(item.id) ? 'waiting' : item.status,
-      problem: item.status === 'failed' ? handleError(item.error) : null,
+      state: this.#waiting.has(item.id) ? 'waiting' : this.#held(item) ? 'held' : item.status,
+      problem: item.status === 'failed' && !this.#held(item) ? handleError(item.error) : null,
     }));
   }
 
@@ -277,6 +451,7 @@ export class Drive {
 
   #failed(item: UploadItem): void {
     const problem = handleError(item.error);
+    if (problem.kind === 'session-expired') this.#sessionEnded();
     const retries = this.#retries.get(item.id) ?? 0;
     if (!RETRYABLE.has(problem.kind) || retries >= MAX_AUTO_RETRIES) {
       this.announcement = `${item.name} was not uploaded. ${problem.title}`;

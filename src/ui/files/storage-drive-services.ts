@@ -4,11 +4,12 @@
  */
 import type { UnlockedIdentity } from '../../keys/account-keys.ts';
 import type { GrantApi } from '../../storage/grants.ts';
+import { handleError } from '../base/handle-error.ts';
 import { deleteFile, listDrive, openFileStream } from '../../storage/receiver.ts';
 import { chooseSaveDestination, readAllForPreview, saveStream } from '../../storage/save-to-disk.ts';
-import { discardUpload, pendingUploads } from '../../storage/sender.ts';
+import { discardUpload, inspectPendingUpload, pendingUploads } from '../../storage/sender.ts';
 import { UploadQueue } from '../../storage/upload-queue.ts';
-import type { DriveServices } from './drive-services.ts';
+import type { DriveServices, InterruptedUpload } from './drive-services.ts';
 import { folderOf, type DriveEntry } from './file-tree.ts';
 
 /** Words for a payload the server holds without a manifest. */
@@ -16,7 +17,8 @@ const UNFINISHED_REASON = 'This upload did not finish. Delete it, then add the f
 
 /** What the adapter needs: the API client, the signed-in user's id and their unlocked keys. */
 export interface StorageDriveContext {
-  api: GrantApi;
+  /** The API client; its `onSessionExpired` (the app's `ApiClient` has one) lets the drive hold uploads. */
+  api: GrantApi & { onSessionExpired?: (listener: () => void) => () => void };
   userId: string;
   identity: UnlockedIdentity;
 }
@@ -58,6 +60,35 @@ export function createStorageDriveServices(context: StorageDriveContext): DriveS
     // The Blob gets its type later, from the preview's allow-list.
     readForPreview: (stream, limit) => readAllForPreview(stream, { limit, type: '' }),
 
+    async interrupted(): Promise<InterruptedUpload[]> {
+      const records = await pendingUploads(userId);
+      const found: InterruptedUpload[] = [];
+      for (const record of records) {
+        try {
+          const stored = await inspectPendingUpload(api, record);
+          if (stored.state === 'partial') found.push({ record, bytesDone: stored.bytesDone });
+          // Complete already, or unknown to the server: nothing left to resume.
+          else await discardUpload(record);
+        } catch {
+          // Offline or the session expired: still offer it, without the percentage.
+          found.push({ record, bytesDone: null });
+        }
+      }
+      return found;
+    },
+
+    async discard(record) {
+      try {
+        await deleteFile(api, record.fileId);
+      } catch (error) {
+        // Nothing stored under that id (404) is what we wanted anyway.
+        if (!isNotFound(error)) throw error;
+      }
+      await discardUpload(record);
+    },
+
+    onSessionExpired: api.onSessionExpired?.bind(api),
+
     async remove(fileId) {
       await deleteFile(api, fileId);
       // An unfinished upload of this device also has a journal record: forget it with the blobs.
@@ -65,4 +96,8 @@ export function createStorageDriveServices(context: StorageDriveContext): DriveS
       for (const record of records.filter((r) => r.fileId === fileId)) await discardUpload(record);
     },
   };
+}
+
+function isNotFound(error: unknown): boolean {
+  return handleError(error).kind === 'not-found';
 }
