@@ -52,7 +52,10 @@ function withQuery(url: string, query: string): string {
 async function send(url: string, init: RequestInit, opts: BlobCallOptions): Promise<Response> {
   const doFetch = opts.fetch ?? defaultFetch;
   try {
-    return await doFetch(url, { ...init, signal: opts.signal ?? null });
+    // no-store: Chromium answers a repeated ranged GET from its HTTP cache
+    // with a 206 whose Content-Range is missing, and a blob's block list or
+    // manifest changes under the same URL; storage answers are never reused.
+    return await doFetch(url, { ...init, cache: 'no-store', signal: opts.signal ?? null });
   } catch (error) {
     if (opts.signal?.aborted === true) throw opts.signal.reason;
     // A TypeError from fetch: offline, connection reset or a CORS refusal.

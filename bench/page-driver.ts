@@ -1,0 +1,94 @@
+/**
+ * Drives the bench page: one `page.evaluate` per operation, the heap sampled
+ * over CDP around it, every answer validated with zod.
+ */
+import type { CDPSession, Page } from 'playwright';
+import { z } from 'zod';
+import { withHeapPeak } from './heap-sampler.ts';
+import type { SealedUrls } from './page/sealdrop-side.ts';
+import { opResultSchema, pageInfoSchema, type HeapPeak, type OpResult, type TransferParams } from './results-schema.ts';
+
+const msSchema = z.number().positive();
+
+/** One timed operation with the heap peak around it. */
+export interface Measured {
+  result: OpResult;
+  heap: HeapPeak;
+}
+
+/** Typed calls into `window.sealdropBench`. */
+export class PageDriver {
+  constructor(
+    private readonly page: Page,
+    private readonly cdp: CDPSession,
+  ) {}
+
+  /** Browser facts and the app's default parameters. */
+  async info(): Promise<z.infer<typeof pageInfoSchema>> {
+    return pageInfoSchema.parse(await this.page.evaluate(() => window.sealdropBench.info()));
+  }
+
+  /** Loads lazily imported modules (the storage SDK) before anything is timed. */
+  async warmUp(): Promise<void> {
+    await this.page.evaluate(() => window.sealdropBench.warmUp());
+  }
+
+  /** Puts the file at `path` into the page's file input and makes it the test file. Throws on a size mismatch. */
+  async useSourceFile(path: string, sizeBytes: number): Promise<void> {
+    await this.page.setInputFiles('#source', path);
+    const size = z.number().parse(await this.page.evaluate(() => window.sealdropBench.useSourceFile()));
+    if (size !== sizeBytes) throw new Error(`The page sees a ${size}-byte file, not ${sizeBytes} bytes.`);
+  }
+
+  /** Drops the test file and the sealed-file records in the page. */
+  async dropData(): Promise<void> {
+    await this.page.evaluate(() => window.sealdropBench.dropData());
+  }
+
+  private async measure(op: () => Promise<unknown>): Promise<Measured> {
+    const { value, heap } = await withHeapPeak(this.cdp, op);
+    return { result: opResultSchema.parse(value), heap };
+  }
+
+  /** Raw AES-256-GCM over the test file. */
+  rawAesGcm(): Promise<Measured> {
+    return this.measure(() => this.page.evaluate(() => window.sealdropBench.rawAesGcm()));
+  }
+
+  /** Sealdrop's sealing pipeline with a transport that sends nothing. */
+  sealOnly(params: TransferParams): Promise<Measured> {
+    return this.measure(() => this.page.evaluate((p) => window.sealdropBench.sealOnly(p), params));
+  }
+
+  /** The SDK's `uploadData` to `url`. */
+  plainUpload(url: string): Promise<Measured> {
+    return this.measure(() => this.page.evaluate((u) => window.sealdropBench.plainUpload(u), url));
+  }
+
+  /** Sealdrop's `sendFile`; the page remembers the file under `key` for `openDownload`. */
+  sealUpload(key: string, urls: SealedUrls, params: TransferParams): Promise<Measured> {
+    return this.measure(() =>
+      this.page.evaluate(([k, u, p]) => window.sealdropBench.sealUpload(k, u, p), [key, urls, params] as const),
+    );
+  }
+
+  /** One streamed GET of `url`; hashes what arrives when `hash`. */
+  plainDownload(url: string, hash: boolean): Promise<Measured> {
+    return this.measure(() => this.page.evaluate(([u, h]) => window.sealdropBench.plainDownload(u, h), [url, hash] as const));
+  }
+
+  /** Sealdrop's download-and-open of the file sealed under `key`; hashes the plaintext when `hash`. */
+  openDownload(key: string, hash: boolean): Promise<Measured> {
+    return this.measure(() => this.page.evaluate(([k, h]) => window.sealdropBench.openDownload(k, h), [key, hash] as const));
+  }
+
+  /** Milliseconds for one identity key generation. */
+  async identityKeygen(): Promise<number> {
+    return msSchema.parse(await this.page.evaluate(() => window.sealdropBench.identityKeygen()));
+  }
+
+  /** Milliseconds for one recovery backup at the default KDF parameters. */
+  async passphraseKdf(): Promise<number> {
+    return msSchema.parse(await this.page.evaluate(() => window.sealdropBench.passphraseKdf()));
+  }
+}

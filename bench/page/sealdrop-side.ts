@@ -1,0 +1,174 @@
+/**
+ * Sealdrop's side of each comparison, through the app's real code:
+ * `sendFile` (src/storage/sender.ts) to seal and upload, the manifest read
+ * and `openPayloadStream` (src/storage/downloader.ts) to download and open.
+ * The token endpoint is replaced by `BenchGrantApi`, which answers the
+ * sender's API calls with SAS URLs the runner minted; everything after the
+ * grant is the app's own code path.
+ */
+import {
+  backupIdentity,
+  DEFAULT_SEGMENT_SIZE,
+  generateIdentityKeys,
+  openManifest,
+  rsaIdentity,
+  type IdentityKeys,
+} from '../../src/crypto/index.ts';
+import { getBlob } from '../../src/storage/blob-rest.ts';
+import { segmentsPerBlock, TARGET_BLOCK_BYTES } from '../../src/storage/block-plan.ts';
+import { DEFAULT_PARALLEL_RANGES, openPayloadStream } from '../../src/storage/downloader.ts';
+import { apiPaths, fileGrantsSchema, GrantKeeper, type GrantApi } from '../../src/storage/grants.ts';
+import { sendFile } from '../../src/storage/sender.ts';
+import { DEFAULT_PARALLEL_BLOCKS } from '../../src/storage/uploader.ts';
+import type { ZodType } from 'zod';
+import type { ByteSink } from './test-data.ts';
+
+/** Transfer parameters (segment size, segments per block, blocks in flight, ranged GETs in flight). */
+export interface Params {
+  segmentSize: number;
+  segmentsPerBlock: number;
+  concurrency: number;
+  downloadConcurrency: number;
+}
+
+/** SAS URLs (read, create, write, delete) for one sealed file, minted by the runner. */
+export interface SealedUrls {
+  fileId: string;
+  payloadUrl: string;
+  manifestUrl: string;
+}
+
+/** A file sealed and uploaded: what the download side needs to find and open it. */
+export interface SealedFile {
+  urls: SealedUrls;
+  params: Params;
+}
+
+/** Returns the app's default transfer parameters. */
+export function defaultParams(): Params {
+  return {
+    segmentSize: DEFAULT_SEGMENT_SIZE,
+    segmentsPerBlock: segmentsPerBlock(DEFAULT_SEGMENT_SIZE, TARGET_BLOCK_BYTES),
+    concurrency: DEFAULT_PARALLEL_BLOCKS,
+    downloadConcurrency: DEFAULT_PARALLEL_RANGES,
+  };
+}
+
+const GRANT_LIFETIME_MS = 2 * 3600_000;
+
+/**
+ * Stands in for the token endpoint: answers `POST /uploads` and
+ * `POST /files/:id/read` with the runner's SAS URLs (validated by the
+ * caller's own schema, as the real API client does); refuses anything else.
+ */
+class BenchGrantApi implements GrantApi {
+  constructor(private readonly urls: SealedUrls) {}
+
+  private answer(): unknown {
+    const expiresAt = new Date(Date.now() + GRANT_LIFETIME_MS).toISOString();
+    return {
+      fileId: this.urls.fileId,
+      payload: { url: this.urls.payloadUrl, expiresAt, permissions: 'rcw' },
+      manifest: { url: this.urls.manifestUrl, expiresAt, permissions: 'cw' },
+    };
+  }
+
+  get<T>(path: string, schema: ZodType<T>): Promise<T> {
+    void schema;
+    return Promise.reject(new Error(`The bench API does not answer GET ${path}.`));
+  }
+
+  post<T>(path: string, body: unknown, schema: ZodType<T>): Promise<T> {
+    void body;
+    if (path === apiPaths.uploads || path === apiPaths.read(this.urls.fileId)) {
+      return Promise.resolve(schema.parse(this.answer()));
+    }
+    return Promise.reject(new Error(`The bench API does not answer POST ${path}.`));
+  }
+}
+
+let identity: IdentityKeys | undefined;
+
+/** Returns the identity keys every sealed file is signed with and wrapped to (made once per page). */
+async function benchIdentity(): Promise<IdentityKeys> {
+  identity ??= await generateIdentityKeys();
+  return identity;
+}
+
+function transportOf(params: Params): { segmentSize: number; segmentsPerBlock: number; parallel: number } {
+  return { segmentSize: params.segmentSize, segmentsPerBlock: params.segmentsPerBlock, parallel: params.concurrency };
+}
+
+/**
+ * Seals `source` and uploads it with the app's `sendFile` (probe manifest,
+ * grant, manifest, IndexedDB journal, sealed blocks `concurrency` at a time,
+ * commit, manifest). Returns what the download side needs. Throws what
+ * `sendFile` throws.
+ */
+export async function sealAndUpload(source: Blob, urls: SealedUrls, params: Params): Promise<SealedFile> {
+  const file = new File([source], 'bench.bin', { type: 'application/octet-stream', lastModified: 0 });
+  const { fileId } = await sendFile({
+    api: new BenchGrantApi(urls),
+    identity: await benchIdentity(),
+    userId: 'bench',
+    file,
+    transport: transportOf(params),
+  });
+  if (fileId !== urls.fileId) throw new Error('sendFile reported another file id than it was granted.');
+  return { urls, params };
+}
+
+/**
+ * Seals `source` through the same `sendFile`, with a transport that accepts
+ * every request without sending it (201, nothing on the wire): Sealdrop's
+ * seal-only throughput, file reading and Blob bodies included.
+ */
+export async function sealOnly(source: Blob, params: Params): Promise<void> {
+  const file = new File([source], 'bench.bin', { type: 'application/octet-stream', lastModified: 0 });
+  const nowhere = 'http://127.0.0.1:9/not-sent';
+  await sendFile({
+    api: new BenchGrantApi({ fileId: '1'.repeat(32), payloadUrl: nowhere, manifestUrl: nowhere }),
+    identity: await benchIdentity(),
+    userId: 'bench',
+    file,
+    transport: { ...transportOf(params), fetch: () => Promise.resolve(new Response(null, { status: 201 })) },
+  });
+}
+
+/**
+ * Downloads and opens a sealed file as the app does: read grant, manifest
+ * GET, `openManifest` with the owner's key, then `openPayloadStream`
+ * (ranged GETs, decrypt, in order) piped into `sink`. Throws TamperedError,
+ * TruncatedError, WrongKeyError or StorageError as the app would.
+ */
+export async function downloadAndOpen(file: SealedFile, sink: ByteSink): Promise<void> {
+  const keys = await benchIdentity();
+  const api = new BenchGrantApi(file.urls);
+  const grants = await api.post(apiPaths.read(file.urls.fileId), undefined, fileGrantsSchema);
+  const keeper = new GrantKeeper(grants, () => Promise.reject(new Error('The bench does not renew grants.')));
+  const manifest = await getBlob(grants.manifest.url);
+  const opened = await openManifest(manifest, [rsaIdentity(keys.encrypt.privateKey)], { fileId: file.urls.fileId });
+  await openPayloadStream({
+    grants: keeper,
+    contentKey: opened.contentKey,
+    segmentSize: opened.segmentSize,
+    plainBytes: opened.metadata.size,
+    segmentsPerRequest: file.params.segmentsPerBlock,
+    parallel: file.params.downloadConcurrency,
+  }).pipeTo(sink.stream);
+}
+
+/** Returns milliseconds for one `generateIdentityKeys()` (RSA-OAEP-3072 + ECDSA P-256). */
+export async function timeIdentityKeygen(): Promise<number> {
+  const t0 = performance.now();
+  await generateIdentityKeys();
+  return performance.now() - t0;
+}
+
+/** Returns milliseconds for one `backupIdentity()` at the default KDF parameters (the KDF dominates). */
+export async function timePassphraseKdf(): Promise<number> {
+  const keys = await benchIdentity();
+  const t0 = performance.now();
+  await backupIdentity(keys, 'correct horse battery staple bench');
+  return performance.now() - t0;
+}

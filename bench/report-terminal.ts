@@ -1,0 +1,105 @@
+/**
+ * The plain-text table `npm run bench` prints, and the target checks it shows.
+ */
+import { formatSize } from './options.ts';
+import type { BenchReport, TargetResult } from './results-schema.ts';
+
+const MiB = 1024 * 1024;
+
+/**
+ * Returns issue #7's targets judged against this run: seal+upload ≥ 0.9 ×
+ * plain, download+open ≥ 0.9 × plain, seal ≥ 0.8 × raw AES-GCM, peak heap
+ * < 256 MiB (only judged for runs of at least 1 GiB), shell ≤ 100 KiB gzipped.
+ */
+export function judgeTargets(r: Omit<BenchReport, 'targets'>): TargetResult[] {
+  const ratio = (name: string, value: number, min: number): TargetResult => ({
+    name,
+    target: `≥ ${min.toFixed(2)} ×`,
+    value: `${value.toFixed(3)} ×`,
+    met: value >= min,
+  });
+  const heapNote = r.sizeBytes >= 1024 * MiB ? '' : ` (at ${formatSize(r.sizeBytes)}; the target is for 1 GiB and 4 GiB)`;
+  const heap = (name: string, bytes: number): TargetResult => ({
+    name,
+    target: '< 256 MiB',
+    value: `${(bytes / MiB).toFixed(1)} MiB${heapNote}`,
+    met: bytes < 256 * MiB,
+  });
+  return [
+    ratio('seal+upload vs plain SDK upload', r.ratios.sealUploadVsPlainUpload, 0.9),
+    ratio('download+open vs plain download', r.ratios.openDownloadVsPlainDownload, 0.9),
+    ratio('seal only vs raw AES-GCM', r.ratios.sealVsRawAesGcm, 0.8),
+    heap('peak JS heap, seal+upload', r.peakHeapBytes.upload),
+    heap('peak JS heap, download+open', r.peakHeapBytes.download),
+    {
+      name: 'app shell JavaScript, gzipped',
+      target: '≤ 100 KiB',
+      value: `${(r.shellGzipBytes / 1024).toFixed(1)} KiB`,
+      met: r.shellGzipBytes <= 100 * 1024,
+    },
+  ];
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length))) ?? [];
+  return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
+}
+
+/** Returns the report as plain text tables for the terminal (and for bench/PERFORMANCE.md). */
+export function renderTerminal(r: BenchReport): string {
+  const f = (n: number): string => n.toFixed(1);
+  const series = table([
+    ['size', 'raw AES-GCM', 'seal only', 'plain upload', 'seal+upload', 'plain download', 'download+open', 'runs'],
+    ...r.series.map((p) => [
+      formatSize(p.sizeBytes),
+      f(p.rawAesGcm),
+      f(p.sealOnly),
+      f(p.plainUpload),
+      f(p.sealUpload),
+      f(p.plainDownload),
+      f(p.openDownload),
+      String(p.repeats),
+    ]),
+  ]);
+  const targets = table([
+    ['target', 'goal', 'measured', 'result'],
+    ...r.targets.map((t) => [t.name, t.target, t.value, t.met ? 'met' : 'NOT MET']),
+  ]);
+  const heap = table([
+    ['operation', 'peak heap+buffers', 'peak JS heap', 'baseline'],
+    ...(
+      [
+        ['seal+upload', r.heap.sealUpload],
+        ['plain upload', r.heap.plainUpload],
+        ['download+open', r.heap.openDownload],
+        ['plain download', r.heap.plainDownload],
+      ] as const
+    ).map(([name, h]) => [
+      name,
+      `${f(h.jsHeapAndBuffersBytes / MiB)} MiB`,
+      `${f(h.jsHeapBytes / MiB)} MiB`,
+      `${f(h.baselineBytes / MiB)} MiB`,
+    ]),
+  ]);
+  const p = r.params;
+  return [
+    `Sealdrop bench (${r.mode}), ${r.date}, ${r.machine.cores} cores, Chromium ${r.machine.chromium}, Node ${r.machine.node}`,
+    `Sealdrop side: ${r.sealdropApi}`,
+    `Parameters (${p.source}): segment ${formatSize(p.segmentSize)}, ${p.segmentsPerBlock} segments per block (${formatSize(p.blockBytes)}), ${p.concurrency} blocks in flight`,
+    '',
+    'Throughput, MiB/s of plaintext (median of runs):',
+    series,
+    '',
+    `Heap at ${formatSize(r.sizeBytes)} (CDP Runtime.getHeapUsage every 50 ms):`,
+    heap,
+    '',
+    `Identity key generation (RSA-OAEP-3072 + ECDSA P-256): ${f(r.identityKeygen.medianMs)} ms median of ${r.identityKeygen.samplesMs.length}`,
+    `Passphrase KDF at default parameters (${r.passphraseKdf.params}): ${f(r.passphraseKdf.medianMs)} ms median of ${r.passphraseKdf.samplesMs.length}`,
+    `App shell: ${(r.shellGzipBytes / 1024).toFixed(1)} KiB gzipped JS (level ${r.shell.gzipLevel}) in ${r.shell.initial.map((c) => c.file).join(', ')}`,
+    ...r.shell.lazy.map((c) => `  lazy ${c.file}: ${(c.gzipBytes / 1024).toFixed(1)} KiB gzipped`),
+    ...r.shell.otherEntries.map((c) => `  other entry ${c.file}: ${(c.gzipBytes / 1024).toFixed(1)} KiB gzipped`),
+    '',
+    'Targets (the bench never fails on these):',
+    targets,
+  ].join('\n');
+}

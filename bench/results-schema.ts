@@ -1,0 +1,116 @@
+/**
+ * The shape of `bench/results/*.json`, and of what the bench page hands back
+ * to the runner (validated with zod, since it crosses the CDP boundary).
+ */
+import { z } from 'zod';
+
+/** What one timed page operation returns. */
+export const opResultSchema = z.object({
+  /** Plaintext bytes moved (the file's size), the same for both sides of a comparison. */
+  bytes: z.number().int().nonnegative(),
+  ms: z.number().positive(),
+  /** Hex SHA-256 of what came out, when the operation was asked to hash. */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
+});
+/** One timed page operation. */
+export type OpResult = z.infer<typeof opResultSchema>;
+
+/** The transfer parameters the page's Sealdrop code used. */
+export const transferParamsSchema = z.object({
+  segmentSize: z.number().int().positive(),
+  segmentsPerBlock: z.number().int().positive(),
+  concurrency: z.number().int().positive(),
+  downloadConcurrency: z.number().int().positive(),
+});
+/** Transfer parameters of the Sealdrop side. */
+export type TransferParams = z.infer<typeof transferParamsSchema>;
+
+/** Facts about the page's browser. */
+export const pageInfoSchema = z.object({
+  userAgent: z.string(),
+  hardwareConcurrency: z.number(),
+  defaults: transferParamsSchema,
+  /** Human-readable KDF parameters `backupIdentity` uses by default. */
+  kdfParams: z.string(),
+});
+
+/** A target of issue #7 and whether this run met it. */
+export interface TargetResult {
+  name: string;
+  target: string;
+  value: string;
+  met: boolean;
+}
+
+/** Throughputs at one size (MiB/s, medians over `repeats`). */
+export interface SeriesPoint {
+  sizeBytes: number;
+  repeats: number;
+  rawAesGcm: number;
+  sealOnly: number;
+  plainUpload: number;
+  sealUpload: number;
+  plainDownload: number;
+  openDownload: number;
+}
+
+/** Peak heap during one operation, from CDP `Runtime.getHeapUsage` polled every 50 ms. */
+export interface HeapPeak {
+  /** Peak of V8's used heap plus ArrayBuffer backing stores: what the page really holds. */
+  jsHeapAndBuffersBytes: number;
+  /** Peak of V8's used heap alone (what `performance.memory.usedJSHeapSize` shows). */
+  jsHeapBytes: number;
+  /** Used heap plus backing stores just before the operation (after a GC). */
+  baselineBytes: number;
+  samples: number;
+}
+
+/** The whole JSON report. Required by issue #7: sizeBytes, ratios.*, peakHeapBytes.*, shellGzipBytes. */
+export const benchReportSchema = z.object({
+  schemaVersion: z.literal(1),
+  mode: z.enum(['full', 'smoke']),
+  date: z.string(),
+  sizeBytes: z.number().int().positive(),
+  ratios: z.object({
+    sealUploadVsPlainUpload: z.number(),
+    openDownloadVsPlainDownload: z.number(),
+    sealVsRawAesGcm: z.number(),
+  }),
+  peakHeapBytes: z.object({ upload: z.number(), download: z.number() }),
+  shellGzipBytes: z.number().int().nonnegative(),
+}).loose();
+
+/** A timing repeated a few times (keygen, KDF). */
+export interface Timing {
+  medianMs: number;
+  samplesMs: number[];
+}
+
+/** Everything a run writes to JSON (a superset of `benchReportSchema`). */
+export interface BenchReport {
+  schemaVersion: 1;
+  mode: 'full' | 'smoke';
+  date: string;
+  sizeBytes: number;
+  ratios: { sealUploadVsPlainUpload: number; openDownloadVsPlainDownload: number; sealVsRawAesGcm: number };
+  /** At `sizeBytes`, MiB/s of plaintext. */
+  throughputMiBps: Omit<SeriesPoint, 'sizeBytes' | 'repeats'>;
+  /** Peak of JS heap + ArrayBuffer backing stores during each Sealdrop operation at `sizeBytes`. */
+  peakHeapBytes: { upload: number; download: number };
+  heap: { sealUpload: HeapPeak; openDownload: HeapPeak; plainUpload: HeapPeak; plainDownload: HeapPeak };
+  identityKeygen: Timing;
+  passphraseKdf: Timing & { params: string };
+  shellGzipBytes: number;
+  shell: {
+    gzipLevel: number;
+    initial: { file: string; rawBytes: number; gzipBytes: number }[];
+    lazy: { file: string; rawBytes: number; gzipBytes: number }[];
+    otherEntries: { file: string; rawBytes: number; gzipBytes: number }[];
+  };
+  series: SeriesPoint[];
+  params: TransferParams & { blockBytes: number; source: string };
+  targets: TargetResult[];
+  correctness: { name: string; passed: boolean; detail: string }[];
+  sealdropApi: string;
+  machine: { cores: number; totalMemBytes: number; platform: string; node: string; chromium: string; userAgent: string };
+}
