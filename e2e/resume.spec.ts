@@ -8,8 +8,10 @@
  *   blocks storage lacks, and the download is byte-identical;
  * - an expired session (the API answers 401, the identity provider refuses
  *   the refresh token and has no session): a banner asks to sign in again
- *   without leaving the page on its own; after the sign-in redirect, the
- *   upload it interrupted is offered for resume and finishes.
+ *   without leaving the page on its own; "Sign in" opens the provider's page
+ *   in a pop-up, and afterwards the running upload and the held ones all
+ *   finish in the same page, with no reload; a pop-up closed or blocked is
+ *   said plainly, keeps the uploads held, and the full-page sign-in remains.
  *
  * Block uploads are slowed with a route delay so there is a "middle" to
  * interrupt; nothing here asserts a timing.
@@ -21,7 +23,7 @@ import { join } from 'node:path';
 import { expect, test, type BrowserContext, type Page, type Request, type Route } from '@playwright/test';
 import { listStoredBlobs, stackContainer } from './support/blob-storage.ts';
 import { setUpKeys } from './support/keys.ts';
-import { signIn, uniqueUser, type TestUser } from './support/sign-in.ts';
+import { signIn, signInOnProviderPage, uniqueUser, type TestUser } from './support/sign-in.ts';
 
 const PASSPHRASE = 'lantern otter quarry mosaic';
 const MiB = 1024 * 1024;
@@ -173,16 +175,49 @@ test('a reload mid-upload: the upload is offered for resume, a different file is
   expect(sha256(await download(page, name))).toBe(sha256(original));
 });
 
-test('an expired session asks before signing in again, and the interrupted upload is offered afterwards', async ({ page, context }, testInfo) => {
+/** The session ends: the API refuses the token, the provider refuses the refresh token and has no sign-in session. Returns the undo. */
+async function expireSession(page: Page, context: BrowserContext): Promise<() => Promise<void>> {
+  const refuseApi = (route: Route): Promise<void> =>
+    route.fulfill({ status: 401, contentType: 'application/json', body: JSON.stringify({ error: 'unauthenticated', message: 'Sign in again.' }) });
+  const refuseRefresh = (route: Route): Promise<void> =>
+    route.fulfill({ status: 400, contentType: 'application/json', body: JSON.stringify({ error: 'invalid_grant', error_description: 'grant request is invalid' }) });
+  await page.route('**/api/v1/**', refuseApi);
+  await page.route('**/oidc/token', refuseRefresh);
+  // The provider's cookies only; MSAL's own cookie stays.
+  await context.clearCookies({ name: /^_(session|interaction)/ });
+  return async () => {
+    await page.unroute('**/api/v1/**', refuseApi);
+    await page.unroute('**/oidc/token', refuseRefresh);
+  };
+}
+
+const EXPIRED = 'Your session has expired. Sign in again to continue — your uploads are kept.';
+const HELD = 'Waiting for you to sign in again';
+const POPUP_CLOSED =
+  'The sign-in window was closed or blocked. Allow pop-ups for this site, or sign in with a full page — started uploads will be offered for resume.';
+
+function uploadRow(page: Page, label: string): import('@playwright/test').Locator {
+  return page.getByRole('progressbar', { name: `Upload of ${label}`, exact: true });
+}
+
+test('an expired session: "Sign in" opens a pop-up, and the running and held uploads all finish in the same page', async ({ page, context }, testInfo) => {
   test.setTimeout(240_000);
   const name = 'board-minutes.bin';
   const original = randomBytes(32 * MiB + 99);
   const path = writeFile(join(workDir, 'session'), name, original);
-  const late = writeFile(join(workDir, 'session'), 'late-addition.txt', randomBytes(1000));
+  const lateBytes = randomBytes(1000);
+  const late = writeFile(join(workDir, 'session'), 'late-addition.txt', lateBytes);
+  const laterBytes = randomBytes(3 * MiB + 5);
+  const later = writeFile(join(workDir, 'session'), 'later-still.bin', laterBytes);
 
   await useServiceWorkerDownloads(context);
   const user = await newUserWithKeys(page, 'expiry');
   await serviceWorkerInControl(page);
+  // Every navigation of the app's tab from here on; signing in again must cause none.
+  const navigations: string[] = [];
+  page.on('framenavigated', (frame) => {
+    if (frame === page.mainFrame()) navigations.push(frame.url());
+  });
 
   // Slow enough that the upload is still running when "Sign in" is clicked.
   const stopSlowing = await slowBlocks(page, 4_000);
@@ -190,46 +225,73 @@ test('an expired session asks before signing in again, and the interrupted uploa
   await page.getByLabel('Choose files to upload').setInputFiles(path);
   await stored;
 
-  // The session ends: the API refuses the token, the provider refuses the
-  // refresh token and no longer has a sign-in session (its cookies only;
-  // MSAL's own cookie stays).
-  const refuseApi = (route: Route): Promise<void> =>
-    route.fulfill({ status: 401, contentType: 'application/json', body: JSON.stringify({ error: 'unauthenticated', message: 'Sign in again.' }) });
-  const refuseRefresh = (route: Route): Promise<void> =>
-    route.fulfill({ status: 400, contentType: 'application/json', body: JSON.stringify({ error: 'invalid_grant', error_description: 'grant request is invalid' }) });
-  await page.route('**/api/v1/**', refuseApi);
-  await page.route('**/oidc/token', refuseRefresh);
-  await context.clearCookies({ name: /^_(session|interaction)/ });
-
-  const urlBefore = page.url();
+  const restore = await expireSession(page, context);
+  // Starts at once (two files at a time), cannot get its grant: held.
   await page.getByLabel('Choose files to upload').setInputFiles(late);
-  const banner = page.getByRole('alert').filter({ hasText: 'Your session has expired. Sign in again to continue — your uploads are kept.' });
+  const banner = page.getByRole('alert').filter({ hasText: EXPIRED });
   await expect(banner).toBeVisible({ timeout: 30_000 });
-  // Nothing navigated on its own: the upload that was running is still on the page.
-  expect(page.url()).toBe(urlBefore);
-  await expect(page.getByRole('progressbar', { name: `Upload of ${name}`, exact: true })).toBeVisible();
-  // The file that never got a start is not in the journal: the row says it must be added again.
-  await expect(page.getByRole('progressbar', { name: 'Upload of late-addition.txt', exact: true })).toHaveAttribute(
-    'aria-valuetext',
-    /Not started: add it again after you sign in/,
-  );
+  // Added while held: stays queued.
+  await page.getByLabel('Choose files to upload').setInputFiles(later);
+  await expect(uploadRow(page, name)).toHaveAttribute('aria-valuetext', /Sealing and uploading/);
+  await expect(uploadRow(page, 'late-addition.txt')).toHaveAttribute('aria-valuetext', new RegExp(HELD));
+  await expect(uploadRow(page, 'later-still.bin')).toHaveAttribute('aria-valuetext', new RegExp(HELD));
   await page.screenshot({ path: testInfo.outputPath('session-expired.png'), fullPage: true });
 
-  await page.unroute('**/api/v1/**', refuseApi);
-  await page.unroute('**/oidc/token', refuseRefresh);
-  await banner.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(/\/oidc\/interaction\//);
-  await stopSlowing();
-  await page.getByLabel('Name').fill(user.name);
-  await page.getByLabel('E-mail').fill(user.email);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByTestId('account-name')).toHaveText(user.name);
-
-  const notice = page.getByText(new RegExp(`Upload of ${name} was interrupted`));
-  await expect(notice).toBeVisible({ timeout: 30_000 });
+  await restore();
+  const [popup] = await Promise.all([page.waitForEvent('popup'), banner.getByRole('button', { name: 'Sign in', exact: true }).click()]);
+  await expect(banner.getByText('Finish signing in in the window that opened.')).toBeVisible();
+  await page.screenshot({ path: testInfo.outputPath('waiting-for-popup.png'), fullPage: true });
+  await signInOnProviderPage(popup, user);
+  // The redirect bridge hands the answer to the app and closes the pop-up.
+  await popup.waitForEvent('close', { timeout: 20_000 });
   await expect(banner).toHaveCount(0);
-  await page.getByLabel(`File to resume the upload of ${name}`).setInputFiles(path);
+  await stopSlowing();
+
   await uploaded(page, name);
-  await serviceWorkerInControl(page);
+  await uploaded(page, 'late-addition.txt');
+  await uploaded(page, 'later-still.bin');
+  expect(navigations).toEqual([]);
+  await expect(page.getByTestId('account-name')).toHaveText(user.name);
+  await page.screenshot({ path: testInfo.outputPath('signed-in-again.png'), fullPage: true });
+
   expect(sha256(await download(page, name))).toBe(sha256(original));
+  expect(sha256(await download(page, 'late-addition.txt'))).toBe(sha256(lateBytes));
+  expect(sha256(await download(page, 'later-still.bin'))).toBe(sha256(laterBytes));
+});
+
+test('a closed or blocked sign-in pop-up is said plainly, the uploads stay held, and the full-page sign-in still works', async ({ page, context }, testInfo) => {
+  test.setTimeout(120_000);
+  const held = writeFile(join(workDir, 'closed'), 'held-notes.txt', randomBytes(2000));
+
+  const user = await newUserWithKeys(page, 'popup-closed');
+  const restore = await expireSession(page, context);
+  await page.getByLabel('Choose files to upload').setInputFiles(held);
+  const banner = page.getByRole('alert').filter({ hasText: EXPIRED });
+  await expect(banner).toBeVisible({ timeout: 30_000 });
+  await restore();
+
+  // Closed by the person before signing in.
+  const [popup] = await Promise.all([page.waitForEvent('popup'), banner.getByRole('button', { name: 'Sign in', exact: true }).click()]);
+  await popup.waitForURL(/\/oidc\/interaction\//);
+  await expect(popup.getByRole('heading', { name: 'Sign in', exact: true })).toBeVisible();
+  await popup.screenshot({ path: testInfo.outputPath('popup.png') });
+  await popup.close();
+  await expect(banner.getByText(POPUP_CLOSED, { exact: true })).toBeVisible({ timeout: 10_000 });
+  await expect(uploadRow(page, 'held-notes.txt')).toHaveAttribute('aria-valuetext', new RegExp(HELD));
+  await expect(page.getByTestId('account-name')).toHaveText(user.name);
+  await page.screenshot({ path: testInfo.outputPath('popup-closed.png'), fullPage: true });
+
+  // Blocked: the browser opens no window at all.
+  await page.evaluate(() => {
+    window.open = () => null;
+  });
+  await banner.getByRole('button', { name: 'Try the sign-in window again' }).click();
+  await expect(banner.getByText(POPUP_CLOSED, { exact: true })).toBeVisible({ timeout: 10_000 });
+  await expect(uploadRow(page, 'held-notes.txt')).toHaveAttribute('aria-valuetext', new RegExp(HELD));
+
+  // The fallback: MSAL is not left "in progress" by the closed pop-up.
+  await banner.getByRole('button', { name: 'Sign in with a full page' }).click();
+  await signInOnProviderPage(page, user);
+  await expect(page.getByTestId('account-name')).toHaveText(user.name);
+  await expect(page.getByRole('alert').filter({ hasText: EXPIRED })).toHaveCount(0);
 });

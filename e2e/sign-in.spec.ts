@@ -105,7 +105,7 @@ test('security headers on the app, the bridge page, the API and the provider', a
   expect(appCsp).toContain("frame-ancestors 'none'");
   expect(app.headers()['referrer-policy']).toBe('no-referrer');
   expect(app.headers()['x-content-type-options']).toBe('nosniff');
-  expect(app.headers()['cross-origin-opener-policy']).toBe('same-origin');
+  expect(app.headers()['cross-origin-opener-policy']).toBe('same-origin-allow-popups');
   expect(app.headers()['strict-transport-security']).toBeUndefined();
 
   const bridge = await request.get('/redirect.html');

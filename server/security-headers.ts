@@ -34,9 +34,10 @@ function common(opts: SecurityHeaderOptions): Record<string, string> {
 /**
  * Headers for the app's pages and assets. `blobOrigins` are the storage
  * origins the browser uploads to and downloads from (Azurite locally, e.g.
- * `http://127.0.0.1:10000`); `redirectBridge` leaves out COOP (MSAL's bridge
- * page must reach its opener) and allows same-origin framing (MSAL's silent
- * iframe renewal lands there).
+ * `http://127.0.0.1:10000`); `redirectBridge` leaves out COOP (in the
+ * sign-in pop-up the bridge must stay reachable from the app that opened
+ * it) and allows same-origin framing (MSAL's silent iframe renewal lands
+ * there).
  */
 export function appHeaders(opts: SecurityHeaderOptions & { blobOrigins: string[]; redirectBridge?: boolean }): HeaderSet {
   const bridge = opts.redirectBridge === true;
@@ -61,7 +62,12 @@ export function appHeaders(opts: SecurityHeaderOptions & { blobOrigins: string[]
       'frame-ancestors': [bridge ? "'self'" : "'none'"],
     }),
     'X-Frame-Options': bridge ? 'SAMEORIGIN' : 'DENY',
-    ...(bridge ? {} : { 'Cross-Origin-Opener-Policy': 'same-origin' }),
+    // same-origin-allow-popups, not same-origin: the app must keep its
+    // sign-in pop-up (opened to the provider's pages, which send no COOP)
+    // to notice when the person closes it; with same-origin the opener
+    // loses it at once and `closed` reads true while it is still open
+    // (src/auth/popup-client.ts). Pages that open Sealdrop are still cut off.
+    ...(bridge ? {} : { 'Cross-Origin-Opener-Policy': 'same-origin-allow-popups' }),
     'Cross-Origin-Resource-Policy': 'same-origin',
     'Permissions-Policy': 'camera=(), microphone=(), geolocation=(), payment=(), usb=()',
   };

@@ -88,6 +88,17 @@ describe('ApiClient', () => {
     expect(heard).toBe(1);
   });
 
+  it('tells SessionRestored listeners when the person signed in again, until they unregister', () => {
+    const client = new ApiClient('/api/v1', tokens().source, scripted([]).fetchFn);
+    let heard = 0;
+    const off = client.onSessionRestored(() => (heard += 1));
+    client.sessionRestored();
+    expect(heard).toBe(1);
+    off();
+    client.sessionRestored();
+    expect(heard).toBe(1);
+  });
+
   it('does not tell the listeners about other token failures', async () => {
     const { fetchFn } = scripted([]);
     const client = new ApiClient('/api/v1', () => Promise.reject(new TypeError('no network')), fetchFn);

@@ -68,6 +68,7 @@ export class ApiClient {
   readonly #getToken: TokenSource;
   readonly #fetch: typeof fetch;
   readonly #expiredListeners = new Set<() => void>();
+  readonly #restoredListeners = new Set<() => void>();
 
   constructor(baseUrl: string, getToken: TokenSource, fetchFn: typeof fetch = (input, init) => fetch(input, init)) {
     this.#baseUrl = baseUrl.replace(/\/+$/, '');
@@ -98,6 +99,21 @@ export class ApiClient {
   onSessionExpired(listener: () => void): () => void {
     this.#expiredListeners.add(listener);
     return () => this.#expiredListeners.delete(listener);
+  }
+
+  /**
+   * Registers a `SessionRestored` listener, called each time
+   * {@link sessionRestored} says the person signed in again in this page
+   * (calls may succeed again). Returns the function that unregisters it.
+   */
+  onSessionRestored(listener: () => void): () => void {
+    this.#restoredListeners.add(listener);
+    return () => this.#restoredListeners.delete(listener);
+  }
+
+  /** Tells the `SessionRestored` listeners that the same person signed in again after a `SessionExpired`. */
+  sessionRestored(): void {
+    for (const listener of this.#restoredListeners) listener();
   }
 
   async #call<T>(method: string, path: string, body: unknown, schema: z.ZodType<T>, options?: ApiCallOptions): Promise<T> {

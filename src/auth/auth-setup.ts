@@ -24,6 +24,8 @@ export async function setUpAuth(): Promise<AuthServices> {
   const config = await loadAppConfig();
   const session = new AuthSession(config.auth);
   const api = new ApiClient(config.apiBase, (options) => session.getAccessToken(options));
+  // A sign-in in the pop-up lets held uploads and calls go on in the same page.
+  session.onSignedInAgain(() => api.sessionRestored());
   await session.start();
   return { config, session, api };
 }

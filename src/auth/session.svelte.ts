@@ -15,6 +15,23 @@ import { SessionExpiredError } from './api-client.ts';
 /** Where the session is: checking at start-up, signed out, on its way to sign in, or signed in. */
 export type AuthState = 'starting' | 'signedOut' | 'signingIn' | 'signedIn';
 
+/**
+ * Signing in again after the session expired, while the page (and its
+ * uploads) stays: `idle` (nothing asked yet, or it worked), `waiting` (the
+ * pop-up is open), `failed` (closed, blocked or refused: see `reauthProblem`),
+ * `redirecting` (the full-page fallback is on its way).
+ */
+export type ReauthState = 'idle' | 'waiting' | 'failed' | 'redirecting';
+
+/** What the app says when the sign-in pop-up was closed or never opened. */
+export const POPUP_CLOSED_MESSAGE =
+  'The sign-in window was closed or blocked. Allow pop-ups for this site, or sign in with a full page — started uploads will be offered for resume.';
+
+/** MSAL error codes that mean the pop-up was closed, blocked, or left without an answer. */
+const POPUP_CLOSED_CODES = new Set(['user_cancelled', 'popup_window_error', 'empty_window_error', 'timed_out']);
+/** How long MSAL waits for the pop-up's answer; a closed pop-up is noticed sooner (popup-client.ts). */
+const POPUP_TIMEOUT_MS = 10 * 60_000;
+
 /** Who is signed in, as the identity provider names them. */
 export interface SignedInAccount {
   name: string;
@@ -34,10 +51,16 @@ export class AuthSession {
   account = $state<SignedInAccount | null>(null);
   /** The last sign-in problem in plain words, or null. */
   error = $state<string | null>(null);
+  /** Where signing in again (after the session expired) stands. */
+  reauth = $state<ReauthState>('idle');
+  /** Why the last attempt to sign in again did not work, in plain words; null otherwise. */
+  reauthProblem = $state<string | null>(null);
 
   readonly #settings: AuthSettings;
   #msal: { module: MsalModule; app: IPublicClientApplication } | undefined;
   #msalAccount: AccountInfo | null = null;
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- listeners are bookkeeping; nothing renders or derives from them
+  readonly #signedInAgainListeners = new Set<() => void>();
 
   constructor(settings: AuthSettings) {
     this.#settings = settings;
@@ -74,6 +97,72 @@ export class AuthSession {
     }
   }
 
+  /**
+   * Signs in again in a pop-up window (the redirect bridge answers through
+   * MSAL's BroadcastChannel), so the page and its uploads stay. Call it
+   * straight from the click: browsers block pop-ups without one. Resolves
+   * true when the same person signed in again (the `SignedInAgain`
+   * listeners have been told); false when the pop-up was closed or blocked,
+   * someone else signed in, or sign-in failed, with `reauthProblem` saying
+   * which. Never throws.
+   */
+  async signInAgain(): Promise<boolean> {
+    if (this.reauth === 'waiting' || this.reauth === 'redirecting') return false;
+    this.reauth = 'waiting';
+    this.reauthProblem = null;
+    try {
+      const { app } = await this.#client();
+      const previous = this.#msalAccount;
+      const result = await app.acquireTokenPopup({
+        scopes: this.#settings.scopes,
+        ...(previous === null ? {} : { account: previous, loginHint: previous.username }),
+      });
+      const account = result.account;
+      if (previous !== null && account.homeAccountId !== previous.homeAccountId) {
+        // The page's keys, queue and journal belong to the person signed in before.
+        this.reauth = 'failed';
+        this.reauthProblem = `That was a different account (${account.username}). Sign in as ${previous.username} to continue these uploads.`;
+        return false;
+      }
+      app.setActiveAccount(account);
+      this.#setAccount(account);
+      this.reauth = 'idle';
+      for (const listener of this.#signedInAgainListeners) listener();
+      return true;
+    } catch (err) {
+      this.reauth = 'failed';
+      this.reauthProblem = describePopupError(err);
+      return false;
+    }
+  }
+
+  /**
+   * The fallback of {@link signInAgain}: sends the browser to the sign-in
+   * page (the page navigates away; uploads that had started come back as
+   * resumable, queued ones are lost). Unlike {@link signIn} it leaves
+   * `state` alone, so nothing on the page is torn down before it leaves.
+   */
+  async signInAgainWithFullPage(): Promise<void> {
+    this.reauth = 'redirecting';
+    this.reauthProblem = null;
+    try {
+      const { app } = await this.#client();
+      await app.loginRedirect({ scopes: this.#settings.scopes });
+    } catch (err) {
+      this.reauth = 'failed';
+      this.reauthProblem = describeAuthError(err);
+    }
+  }
+
+  /**
+   * Registers a `SignedInAgain` listener, called after each successful
+   * {@link signInAgain}. Returns the function that unregisters it.
+   */
+  onSignedInAgain(listener: () => void): () => void {
+    this.#signedInAgainListeners.add(listener);
+    return () => this.#signedInAgainListeners.delete(listener);
+  }
+
   /** Signs out at the identity provider too (the page navigates away), clearing MSAL's cache. */
   async signOut(): Promise<void> {
     this.error = null;
@@ -97,7 +186,7 @@ export class AuthSession {
    * person again, or there is no account, it throws
    * {@link SessionExpiredError} and does nothing else: a redirect now would
    * drop the page (and its uploads) without warning, so the UI asks first
-   * and a click on "Sign in" ({@link signIn}) starts it.
+   * and a click on "Sign in" starts a pop-up ({@link signInAgain}).
    */
   async getAccessToken(options?: { forceRefresh?: boolean }): Promise<string> {
     const { module, app } = await this.#client();
@@ -135,9 +224,9 @@ export class AuthSession {
 
   async #client(): Promise<{ module: MsalModule; app: IPublicClientApplication }> {
     if (this.#msal !== undefined) return this.#msal;
-    const module = await import('@azure/msal-browser');
+    const [module, { PopupWatchingClientApplication }] = await Promise.all([import('@azure/msal-browser'), import('./popup-client.ts')]);
     const s = this.#settings;
-    const app = new module.PublicClientApplication({
+    const app = new PopupWatchingClientApplication({
       auth: {
         clientId: s.clientId,
         authority: s.authority,
@@ -152,6 +241,8 @@ export class AuthSession {
       cache: { cacheLocation: module.BrowserCacheLocation.LocalStorage },
       system: {
         protocolMode: module.ProtocolMode.OIDC,
+        // A person may need minutes in the pop-up (MFA); closing it is noticed at once (popup-client.ts).
+        popupBridgeTimeout: POPUP_TIMEOUT_MS,
         loggerOptions: { logLevel: module.LogLevel.Error, piiLoggingEnabled: false },
       },
     });
@@ -159,6 +250,14 @@ export class AuthSession {
     this.#msal = { module, app };
     return this.#msal;
   }
+}
+
+/** Turns a failed pop-up sign-in into a sentence; never includes tokens. */
+function describePopupError(err: unknown): string {
+  if (err instanceof Error && 'errorCode' in err && typeof err.errorCode === 'string' && POPUP_CLOSED_CODES.has(err.errorCode)) {
+    return POPUP_CLOSED_MESSAGE;
+  }
+  return describeAuthError(err);
 }
 
 /** Turns an MSAL failure into a sentence; never includes tokens. */

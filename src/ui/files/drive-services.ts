@@ -75,6 +75,8 @@ export interface DriveServices {
   discard(record: UploadRecord): Promise<void>;
   /** Registers a listener for "the session expired, sign in again"; returns the unsubscribe function. */
   onSessionExpired?: ((listener: () => void) => () => void) | undefined;
+  /** Registers a listener for "the same person signed in again in this page"; returns the unsubscribe function. */
+  onSessionRestored?: ((listener: () => void) => () => void) | undefined;
 }
 
 /** An upload a reload, crash or sign-in interrupted: its journal record and how much of it is stored. */

@@ -105,11 +105,13 @@ export class Drive {
   /* eslint-enable svelte/prefer-svelte-reactivity */
   #unsubscribe: () => void;
   #unsubscribeExpired: () => void;
+  #unsubscribeRestored: () => void;
 
   constructor(services: DriveServices) {
     this.#services = services;
     this.#unsubscribe = services.uploads.subscribe((items) => this.#uploadsChanged(items));
     this.#unsubscribeExpired = services.onSessionExpired?.(() => this.#sessionEnded()) ?? (() => {});
+    this.#unsubscribeRestored = services.onSessionRestored?.(() => this.#sessionRestored()) ?? (() => {});
   }
 
   /** Reads this device's interrupted uploads for the resume list; a failure is shown in the alert banner, never thrown. */
@@ -364,6 +366,7 @@ export class Drive {
     for (const wait of this.#waits.values()) wait.abort();
     this.#unsubscribe();
     this.#unsubscribeExpired();
+    this.#unsubscribeRestored();
     this.closePreview();
   }
 
@@ -390,6 +393,20 @@ export class Drive {
     this.#services.uploads.hold();
   }
 
+  /**
+   * Signed in again in this page: held files start, and uploads that failed
+   * only because the session had expired go again (one that had started
+   * resumes from the blocks already stored).
+   */
+  #sessionRestored(): void {
+    if (!this.sessionExpired) return;
+    this.sessionExpired = false;
+    this.#services.uploads.release();
+    for (const item of this.#items) {
+      if (item.status === 'failed' && handleError(item.error).kind === 'session-expired') this.retry(item.id);
+    }
+  }
+
   #interruptedViews(): InterruptedView[] {
     return this.#interrupted.map(({ record, bytesDone }) => ({
       fileId: record.fileId,
@@ -404,7 +421,8 @@ export class Drive {
 
   /**
    * Cannot go on before a new sign-in, and is not in the journal either
-   * (never got a file id), so the sign-in redirect will drop it: say so.
+   * (never got a file id): signing in again in the pop-up starts it, a
+   * full-page sign-in would drop it.
    */
   #held(item: UploadItem): boolean {
     if (!this.sessionExpired) return false;

@@ -17,8 +17,8 @@ const UNFINISHED_REASON = 'This upload did not finish. Delete it, then add the f
 
 /** What the adapter needs: the API client, the signed-in user's id and their unlocked keys. */
 export interface StorageDriveContext {
-  /** The API client; its `onSessionExpired` (the app's `ApiClient` has one) lets the drive hold uploads. */
-  api: GrantApi & { onSessionExpired?: (listener: () => void) => () => void };
+  /** The API client; its `onSessionExpired` and `onSessionRestored` (the app's `ApiClient` has both) let the drive hold and release uploads. */
+  api: GrantApi & { onSessionExpired?: (listener: () => void) => () => void; onSessionRestored?: (listener: () => void) => () => void };
   userId: string;
   identity: UnlockedIdentity;
 }
@@ -88,6 +88,7 @@ export function createStorageDriveServices(context: StorageDriveContext): DriveS
     },
 
     onSessionExpired: api.onSessionExpired?.bind(api),
+    onSessionRestored: api.onSessionRestored?.bind(api),
 
     async remove(fileId) {
       await deleteFile(api, fileId);
