@@ -63,7 +63,7 @@ const HELP = `Usage: tsx bench/run.ts [options]
   --smoke             tiny correctness-only run (a few MiB); exits 1 on a correctness failure
   --tune              try segment size / segments per block / concurrency combinations at --size
   --segment-size SIZE, --segments-per-block N, --concurrency N (Put Blocks in flight),
-  --download-concurrency N (ranged GETs in flight)   override the app's defaults
+  --download-concurrency N (segments decrypting at once on download)   override the app's defaults
   --repeats N         repetitions for sizes <= 128MiB, median reported (default 3)
   --blob-endpoint URL use a running Azurite (well-known dev account) instead of a fresh one
   --dist DIR          measure this build of the app instead of building one

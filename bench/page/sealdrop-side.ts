@@ -16,14 +16,14 @@ import {
 } from '../../src/crypto/index.ts';
 import { getBlob } from '../../src/storage/blob-rest.ts';
 import { segmentsPerBlock, TARGET_BLOCK_BYTES } from '../../src/storage/block-plan.ts';
-import { DEFAULT_PARALLEL_RANGES, openPayloadStream } from '../../src/storage/downloader.ts';
+import { DEFAULT_DECRYPTS_IN_FLIGHT, openPayloadStream } from '../../src/storage/downloader.ts';
 import { apiPaths, fileGrantsSchema, GrantKeeper, type GrantApi } from '../../src/storage/grants.ts';
 import { sendFile } from '../../src/storage/sender.ts';
 import { DEFAULT_PARALLEL_BLOCKS } from '../../src/storage/uploader.ts';
 import type { ZodType } from 'zod';
 import type { ByteSink } from './test-data.ts';
 
-/** Transfer parameters (segment size, segments per block, blocks in flight, ranged GETs in flight). */
+/** Transfer parameters (segment size, segments per upload block, Put Blocks in flight, segments decrypting at once on download). */
 export interface Params {
   segmentSize: number;
   segmentsPerBlock: number;
@@ -50,7 +50,7 @@ export function defaultParams(): Params {
     segmentSize: DEFAULT_SEGMENT_SIZE,
     segmentsPerBlock: segmentsPerBlock(DEFAULT_SEGMENT_SIZE, TARGET_BLOCK_BYTES),
     concurrency: DEFAULT_PARALLEL_BLOCKS,
-    downloadConcurrency: DEFAULT_PARALLEL_RANGES,
+    downloadConcurrency: DEFAULT_DECRYPTS_IN_FLIGHT,
   };
 }
 
@@ -138,7 +138,7 @@ export async function sealOnly(source: Blob, params: Params): Promise<void> {
 /**
  * Downloads and opens a sealed file as the app does: read grant, manifest
  * GET, `openManifest` with the owner's key, then `openPayloadStream`
- * (ranged GETs, decrypt, in order) piped into `sink`. Throws TamperedError,
+ * (one streaming GET, decrypt, in order) piped into `sink`. Throws TamperedError,
  * TruncatedError, WrongKeyError or StorageError as the app would.
  */
 export async function downloadAndOpen(file: SealedFile, sink: ByteSink): Promise<void> {
@@ -153,8 +153,7 @@ export async function downloadAndOpen(file: SealedFile, sink: ByteSink): Promise
     contentKey: opened.contentKey,
     segmentSize: opened.segmentSize,
     plainBytes: opened.metadata.size,
-    segmentsPerRequest: file.params.segmentsPerBlock,
-    parallel: file.params.downloadConcurrency,
+    decryptsInFlight: file.params.downloadConcurrency,
   }).pipeTo(sink.stream);
 }
 

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { blockListXml, deleteBlob, getRange, parseBlockListXml, putBlock, putBlockList, type FetchLike } from './blob-rest.ts';
+import {
+  blockListXml,
+  deleteBlob,
+  getRange,
+  getRangeStream,
+  parseBlockListXml,
+  putBlock,
+  putBlockList,
+  type FetchLike,
+} from './blob-rest.ts';
 import { redactUrl, StorageError } from './storage-error.ts';
 
 const SAS_URL = 'https://acct.blob.core.windows.net/sealdrop/files/u/f/payload?sv=2025-01-05&sig=SECRET%2Bsig';
@@ -107,6 +116,39 @@ describe('requests', () => {
         }),
       );
     await expect(getRange(SAS_URL, 0, 3, { fetch: broken })).rejects.toMatchObject({ kind: 'network' });
+  });
+
+  it('streams a ranged read after checking its Content-Range', async () => {
+    const ok = answering(206, 'abcd', { 'Content-Range': 'bytes 10-13/100' });
+    const stream = await getRangeStream(SAS_URL, 10, 99, { fetch: ok });
+    expect(stream).toMatchObject({ length: 4, totalSize: 100 });
+    expect(new Headers(ok.seen[0]?.init.headers).get('Range')).toBe('bytes=10-99');
+    expect(ok.seen[0]?.init.cache).toBe('no-store');
+    const parts: Uint8Array[] = [];
+    for (let chunk = await stream.read(); chunk !== null; chunk = await stream.read()) parts.push(chunk);
+    expect(new TextDecoder().decode(await new Blob(parts.map((p) => new Uint8Array(p))).arrayBuffer())).toBe('abcd');
+    await expect(getRangeStream(SAS_URL, 10, 13, { fetch: answering(200, 'abcd') })).rejects.toMatchObject({ kind: 'bad-response' });
+    // A range that does not start where we asked, ends past it, or is missing.
+    for (const header of ['bytes 0-3/100', 'bytes 10-20/100', '']) {
+      const headers: Record<string, string> = header === '' ? {} : { 'Content-Range': header };
+      await expect(getRangeStream(SAS_URL, 10, 13, { fetch: answering(206, 'abcd', headers) })).rejects.toMatchObject({ kind: 'bad-response' });
+    }
+    await expect(getRangeStream(SAS_URL, 10, 13, { fetch: answering(416) })).rejects.toMatchObject({ status: 416 });
+  });
+
+  it('turns a connection lost mid-stream into a retryable network error that does not name the URL', async () => {
+    const broken: FetchLike = () =>
+      Promise.resolve(
+        new Response(new ReadableStream({ start: (c) => c.error(new TypeError(`connection reset for ${SAS_URL}`)) }), {
+          status: 206,
+          headers: { 'Content-Range': 'bytes 0-3/4' },
+        }),
+      );
+    const stream = await getRangeStream(SAS_URL, 0, 3, { fetch: broken });
+    const error = await stream.read().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StorageError);
+    expect(error).toMatchObject({ kind: 'network' });
+    expect(error instanceof Error ? error.message : 'not an error').not.toContain('SECRET');
   });
 
   it('deletes, and treats an already-missing blob as gone', async () => {

@@ -247,6 +247,63 @@ export async function getRange(
   return { bytes, totalSize: total };
 }
 
+/** An open ranged read: the body still arriving, and what `Content-Range` promised. */
+export interface RangeStream {
+  /**
+   * Returns the next chunk of the body, or null at its end. Rejects with
+   * StorageError 'network' when the connection drops (or the signal's reason).
+   */
+  read(): Promise<Uint8Array | null>;
+  /** Stops reading and releases the connection; never rejects. */
+  cancel(): Promise<void>;
+  /** Bytes the body will hold: `to - from + 1` from `Content-Range`. */
+  length: number;
+  /** Total length of the blob as storage reports it. */
+  totalSize: number;
+}
+
+/**
+ * Starts a ranged read of bytes `start`..`endInclusive` and returns as soon
+ * as the headers arrive, leaving the body to be read chunk by chunk (a large
+ * payload is never buffered whole). Throws StorageError like `getRange`:
+ * 'bad-response' when the answer is not a well-formed 206 starting at
+ * `start` (status 416 when the range starts past the end), or any other kind.
+ */
+export async function getRangeStream(
+  url: string,
+  start: number,
+  endInclusive: number,
+  opts: BlobCallOptions = {},
+): Promise<RangeStream> {
+  const res = await send(url, { method: 'GET', headers: { Range: `bytes=${start}-${endInclusive}` } }, opts);
+  if (res.status !== 206) {
+    if (res.status === 200) {
+      await res.body?.cancel().catch(() => undefined);
+      throw new StorageError('bad-response', { status: 200 });
+    }
+    throw await failure(res);
+  }
+  const range = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(res.headers.get('Content-Range') ?? '');
+  const from = Number(range?.[1]);
+  const to = Number(range?.[2]);
+  if (range === null || res.body === null || from !== start || to > endInclusive || to < from) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new StorageError('bad-response', { status: 206 });
+  }
+  const reader = res.body.getReader();
+  return {
+    // A dropped connection becomes our own retryable error, never the
+    // browser's TypeError (whose text may name the URL and its SAS).
+    read: async () => {
+      const { done, value } = await readBody(() => reader.read(), opts);
+      return done ? null : value;
+    },
+    cancel: () => reader.cancel().catch(() => undefined),
+    length: to - from + 1,
+    totalSize: Number(range[3]),
+  };
+}
+
 /**
  * Deletes a blob. Resolves true when it was deleted, false when it was
  * already gone (404); throws StorageError on any other failure.

@@ -41,10 +41,21 @@ describe('planBlocks', () => {
     expect(planBlocks(MAX_BLOCKS_PER_BLOB * 1024, 1024, 1)).toHaveLength(MAX_BLOCKS_PER_BLOB);
   });
 
-  it('packs about 4 MiB of segments per block', () => {
-    expect(segmentsPerBlock(1024 * 1024)).toBe(4);
-    expect(segmentsPerBlock(64 * 1024)).toBe(64);
+  it('packs about 16 MiB of segments per block', () => {
+    expect(segmentsPerBlock(1024 * 1024)).toBe(16);
+    expect(segmentsPerBlock(256 * 1024)).toBe(64);
     expect(segmentsPerBlock(16 * 1024 * 1024)).toBe(1);
+    expect(segmentsPerBlock(64 * 1024, 4 * 1024 * 1024)).toBe(64);
     expect(segmentsPerBlock(1024 * 1024) * 1024 * 1024).toBeLessThanOrEqual(TARGET_BLOCK_BYTES);
+  });
+
+  it('cuts smaller files into smaller blocks, down to 4 MiB, so several are in flight', () => {
+    const MiB = 1024 * 1024;
+    const S = 256 * 1024;
+    expect(segmentsPerBlock(S, TARGET_BLOCK_BYTES, 1024 * MiB) * S).toBe(16 * MiB);
+    expect(segmentsPerBlock(S, TARGET_BLOCK_BYTES, 64 * MiB) * S).toBe(8 * MiB);
+    expect(segmentsPerBlock(S, TARGET_BLOCK_BYTES, 28 * MiB) * S).toBe(4 * MiB);
+    expect(segmentsPerBlock(S, TARGET_BLOCK_BYTES, 0) * S).toBe(4 * MiB);
+    expect(planBlocks(28 * MiB, S, segmentsPerBlock(S, TARGET_BLOCK_BYTES, 28 * MiB))).toHaveLength(7);
   });
 });

@@ -1,19 +1,39 @@
 /**
- * How a payload is cut into blocks for upload and into ranges for download
- * (docs/CONTRACTS.md §4): each block or range holds whole sealed segments,
- * so each can be sealed or opened on its own.
+ * How a payload is cut into blocks for upload (docs/CONTRACTS.md §4): each
+ * block holds whole sealed segments, so each can be sealed on its own and
+ * resent alone after a failure. (Downloads read the payload as one stream;
+ * see downloader.ts.)
  */
 import { segmentCount, TAG_LENGTH } from '../crypto/index.ts';
 import { StorageError } from './storage-error.ts';
 
-/** Aim for blocks and download ranges of about 4 MiB: few requests and preflights, bounded memory. */
-export const TARGET_BLOCK_BYTES = 4 * 1024 * 1024;
+/**
+ * Aim for upload blocks of about 16 MiB: measured (bench/PERFORMANCE.md)
+ * against 4 and 8 MiB, fewer Put Blocks and preflights win clearly, while
+ * memory stays bounded (about (in flight + 2) blocks).
+ */
+export const TARGET_BLOCK_BYTES = 16 * 1024 * 1024;
 /** Azure's limit of blocks per blob. */
 export const MAX_BLOCKS_PER_BLOB = 50_000;
 
-/** Returns how many whole segments go into one block (or one ranged read): at least 1. */
-export function segmentsPerBlock(segmentSize: number, targetBytes: number = TARGET_BLOCK_BYTES): number {
-  return Math.max(1, Math.floor(targetBytes / segmentSize));
+/** The smallest block a file is cut into for the sake of parallelism. */
+export const MIN_BLOCK_BYTES = 4 * 1024 * 1024;
+/**
+ * A file is cut into at least this many blocks while they stay at or above
+ * {@link MIN_BLOCK_BYTES}, so a 30 MiB file still has several blocks in
+ * flight (and resumes in small steps) instead of two 16 MiB ones.
+ */
+export const MIN_BLOCKS_PER_FILE = 8;
+
+/**
+ * Returns how many whole segments go into one upload block: about
+ * `targetBytes`, or for a file of `fileBytes` less, down to
+ * {@link MIN_BLOCK_BYTES}, so it has {@link MIN_BLOCKS_PER_FILE} blocks. At least 1.
+ */
+export function segmentsPerBlock(segmentSize: number, targetBytes: number = TARGET_BLOCK_BYTES, fileBytes?: number): number {
+  const bytes =
+    fileBytes === undefined ? targetBytes : Math.min(targetBytes, Math.max(MIN_BLOCK_BYTES, Math.ceil(fileBytes / MIN_BLOCKS_PER_FILE)));
+  return Math.max(1, Math.floor(bytes / segmentSize));
 }
 
 /**
@@ -26,7 +46,7 @@ export function blockId(index: number): string {
   return btoa(`blk-${String(index).padStart(6, '0')}`);
 }
 
-/** One block of the payload (or one ranged read): whole segments, with their plaintext and sealed byte ranges. */
+/** One block of the payload: whole segments, with their plaintext and sealed byte ranges. */
 export interface BlockSpan {
   index: number;
   /** Index of its first segment. */

@@ -1,21 +1,30 @@
 /**
- * Ranged download and decryption of a payload as a ReadableStream: whole
- * segments per request (~4 MiB), a few requests in flight, delivered in
- * order, with back-pressure (no request is made until the reader has room
- * for it). Every segment is authenticated before its plaintext is enqueued,
- * and the stream errors on tampering or truncation: callers must treat the
- * output as complete only when the stream closes without error.
+ * Download and decryption of a payload as a ReadableStream: ONE streaming
+ * ranged GET of the whole payload, cut into sealed segments as the bytes
+ * arrive, a few segments decrypting at once, delivered in order, with
+ * back-pressure (the body is only read when the reader has room). Every
+ * segment is authenticated, with its own index and final flag, before its
+ * plaintext is enqueued, and the stream errors on tampering or truncation:
+ * callers must treat the output as complete only when the stream closes
+ * without error.
+ *
+ * When the connection drops mid-body, the download goes on with a ranged GET
+ * from the first segment not yet received whole: bytes of a half-received
+ * segment are dropped, nothing already delivered is delivered again, and
+ * segment indices (hence nonces) continue where they were.
  */
 import { decryptSegment, sealedSize, segmentCount, TAG_LENGTH, TamperedError, TruncatedError } from '../crypto/index.ts';
-import { getRange, type FetchLike } from './blob-rest.ts';
-import { planBlocks, segmentsPerBlock, type BlockSpan } from './block-plan.ts';
+import { getRangeStream, type FetchLike, type RangeStream } from './blob-rest.ts';
 import type { Grant } from './grants.ts';
 import { ProgressMeter, type TransferProgress } from './progress.ts';
-import { callStorage, type GrantSource, type RetryPolicy } from './retry.ts';
-import { StorageError } from './storage-error.ts';
+import { backoffDelay, callStorage, DEFAULT_RETRY_POLICY, sleep, type GrantSource, type RetryPolicy } from './retry.ts';
+import { isRetryable, StorageError } from './storage-error.ts';
 
-/** Ranged GETs in flight at once by default. */
-export const DEFAULT_PARALLEL_RANGES = 3;
+/**
+ * Segments decrypting at once by default: WebCrypto works on one while the
+ * next bytes arrive (4 × 256 KiB segments: about 1 MiB of plaintext ahead).
+ */
+export const DEFAULT_DECRYPTS_IN_FLIGHT = 4;
 
 /** Everything `openPayloadStream` needs. */
 export interface PayloadStreamOptions {
@@ -24,9 +33,13 @@ export interface PayloadStreamOptions {
   segmentSize: number;
   /** Plaintext size from the authenticated metadata (never from the server's listing). */
   plainBytes: number;
-  /** Segments per ranged GET (default: about 4 MiB worth). */
-  segmentsPerRequest?: number | undefined;
-  parallel?: number | undefined;
+  /** Segments decrypting at once (default DEFAULT_DECRYPTS_IN_FLIGHT). */
+  decryptsInFlight?: number | undefined;
+  /**
+   * Retry policy: for starting each GET (network errors, 5xx, one grant
+   * renewal), and for how many times in a row a body may drop before any
+   * further segment arrives (default DEFAULT_RETRY_POLICY).
+   */
   retry?: RetryPolicy | undefined;
   fetch?: FetchLike | undefined;
   signal?: AbortSignal | undefined;
@@ -37,28 +50,43 @@ export interface PayloadStreamOptions {
  * Returns a stream of the file's plaintext. The stream errors with
  * TamperedError (a segment fails authentication, or the payload is longer
  * than the sealed size), TruncatedError (the payload is shorter), a
- * StorageError that retries could not cure, or the signal's reason on
- * cancel. Cancelling the stream aborts the requests in flight.
+ * StorageError that retries could not cure (kind 'network' when the
+ * connection kept dropping), or the signal's reason on cancel. Cancelling
+ * the stream aborts the request in flight.
  */
 export function openPayloadStream(opts: PayloadStreamOptions): ReadableStream<Uint8Array> {
-  const perRequest = opts.segmentsPerRequest ?? segmentsPerBlock(opts.segmentSize);
-  const parallel = Math.max(1, opts.parallel ?? DEFAULT_PARALLEL_RANGES);
-  const ranges = planBlocks(opts.plainBytes, opts.segmentSize, perRequest);
-  const lastSegment = segmentCount(opts.plainBytes, opts.segmentSize) - 1;
+  const segments = segmentCount(opts.plainBytes, opts.segmentSize);
   const expectedTotal = sealedSize(opts.plainBytes, opts.segmentSize);
+  const sealedSegment = opts.segmentSize + TAG_LENGTH;
+  const depth = Math.max(1, opts.decryptsInFlight ?? DEFAULT_DECRYPTS_IN_FLIGHT);
+  const policy = opts.retry ?? DEFAULT_RETRY_POLICY;
   const meter = new ProgressMeter(opts.plainBytes);
   const stop = new AbortController();
   const signal = opts.signal === undefined ? stop.signal : AbortSignal.any([opts.signal, stop.signal]);
 
-  const pending: Promise<Uint8Array[]>[] = [];
-  let next = 0;
+  /** The open GET, or null between connections. */
+  let body: RangeStream | null = null;
+  /** Index of the next segment whose sealed bytes are being gathered. */
+  let received = 0;
+  /** The part of segment `received` gathered so far (dropped when a connection drops). */
+  let partial = new Uint8Array(0);
+  let fill = 0;
+  /** Drops of the connection since the last segment was delivered. */
+  let dropsInARow = 0;
+  /** Why the last connection was lost, until the next one is open. */
+  let dropped: StorageError | null = null;
+  /** Decryptions in segment order; each is authenticated before it resolves. */
+  const decrypting: Promise<Uint8Array>[] = [];
 
-  const fetchAndOpen = async (range: BlockSpan): Promise<Uint8Array[]> => {
-    let result;
+  const sealedLength = (index: number): number => (index === segments - 1 ? expectedTotal - index * sealedSegment : sealedSegment);
+
+  const connect = async (): Promise<RangeStream> => {
+    const start = received * sealedSegment;
+    let stream: RangeStream;
     try {
-      result = await callStorage(
+      stream = await callStorage(
         opts.grants,
-        (g) => getRange(g.payload.url, range.sealedStart, range.sealedEnd - 1, { signal, fetch: opts.fetch }),
+        (g) => getRangeStream(g.payload.url, start, expectedTotal - 1, { signal, fetch: opts.fetch }),
         { policy: opts.retry, signal },
       );
     } catch (error) {
@@ -66,60 +94,110 @@ export function openPayloadStream(opts: PayloadStreamOptions): ReadableStream<Ui
       if (error instanceof StorageError && error.status === 416) throw new TruncatedError();
       throw error;
     }
-    if (result.totalSize < expectedTotal || result.bytes.length < range.sealedEnd - range.sealedStart) {
+    if (stream.totalSize > expectedTotal) {
+      await stream.cancel();
+      throw new TamperedError('The file has extra data appended: it was tampered with.');
+    }
+    if (stream.totalSize < expectedTotal || stream.length !== expectedTotal - start) {
+      await stream.cancel();
       throw new TruncatedError();
     }
-    if (result.totalSize > expectedTotal) throw new TamperedError('The file has extra data appended: it was tampered with.');
-    const plain: Uint8Array[] = [];
-    const sealedSegment = opts.segmentSize + TAG_LENGTH;
-    for (let s = 0; s < range.segments; s++) {
-      const index = range.firstSegment + s;
-      const sealed = result.bytes.subarray(s * sealedSegment, Math.min(result.bytes.length, (s + 1) * sealedSegment));
-      plain.push(await decryptSegment(opts.contentKey, index, index === lastSegment, sealed));
-    }
-    return plain;
+    return stream;
   };
 
-  const fill = (): void => {
-    while (pending.length < parallel && next < ranges.length) {
-      const range = ranges[next++];
-      if (range === undefined) break;
-      const job = fetchAndOpen(range);
-      // Errors surface when the job reaches the head of the queue; until
-      // then this keeps them from counting as unhandled.
-      job.catch(() => undefined);
-      pending.push(job);
+  const decryptNext = (sealed: Uint8Array): void => {
+    const index = received++;
+    const job = decryptSegment(opts.contentKey, index, index === segments - 1, sealed);
+    // A failure surfaces when the job reaches the head of the queue; until
+    // then this keeps it from counting as unhandled.
+    job.catch(() => undefined);
+    decrypting.push(job);
+  };
+
+  /** Cuts a chunk of the body into sealed segments and starts decrypting each whole one. */
+  const gather = (chunk: Uint8Array): void => {
+    let off = 0;
+    while (off < chunk.length) {
+      // Content-Range promised exactly the rest of the payload: more is a broken answer.
+      if (received >= segments) throw new StorageError('bad-response', { status: 206 });
+      const need = sealedLength(received);
+      if (fill === 0 && chunk.length - off >= need) {
+        // A whole segment inside the chunk: no copy.
+        decryptNext(chunk.subarray(off, off + need));
+        off += need;
+        continue;
+      }
+      if (fill === 0) partial = new Uint8Array(need);
+      const n = Math.min(need - fill, chunk.length - off);
+      partial.set(chunk.subarray(off, off + n), fill);
+      fill += n;
+      off += n;
+      if (fill === need) {
+        decryptNext(partial);
+        fill = 0;
+      }
     }
+  };
+
+  /** Forgets a dropped connection; the rest is read again from segment `received` on. */
+  const forget = async (error: StorageError): Promise<void> => {
+    await body?.cancel();
+    body = null;
+    fill = 0;
+    dropped = error;
   };
 
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
-        fill();
-        const head = pending.shift();
-        if (head === undefined) {
-          controller.close();
-          return;
-        }
-        let chunks: Uint8Array[];
         try {
-          chunks = await head;
+          for (;;) {
+            const head = decrypting[0];
+            // Between connections, what was received whole is delivered first: it is progress.
+            if (head !== undefined && (decrypting.length >= depth || received >= segments || body === null)) {
+              void decrypting.shift(); // `head`, awaited just below
+              const plain = await head;
+              dropsInARow = 0;
+              if (plain.length > 0) controller.enqueue(plain);
+              opts.onProgress?.(meter.add(plain.length));
+              if (received >= segments && decrypting.length === 0) controller.close();
+              return;
+            }
+            if (body === null) {
+              if (dropped !== null) {
+                if (dropsInARow >= policy.retries) throw dropped;
+                await sleep(backoffDelay(dropsInARow++, policy), signal);
+                dropped = null;
+              }
+              body = await connect();
+            }
+            let chunk: Uint8Array | null;
+            try {
+              chunk = await body.read();
+            } catch (error) {
+              if (signal.aborted || !(error instanceof StorageError) || !isRetryable(error)) throw error;
+              await forget(error);
+              continue;
+            }
+            if (chunk !== null) {
+              gather(chunk);
+            } else if (received < segments) {
+              // The body ended before Content-Range's promise: a cut connection.
+              await forget(new StorageError('network'));
+            }
+          }
         } catch (error) {
           stop.abort(error);
+          await body?.cancel();
           throw error;
         }
-        for (const chunk of chunks) {
-          if (chunk.length > 0) controller.enqueue(chunk);
-          opts.onProgress?.(meter.add(chunk.length));
-        }
-        if (pending.length === 0 && next >= ranges.length) controller.close();
-        else fill();
       },
-      cancel(reason) {
+      async cancel(reason) {
         stop.abort(reason);
+        await body?.cancel();
       },
     },
-    // One chunk of read-ahead in the queue; the requests in flight are the real buffer.
+    // One chunk of read-ahead in the queue; the decryptions in flight are the real buffer.
     { highWaterMark: 1 },
   );
 }

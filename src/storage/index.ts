@@ -9,7 +9,7 @@ export type { TransferProgress } from './progress.ts';
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.ts';
 export { TARGET_BLOCK_BYTES, MAX_BLOCKS_PER_BLOB, segmentsPerBlock } from './block-plan.ts';
 export { DEFAULT_PARALLEL_BLOCKS, SourceChangedError, type TransportOptions } from './uploader.ts';
-export { DEFAULT_PARALLEL_RANGES } from './downloader.ts';
+export { DEFAULT_DECRYPTS_IN_FLIGHT } from './downloader.ts';
 export {
   sendFile,
   resumeUpload,

@@ -15,7 +15,7 @@ import {
   type IdentityKeys,
 } from '../crypto/index.ts';
 import { putBlob } from './blob-rest.ts';
-import { planBlocks, segmentsPerBlock as defaultSegmentsPerBlock, type BlockSpan } from './block-plan.ts';
+import { planBlocks, segmentsPerBlock as defaultSegmentsPerBlock, TARGET_BLOCK_BYTES, type BlockSpan } from './block-plan.ts';
 import { apiPaths, fileGrantsSchema, GrantKeeper, type FileGrants, type GrantApi } from './grants.ts';
 import type { TransferProgress } from './progress.ts';
 import { callStorage } from './retry.ts';
@@ -87,7 +87,7 @@ export async function sendFile(opts: SendFileOptions): Promise<{ fileId: string 
   // random file key is discarded, nothing is encrypted under it).
   const probe = await sealManifest({ fileId: MEASURE_FILE_ID, metadata, recipients, signer, segmentSize: segmentSizeWanted });
   const segmentSize = probe.segmentSize;
-  const perBlock = opts.transport?.segmentsPerBlock ?? defaultSegmentsPerBlock(segmentSize);
+  const perBlock = opts.transport?.segmentsPerBlock ?? defaultSegmentsPerBlock(segmentSize, TARGET_BLOCK_BYTES, file.size);
   const blocks = planBlocks(file.size, segmentSize, perBlock); // throws before asking for a grant if too large
   opts.signal?.throwIfAborted();
 

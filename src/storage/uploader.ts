@@ -5,9 +5,8 @@
  * list without ever overwriting.
  *
  * Only ciphertext leaves this module; the plaintext is read one block at a
- * time (`Blob.slice`), never the whole file.
+ * time (`Blob.slice`, the next one ahead), never the whole file.
  */
-import { toBytes } from '../crypto/bytes.ts';
 import { encryptSegment, segmentCount } from '../crypto/index.ts';
 import { blockId, type BlockSpan } from './block-plan.ts';
 import { getBlockList, putBlock, putBlockList, type FetchLike } from './blob-rest.ts';
@@ -50,11 +49,13 @@ export interface UploadBlocksOptions extends TransportOptions {
 }
 
 /**
- * Seals and uploads every block not in `skip`, at most `parallel` at a time
- * (so memory holds at most parallel + 1 sealed blocks). Resolves when all
- * are stored (uncommitted). Throws the first StorageError that retries could
- * not cure, what grant renewal throws, or the signal's reason on cancel; on
- * failure the other requests in flight are aborted.
+ * Seals and uploads every block not in `skip`, at most `parallel` Put
+ * Blocks at a time. While they are in flight the next block is read and
+ * sealed, and the one after it read, so memory holds at most `parallel` + 1
+ * sealed blocks and 2 plaintext ones. Resolves when all are stored
+ * (uncommitted). Throws the first StorageError that retries could not cure,
+ * what grant renewal throws, SourceChangedError, or the signal's reason on
+ * cancel; on failure the other requests in flight are aborted.
  */
 export async function uploadBlocks(opts: UploadBlocksOptions): Promise<void> {
   const parallel = Math.max(1, opts.parallel ?? DEFAULT_PARALLEL_BLOCKS);
@@ -65,16 +66,24 @@ export async function uploadBlocks(opts: UploadBlocksOptions): Promise<void> {
 
   const skipped = opts.blocks.filter((b) => opts.skip?.has(b.index) === true);
   if (skipped.length > 0) opts.onProgress?.(meter.add(skipped.reduce((n, b) => n + b.plainEnd - b.plainStart, 0)));
+  const todo = opts.blocks.filter((b) => opts.skip?.has(b.index) !== true);
 
   const inFlight = new Set<Promise<void>>();
   let failure: { error: unknown } | null = null;
+  let reading: Promise<Uint8Array<ArrayBuffer>> | null = null;
   try {
-    for (const block of opts.blocks) {
-      if (opts.skip?.has(block.index) === true) continue;
+    for (const [i, block] of todo.entries()) {
+      if (failure !== null) break;
+      signal.throwIfAborted();
+      const plain = await (reading ?? readBlock(opts.source, block));
+      // Read the next block from disk while this one is sealed and waits for a slot.
+      const after = todo[i + 1];
+      reading = after === undefined ? null : readBlock(opts.source, after);
+      reading?.catch(() => undefined);
+      const body = await sealBlock(plain, opts.contentKey, opts.segmentSize, block, totalSegments);
       while (inFlight.size >= parallel) await Promise.race(inFlight);
       if (failure !== null) break;
       signal.throwIfAborted();
-      const body = await sealBlock(opts.source, opts.contentKey, opts.segmentSize, block, totalSegments);
       const sending = callStorage(opts.grants, (g) => putBlock(g.payload.url, blockId(block.index), body, { signal, fetch: opts.fetch }), {
         policy: opts.retry,
         signal,
@@ -102,31 +111,38 @@ export async function uploadBlocks(opts: UploadBlocksOptions): Promise<void> {
   }
 }
 
-/** Reads one block of plaintext and returns its sealed segments as one Blob. */
-async function sealBlock(
-  source: Blob,
-  contentKey: CryptoKey,
-  segmentSize: number,
-  block: BlockSpan,
-  totalSegments: number,
-): Promise<Blob> {
-  let plain: Uint8Array;
+/** Reads one block of plaintext (one file read per block). Throws SourceChangedError when the file changed. */
+async function readBlock(source: Blob, block: BlockSpan): Promise<Uint8Array<ArrayBuffer>> {
+  let plain: Uint8Array<ArrayBuffer>;
   try {
     plain = new Uint8Array(await source.slice(block.plainStart, block.plainEnd).arrayBuffer());
   } catch {
     // NotReadableError: the file was changed, moved or deleted since it was picked.
     throw new SourceChangedError();
   }
-  if (plain.length !== block.plainEnd - block.plainStart) {
-    throw new SourceChangedError();
-  }
-  const sealed: Uint8Array<ArrayBuffer>[] = [];
+  if (plain.length !== block.plainEnd - block.plainStart) throw new SourceChangedError();
+  return plain;
+}
+
+/**
+ * Returns one block's sealed segments as one Blob (built from the segments
+ * themselves: no concatenation copy). All segments of the block are handed
+ * to WebCrypto at once, so its work is never waiting on our turn-taking.
+ */
+async function sealBlock(
+  plain: Uint8Array<ArrayBuffer>,
+  contentKey: CryptoKey,
+  segmentSize: number,
+  block: BlockSpan,
+  totalSegments: number,
+): Promise<Blob> {
+  const sealing: Promise<Uint8Array<ArrayBuffer>>[] = [];
   for (let s = 0; s < block.segments; s++) {
     const index = block.firstSegment + s;
     const part = plain.subarray(s * segmentSize, Math.min(plain.length, (s + 1) * segmentSize));
-    sealed.push(toBytes(await encryptSegment(contentKey, index, index === totalSegments - 1, part)));
+    sealing.push(encryptSegment(contentKey, index, index === totalSegments - 1, part));
   }
-  return new Blob(sealed);
+  return new Blob(await Promise.all(sealing));
 }
 
 /** The file changed on disk while it was being read: it is shorter than when the upload began. */
