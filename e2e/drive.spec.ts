@@ -15,38 +15,20 @@
  * complete the File System Access save picker (PLATFORM-NOTES), so each
  * context hides it before the app loads.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test, type BrowserContext, type Download, type Page } from '@playwright/test';
 import { listStoredBlobs, stackContainer } from './support/blob-storage.ts';
 import { restoreKeys, setUpKeys } from './support/keys.ts';
 import { z } from 'zod';
+import { sha256, useWorkDir, writeFile } from './support/test-files.ts';
 import { signIn, uniqueUser, type TestUser } from './support/sign-in.ts';
 
 const PASSPHRASE = 'walrus cactus ledger umbrella';
 const MiB = 1024 * 1024;
 
-let workDir = '';
-test.beforeAll(() => {
-  workDir = mkdtempSync(join(tmpdir(), 'sealdrop-drive-e2e-'));
-});
-test.afterAll(() => {
-  rmSync(workDir, { recursive: true, force: true });
-});
-
-/** Writes `bytes` to `dir/name` and returns the path. */
-function writeFile(dir: string, name: string, bytes: Uint8Array): string {
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, name);
-  writeFileSync(path, bytes);
-  return path;
-}
-
-function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
+const workDirOf = useWorkDir('drive-e2e');
 
 /** Hides the save picker so downloads use the service-worker stream (see the module comment). */
 async function useServiceWorkerDownloads(context: BrowserContext): Promise<void> {
@@ -100,7 +82,7 @@ test('upload files and a folder, list, download, preview, filter, delete, restor
   request,
 }) => {
   test.setTimeout(240_000);
-  const dir = join(workDir, 'journey');
+  const dir = join(workDirOf(), 'journey');
   const big = randomBytes(9 * MiB + 12_345); // three ~4 MiB blocks, many 256 KiB segments
   const notesText = `Quarterly notes ${randomBytes(6).toString('hex')}\nsecond line\n`;
   const files = {
@@ -218,7 +200,7 @@ test('a flipped ciphertext byte: the download refuses with the tamper message an
   test.setTimeout(120_000);
   const name = 'tamper-target.bin';
   const original = randomBytes(3 * MiB);
-  const path = writeFile(join(workDir, 'tamper'), name, original);
+  const path = writeFile(join(workDirOf(), 'tamper'), name, original);
 
   await useServiceWorkerDownloads(context);
   const { userId } = await newUserWithKeys(page, 'tamper');
@@ -261,7 +243,7 @@ test('the network drops mid-upload: the upload resumes and the file is byte-iden
   test.setTimeout(180_000);
   const name = 'resumed-upload.bin';
   const original = randomBytes(24 * MiB + 777);
-  const path = writeFile(join(workDir, 'offline'), name, original);
+  const path = writeFile(join(workDirOf(), 'offline'), name, original);
 
   await useServiceWorkerDownloads(context);
   await newUserWithKeys(page, 'offline');

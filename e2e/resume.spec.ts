@@ -16,13 +16,13 @@
  * Block uploads are slowed with a route delay so there is a "middle" to
  * interrupt; nothing here asserts a timing.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test, type BrowserContext, type Page, type Request, type Route } from '@playwright/test';
 import { listStoredBlobs, stackContainer } from './support/blob-storage.ts';
 import { setUpKeys } from './support/keys.ts';
+import { sha256, useWorkDir, writeFile } from './support/test-files.ts';
 import { signIn, signInOnProviderPage, uniqueUser, type TestUser } from './support/sign-in.ts';
 
 const PASSPHRASE = 'lantern otter quarry mosaic';
@@ -30,24 +30,7 @@ const MiB = 1024 * 1024;
 /** Put Block (not Put Block List) requests to storage. */
 const PUT_BLOCK = /[?&]comp=block(&|$)/;
 
-let workDir = '';
-test.beforeAll(() => {
-  workDir = mkdtempSync(join(tmpdir(), 'sealdrop-resume-e2e-'));
-});
-test.afterAll(() => {
-  rmSync(workDir, { recursive: true, force: true });
-});
-
-function writeFile(dir: string, name: string, bytes: Uint8Array): string {
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, name);
-  writeFileSync(path, bytes);
-  return path;
-}
-
-function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
+const workDirOf = useWorkDir('resume-e2e');
 
 function isPutBlock(request: Request): boolean {
   return request.method() === 'PUT' && PUT_BLOCK.test(request.url());
@@ -118,8 +101,8 @@ test('a reload mid-upload: the upload is offered for resume, a different file is
   test.setTimeout(240_000);
   const name = 'field-recording.bin';
   const original = randomBytes(28 * MiB + 4321);
-  const path = writeFile(join(workDir, 'crash'), name, original);
-  const impostor = writeFile(join(workDir, 'impostor'), name, randomBytes(3 * MiB));
+  const path = writeFile(join(workDirOf(), 'crash'), name, original);
+  const impostor = writeFile(join(workDirOf(), 'impostor'), name, randomBytes(3 * MiB));
 
   await useServiceWorkerDownloads(context);
   await newUserWithKeys(page, 'resume');
@@ -204,11 +187,11 @@ test('an expired session: "Sign in" opens a pop-up, and the running and held upl
   test.setTimeout(240_000);
   const name = 'board-minutes.bin';
   const original = randomBytes(32 * MiB + 99);
-  const path = writeFile(join(workDir, 'session'), name, original);
+  const path = writeFile(join(workDirOf(), 'session'), name, original);
   const lateBytes = randomBytes(1000);
-  const late = writeFile(join(workDir, 'session'), 'late-addition.txt', lateBytes);
+  const late = writeFile(join(workDirOf(), 'session'), 'late-addition.txt', lateBytes);
   const laterBytes = randomBytes(3 * MiB + 5);
-  const later = writeFile(join(workDir, 'session'), 'later-still.bin', laterBytes);
+  const later = writeFile(join(workDirOf(), 'session'), 'later-still.bin', laterBytes);
 
   await useServiceWorkerDownloads(context);
   const user = await newUserWithKeys(page, 'expiry');
@@ -261,7 +244,7 @@ test('an expired session: "Sign in" opens a pop-up, and the running and held upl
 
 test('a closed or blocked sign-in pop-up is said plainly, the uploads stay held, and the full-page sign-in still works', async ({ page, context }, testInfo) => {
   test.setTimeout(120_000);
-  const held = writeFile(join(workDir, 'closed'), 'held-notes.txt', randomBytes(2000));
+  const held = writeFile(join(workDirOf(), 'closed'), 'held-notes.txt', randomBytes(2000));
 
   const user = await newUserWithKeys(page, 'popup-closed');
   const restore = await expireSession(page, context);

@@ -24,6 +24,7 @@ import { blockIdsOf } from '../src/storage/uploader.ts';
 import { planBlocks } from '../src/storage/block-plan.ts';
 import { fileGrantsSchema, type GrantApi } from '../src/storage/grants.ts';
 import { StorageError } from '../src/storage/storage-error.ts';
+import { readAll } from '../src/crypto/test-streams.ts';
 import { memoryUploadJournal } from '../src/storage/upload-journal.ts';
 import { pendingUploads, resumeUpload, sendFile } from '../src/storage/sender.ts';
 import { deleteFile, listDrive, openFileStream } from '../src/storage/receiver.ts';
@@ -134,25 +135,6 @@ function content(size: number, seed = 1): Uint8Array<ArrayBuffer> {
 
 function fileOf(bytes: Uint8Array<ArrayBuffer>, name = 'report.pdf', lastModified = 1_700_000_000_000): File {
   return new File([bytes], name, { type: 'application/pdf', lastModified });
-}
-
-async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  const reader = stream.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    parts.push(value);
-    total += value.length;
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** Counts requests by kind and can fail chosen ones with a network error. */

@@ -1,6 +1,7 @@
 /**
- * Stream helpers shared by the crypto tests (not used by the app).
+ * Stream helpers shared by the crypto and storage tests (not used by the app).
  */
+import { concatBytes } from './bytes.ts';
 
 /** Returns a stream that delivers `data` in chunks of `chunkSize` bytes (≥ 1). */
 export function streamOf(data: Uint8Array, chunkSize: number): ReadableStream<Uint8Array> {
@@ -21,20 +22,11 @@ export function streamOf(data: Uint8Array, chunkSize: number): ReadableStream<Ui
 export async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
   const reader = stream.getReader();
   const parts: Uint8Array[] = [];
-  let total = 0;
   for (;;) {
     const { done, value } = await reader.read();
-    if (done) break;
+    if (done) return concatBytes(...parts);
     parts.push(value);
-    total += value.length;
   }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** Returns `length` bytes where byte i = i mod 251 (the pattern the test vectors use). */

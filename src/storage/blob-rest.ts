@@ -229,6 +229,23 @@ export async function getRange(
   endInclusive: number,
   opts: BlobCallOptions = {},
 ): Promise<RangeResult> {
+  const { res, from, to, total } = await rangedGet(url, start, endInclusive, opts);
+  const bytes = new Uint8Array(await readBody(() => res.arrayBuffer(), opts));
+  if (bytes.length !== to - from + 1) throw new StorageError('bad-response', { status: 206 });
+  return { bytes, totalSize: total };
+}
+
+/**
+ * Sends a ranged GET and checks the answer is a 206 whose `Content-Range`
+ * starts at `start` and ends within the request. Returns the response and
+ * its body, unread. Throws StorageError like `getRange`.
+ */
+async function rangedGet(
+  url: string,
+  start: number,
+  endInclusive: number,
+  opts: BlobCallOptions,
+): Promise<{ res: Response; body: ReadableStream<Uint8Array>; from: number; to: number; total: number }> {
   const res = await send(url, { method: 'GET', headers: { Range: `bytes=${start}-${endInclusive}` } }, opts);
   if (res.status !== 206) {
     if (res.status === 200) {
@@ -238,13 +255,13 @@ export async function getRange(
     throw await failure(res);
   }
   const range = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(res.headers.get('Content-Range') ?? '');
-  const bytes = new Uint8Array(await readBody(() => res.arrayBuffer(), opts));
-  if (range === null) throw new StorageError('bad-response', { status: 206 });
-  const [from, to, total] = [Number(range[1]), Number(range[2]), Number(range[3])];
-  if (from !== start || to > endInclusive || bytes.length !== to - from + 1) {
+  const [from, to, total] = [Number(range?.[1]), Number(range?.[2]), Number(range?.[3])];
+  const body = res.body;
+  if (range === null || body === null || from !== start || to > endInclusive || to < from) {
+    await res.body?.cancel().catch(() => undefined);
     throw new StorageError('bad-response', { status: 206 });
   }
-  return { bytes, totalSize: total };
+  return { res, body, from, to, total };
 }
 
 /** An open ranged read: the body still arriving, and what `Content-Range` promised. */
@@ -275,22 +292,8 @@ export async function getRangeStream(
   endInclusive: number,
   opts: BlobCallOptions = {},
 ): Promise<RangeStream> {
-  const res = await send(url, { method: 'GET', headers: { Range: `bytes=${start}-${endInclusive}` } }, opts);
-  if (res.status !== 206) {
-    if (res.status === 200) {
-      await res.body?.cancel().catch(() => undefined);
-      throw new StorageError('bad-response', { status: 200 });
-    }
-    throw await failure(res);
-  }
-  const range = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(res.headers.get('Content-Range') ?? '');
-  const from = Number(range?.[1]);
-  const to = Number(range?.[2]);
-  if (range === null || res.body === null || from !== start || to > endInclusive || to < from) {
-    await res.body?.cancel().catch(() => undefined);
-    throw new StorageError('bad-response', { status: 206 });
-  }
-  const reader = res.body.getReader();
+  const { body, from, to, total } = await rangedGet(url, start, endInclusive, opts);
+  const reader = body.getReader();
   return {
     // A dropped connection becomes our own retryable error, never the
     // browser's TypeError (whose text may name the URL and its SAS).
@@ -300,7 +303,7 @@ export async function getRangeStream(
     },
     cancel: () => reader.cancel().catch(() => undefined),
     length: to - from + 1,
-    totalSize: Number(range[3]),
+    totalSize: total,
   };
 }
 
