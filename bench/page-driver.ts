@@ -60,6 +60,11 @@ export class PageDriver {
     return this.measure(() => this.page.evaluate((p) => window.sealdropBench.sealOnly(p), params));
   }
 
+  /** The crypto core's seal stream alone (real manifest key, default segment size), output counted and dropped. */
+  sealFormat(): Promise<Measured> {
+    return this.measure(() => this.page.evaluate(() => window.sealdropBench.sealFormat()));
+  }
+
   /** The SDK's `uploadData` to `url`. */
   plainUpload(url: string): Promise<Measured> {
     return this.measure(() => this.page.evaluate((u) => window.sealdropBench.plainUpload(u), url));

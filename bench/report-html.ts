@@ -1,6 +1,6 @@
 /**
- * The HTML page of a bench run: a static SVG chart of throughput against file
- * size (plain vs sealed, upload and download) and the terminal's tables.
+ * The HTML page of a bench run: static SVG charts of throughput against file
+ * size (plain vs sealed: upload, download, encryption) and the terminal's tables.
  * No scripts: the chart is drawn here, in Node.
  */
 import { formatSize } from './options.ts';
@@ -9,8 +9,8 @@ import { renderTerminal } from './report-terminal.ts';
 
 const W = 460;
 const H = 320;
-// Room above the plot for the title and a two-line legend, so lines never cross it.
-const PAD = { left: 56, right: 16, top: 72, bottom: 48 };
+// Room above the plot for the title and a legend of up to three lines, so lines never cross it.
+const PAD = { left: 56, right: 16, top: 88, bottom: 48 };
 
 function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -71,6 +71,11 @@ export function renderHtml(r: BenchReport): string {
     { label: 'plain (streamed GET)', color: '#777', dashed: true, pick: (p) => p.plainDownload },
     { label: 'Sealdrop download+open', color: '#1f8f4f', dashed: false, pick: (p) => p.openDownload },
   ]);
+  const encryption = panel('Encryption (no network)', r.series, [
+    { label: 'raw AES-GCM', color: '#777', dashed: true, pick: (p) => p.rawAesGcm },
+    { label: 'seal, format only', color: '#b5651d', dashed: false, pick: (p) => p.sealFormat },
+    { label: 'seal only (sendFile)', color: '#1f5fbf', dashed: false, pick: (p) => p.sealOnly },
+  ]);
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -85,7 +90,7 @@ pre { background: #f6f6f6; padding: 1rem; overflow-x: auto; }
 <body>
 <h1>Sealdrop bench</h1>
 <p>Throughput of plaintext bytes against file size, headless Chromium, one run (${escapeHtml(r.mode)}).</p>
-<div class="charts">${upload}${download}</div>
+<div class="charts">${upload}${download}${encryption}</div>
 <pre>${escapeHtml(renderTerminal(r))}</pre>
 </body>
 </html>

@@ -8,10 +8,14 @@
  */
 import {
   backupIdentity,
+  createSealStream,
   DEFAULT_SEGMENT_SIZE,
   generateIdentityKeys,
   openManifest,
   rsaIdentity,
+  rsaRecipient,
+  sealedSize,
+  sealManifest,
   type IdentityKeys,
 } from '../../src/crypto/index.ts';
 import { getBlob } from '../../src/storage/blob-rest.ts';
@@ -133,6 +137,67 @@ export async function sealOnly(source: Blob, params: Params): Promise<void> {
     file,
     transport: { ...transportOf(params), fetch: () => Promise.resolve(new Response(null, { status: 201 })) },
   });
+}
+
+/**
+ * Returns a stream of `blob` read `readBytes` at a time with one
+ * `blob.slice(...).arrayBuffer()` per chunk, only when the consumer asks
+ * (high-water mark 0: no read-ahead). These are exactly the raw AES-GCM
+ * peer's reads (plain-side.ts `rawAesGcm`), so the format-only line and its
+ * peer read the file the same way. `blob.stream()` is not used: Chromium
+ * feeds it from the browser process in small chunks (with its own read-ahead
+ * on another thread), which would compare two different ways of reading.
+ */
+function sliceStream(blob: Blob, readBytes: number): ReadableStream<Uint8Array> {
+  let off = 0;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        if (off >= blob.size) {
+          controller.close();
+          return;
+        }
+        const end = Math.min(off + readBytes, blob.size);
+        const chunk = new Uint8Array(await blob.slice(off, end).arrayBuffer());
+        off = end;
+        controller.enqueue(chunk);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+/**
+ * Seals `source` with the crypto core alone: a real `sealManifest` (RSA-OAEP
+ * recipient, ECDSA signature, the real key schedule) for the content key,
+ * then the file read `readBytes` at a time (as the raw peer reads it) piped
+ * through `createSealStream(contentKey, DEFAULT_SEGMENT_SIZE)` into a sink
+ * that only counts bytes. No upload code, no Blob bodies, no journal: the
+ * format's own cost. Both inside the timing, as the raw peer's key generation
+ * is. Throws when the sealed output is not the size the format defines, or
+ * what the crypto core throws.
+ */
+export async function sealFormatOnly(source: Blob, readBytes: number): Promise<void> {
+  const keys = await benchIdentity();
+  const { contentKey, segmentSize } = await sealManifest({
+    fileId: '2'.repeat(32),
+    metadata: { name: 'bench.bin', type: 'application/octet-stream', size: source.size, lastModified: 0 },
+    recipients: [rsaRecipient(keys.encrypt.publicKey)],
+    signer: { privateKey: keys.sign.privateKey, publicKey: keys.sign.publicKey },
+    segmentSize: DEFAULT_SEGMENT_SIZE,
+  });
+  let sealedBytes = 0;
+  await sliceStream(source, readBytes)
+    .pipeThrough(createSealStream(contentKey, segmentSize))
+    .pipeTo(
+      new WritableStream<Uint8Array>({
+        write(chunk) {
+          sealedBytes += chunk.byteLength;
+        },
+      }),
+    );
+  const expected = sealedSize(source.size, segmentSize);
+  if (sealedBytes !== expected) throw new Error(`The seal stream gave ${sealedBytes} bytes, not the ${expected} the format defines.`);
 }
 
 /**
