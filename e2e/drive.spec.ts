@@ -22,6 +22,7 @@ import { expect, test, type BrowserContext, type Download, type Page } from '@pl
 import { listStoredBlobs, stackContainer } from './support/blob-storage.ts';
 import { restoreKeys, setUpKeys } from './support/keys.ts';
 import { z } from 'zod';
+import { gateBlocks, isPutBlock } from './support/block-gate.ts';
 import { sha256, useWorkDir, writeFile } from './support/test-files.ts';
 import { signIn, uniqueUser, type TestUser } from './support/sign-in.ts';
 
@@ -249,19 +250,18 @@ test('the network drops mid-upload: the upload resumes and the file is byte-iden
   await newUserWithKeys(page, 'offline');
   await serviceWorkerInControl(page);
 
-  // Cut the network as soon as storage acknowledges the first block.
-  let cut = false;
+  // One block is stored, then the network drops: the held blocks fail as a
+  // lost connection would, and every retry meets an offline browser.
+  const gate = await gateBlocks(page);
   const firstBlock = new Promise<void>((resolve) => {
     page.on('response', (response) => {
-      if (!cut && response.url().includes('comp=block') && !response.url().includes('comp=blocklist') && response.status() === 201) {
-        cut = true;
-        resolve();
-      }
+      if (isPutBlock(response.request()) && response.status() === 201) resolve();
     });
   });
   await chooseFiles(page, [path]);
   await firstBlock;
   await context.setOffline(true);
+  await gate.open({ drop: true });
   const bar = page.getByRole('progressbar', { name: `Upload of ${name}`, exact: true });
   await page.waitForTimeout(3_000);
   expect(Number(await bar.getAttribute('aria-valuenow'))).toBeLessThan(100);

@@ -19,22 +19,17 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect, test, type BrowserContext, type Page, type Request, type Route } from '@playwright/test';
+import { expect, test, type BrowserContext, type Page, type Route } from '@playwright/test';
 import { listStoredBlobs, stackContainer } from './support/blob-storage.ts';
 import { setUpKeys } from './support/keys.ts';
+import { gateBlocks, isPutBlock } from './support/block-gate.ts';
 import { sha256, useWorkDir, writeFile } from './support/test-files.ts';
 import { signIn, signInOnProviderPage, uniqueUser, type TestUser } from './support/sign-in.ts';
 
 const PASSPHRASE = 'lantern otter quarry mosaic';
 const MiB = 1024 * 1024;
-/** Put Block (not Put Block List) requests to storage. */
-const PUT_BLOCK = /[?&]comp=block(&|$)/;
 
 const workDirOf = useWorkDir('resume-e2e');
-
-function isPutBlock(request: Request): boolean {
-  return request.method() === 'PUT' && PUT_BLOCK.test(request.url());
-}
 
 /** Hides the save picker so downloads use the service-worker stream (headless Chromium cannot finish the picker). */
 async function useServiceWorkerDownloads(context: BrowserContext): Promise<void> {
@@ -45,18 +40,6 @@ async function useServiceWorkerDownloads(context: BrowserContext): Promise<void>
 
 async function serviceWorkerInControl(page: Page): Promise<void> {
   await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 15_000 });
-}
-
-/** Delays every Put Block so an upload is still running when the test interrupts it. Returns the routes' remover. */
-async function slowBlocks(page: Page, delayMs: number): Promise<() => Promise<void>> {
-  const handler = async (route: Route): Promise<void> => {
-    if (!isPutBlock(route.request())) return route.fallback();
-    await new Promise((resolve) => setTimeout(resolve, delayMs));
-    // The page may have navigated away meanwhile (that is the point).
-    await route.continue().catch(() => undefined);
-  };
-  await page.route(PUT_BLOCK, handler);
-  return () => page.unroute(PUT_BLOCK, handler);
 }
 
 /** Resolves once storage acknowledged the first Put Block. */
@@ -108,12 +91,12 @@ test('a reload mid-upload: the upload is offered for resume, a different file is
   await newUserWithKeys(page, 'resume');
   await serviceWorkerInControl(page);
 
-  const stopSlowing = await slowBlocks(page, 1_500);
+  const gate = await gateBlocks(page);
   const stored = firstBlockStored(page);
   await page.getByLabel('Choose files to upload').setInputFiles(path);
   await stored;
-  await page.reload(); // the crash
-  await stopSlowing();
+  await page.reload(); // the crash: one block stored, the others held back
+  await gate.open();
 
   const putBlocksAfter: string[] = [];
   page.on('request', (r) => {
@@ -202,8 +185,8 @@ test('an expired session: "Sign in" opens a pop-up, and the running and held upl
     if (frame === page.mainFrame()) navigations.push(frame.url());
   });
 
-  // Slow enough that the upload is still running when "Sign in" is clicked.
-  const stopSlowing = await slowBlocks(page, 4_000);
+  // The upload is still running when "Sign in" is clicked: later blocks wait.
+  const gate = await gateBlocks(page);
   const stored = firstBlockStored(page);
   await page.getByLabel('Choose files to upload').setInputFiles(path);
   await stored;
@@ -228,7 +211,7 @@ test('an expired session: "Sign in" opens a pop-up, and the running and held upl
   // The redirect bridge hands the answer to the app and closes the pop-up.
   await popup.waitForEvent('close', { timeout: 20_000 });
   await expect(banner).toHaveCount(0);
-  await stopSlowing();
+  await gate.open();
 
   await uploaded(page, name);
   await uploaded(page, 'late-addition.txt');
