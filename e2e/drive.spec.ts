@@ -16,65 +16,19 @@
  * context hides it before the app loads.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect, test, type BrowserContext, type Download, type Page } from '@playwright/test';
+import { expect, test, type Download } from '@playwright/test';
 import { listStoredBlobs, stackContainer } from './support/blob-storage.ts';
-import { restoreKeys, setUpKeys } from './support/keys.ts';
-import { z } from 'zod';
+import { restoreKeys } from './support/keys.ts';
 import { gateBlocks, isPutBlock } from './support/block-gate.ts';
+import { chooseFiles, download, newUserWithKeys, serviceWorkerInControl, uploaded, useServiceWorkerDownloads } from './support/drive.ts';
 import { sha256, useWorkDir, writeFile } from './support/test-files.ts';
-import { signIn, uniqueUser, type TestUser } from './support/sign-in.ts';
+import { signIn } from './support/sign-in.ts';
 
 const PASSPHRASE = 'walrus cactus ledger umbrella';
 const MiB = 1024 * 1024;
 
 const workDirOf = useWorkDir('drive-e2e');
-
-/** Hides the save picker so downloads use the service-worker stream (see the module comment). */
-async function useServiceWorkerDownloads(context: BrowserContext): Promise<void> {
-  await context.addInitScript(() => {
-    Object.defineProperty(window, 'showSaveFilePicker', { value: undefined, configurable: true });
-  });
-}
-
-/** Waits until the service worker controls the page (it claims clients on activation). */
-async function serviceWorkerInControl(page: Page): Promise<void> {
-  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 15_000 });
-}
-
-/** Signs in as a new user, sets up keys, and returns the user's id as the server derived it (from `GET /me`). */
-async function newUserWithKeys(page: Page, label: string): Promise<{ user: TestUser; userId: string }> {
-  const user = uniqueUser(label);
-  const me = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/v1/me' && r.status() === 200);
-  await signIn(page, user);
-  const body: unknown = await (await me).json();
-  const userId = z.object({ userId: z.string().regex(/^[0-9a-f]{32}$/) }).parse(body).userId;
-  await setUpKeys(page, PASSPHRASE);
-  return { user, userId };
-}
-
-/** Uploads through the hidden file input behind "Choose files". */
-async function chooseFiles(page: Page, paths: string[]): Promise<void> {
-  await page.getByLabel('Choose files to upload').setInputFiles(paths);
-}
-
-/** Waits until the upload row of `label` says it is sealed and uploaded. */
-async function uploaded(page: Page, label: string, timeout = 60_000): Promise<void> {
-  await expect(page.getByRole('progressbar', { name: `Upload of ${label}`, exact: true })).toHaveAttribute(
-    'aria-valuetext',
-    '100%, Sealed and uploaded',
-    { timeout },
-  );
-}
-
-/** Clicks "Download <name>" and returns the finished download's bytes (fails the test if the download fails). */
-async function download(page: Page, name: string): Promise<Buffer> {
-  const [file] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: `Download ${name}`, exact: true }).click()]);
-  expect(file.suggestedFilename()).toBe(name);
-  expect(await file.failure()).toBeNull();
-  return readFileSync(await file.path());
-}
 
 test('upload files and a folder, list, download, preview, filter, delete, restore elsewhere; storage never names a file', async ({
   page,
@@ -101,7 +55,7 @@ test('upload files and a folder, list, download, preview, filter, delete, restor
   writeFile(join(folder, 'day-two'), files.plan.name, files.plan.bytes);
 
   await useServiceWorkerDownloads(context);
-  const { user, userId } = await newUserWithKeys(page, 'drive');
+  const { user, userId } = await newUserWithKeys(page, 'drive', PASSPHRASE);
   await expect(page.getByRole('heading', { name: 'No files yet' })).toBeVisible();
 
   await chooseFiles(page, [bigPath, emptyPath, notesPath]);
@@ -204,7 +158,7 @@ test('a flipped ciphertext byte: the download refuses with the tamper message an
   const path = writeFile(join(workDirOf(), 'tamper'), name, original);
 
   await useServiceWorkerDownloads(context);
-  const { userId } = await newUserWithKeys(page, 'tamper');
+  const { userId } = await newUserWithKeys(page, 'tamper', PASSPHRASE);
   await serviceWorkerInControl(page);
   await chooseFiles(page, [path]);
   await uploaded(page, name);
@@ -247,7 +201,7 @@ test('the network drops mid-upload: the upload resumes and the file is byte-iden
   const path = writeFile(join(workDirOf(), 'offline'), name, original);
 
   await useServiceWorkerDownloads(context);
-  await newUserWithKeys(page, 'offline');
+  await newUserWithKeys(page, 'offline', PASSPHRASE);
   await serviceWorkerInControl(page);
 
   // One block is stored, then the network drops: the held blocks fail as a
@@ -272,7 +226,7 @@ test('the network drops mid-upload: the upload resumes and the file is byte-iden
 });
 
 test('files dropped on the drop zone or pasted on the page are sealed and listed', async ({ page }) => {
-  await newUserWithKeys(page, 'drop');
+  await newUserWithKeys(page, 'drop', PASSPHRASE);
   const zone = page.getByRole('region', { name: 'Add files' });
   await expect(zone).toBeVisible();
 

@@ -17,30 +17,18 @@
  * interrupt; nothing here asserts a timing.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test, type BrowserContext, type Page, type Route } from '@playwright/test';
 import { listStoredBlobs, stackContainer } from './support/blob-storage.ts';
-import { setUpKeys } from './support/keys.ts';
 import { gateBlocks, isPutBlock } from './support/block-gate.ts';
+import { download, newUserWithKeys, serviceWorkerInControl, uploaded, useServiceWorkerDownloads } from './support/drive.ts';
 import { sha256, useWorkDir, writeFile } from './support/test-files.ts';
-import { signIn, signInOnProviderPage, uniqueUser, type TestUser } from './support/sign-in.ts';
+import { signInOnProviderPage } from './support/sign-in.ts';
 
 const PASSPHRASE = 'lantern otter quarry mosaic';
 const MiB = 1024 * 1024;
 
 const workDirOf = useWorkDir('resume-e2e');
-
-/** Hides the save picker so downloads use the service-worker stream (headless Chromium cannot finish the picker). */
-async function useServiceWorkerDownloads(context: BrowserContext): Promise<void> {
-  await context.addInitScript(() => {
-    Object.defineProperty(window, 'showSaveFilePicker', { value: undefined, configurable: true });
-  });
-}
-
-async function serviceWorkerInControl(page: Page): Promise<void> {
-  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 15_000 });
-}
 
 /** Resolves once storage acknowledged the first Put Block. */
 function firstBlockStored(page: Page): Promise<void> {
@@ -55,27 +43,6 @@ function firstBlockStored(page: Page): Promise<void> {
   });
 }
 
-async function uploaded(page: Page, label: string, timeout = 90_000): Promise<void> {
-  await expect(page.getByRole('progressbar', { name: `Upload of ${label}`, exact: true })).toHaveAttribute(
-    'aria-valuetext',
-    '100%, Sealed and uploaded',
-    { timeout },
-  );
-}
-
-async function download(page: Page, name: string): Promise<Buffer> {
-  const [file] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: `Download ${name}`, exact: true }).click()]);
-  expect(await file.failure()).toBeNull();
-  return readFileSync(await file.path());
-}
-
-async function newUserWithKeys(page: Page, label: string): Promise<TestUser> {
-  const user = uniqueUser(label);
-  await signIn(page, user);
-  await setUpKeys(page, PASSPHRASE);
-  return user;
-}
-
 test('a reload mid-upload: the upload is offered for resume, a different file is refused, the same file finishes with only the missing blocks', async ({
   page,
   context,
@@ -88,7 +55,7 @@ test('a reload mid-upload: the upload is offered for resume, a different file is
   const impostor = writeFile(join(workDirOf(), 'impostor'), name, randomBytes(3 * MiB));
 
   await useServiceWorkerDownloads(context);
-  await newUserWithKeys(page, 'resume');
+  await newUserWithKeys(page, 'resume', PASSPHRASE);
   await serviceWorkerInControl(page);
 
   const gate = await gateBlocks(page);
@@ -177,7 +144,7 @@ test('an expired session: "Sign in" opens a pop-up, and the running and held upl
   const later = writeFile(join(workDirOf(), 'session'), 'later-still.bin', laterBytes);
 
   await useServiceWorkerDownloads(context);
-  const user = await newUserWithKeys(page, 'expiry');
+  const user = (await newUserWithKeys(page, 'expiry', PASSPHRASE)).user;
   await serviceWorkerInControl(page);
   // Every navigation of the app's tab from here on; signing in again must cause none.
   const navigations: string[] = [];
@@ -229,7 +196,7 @@ test('a closed or blocked sign-in pop-up is said plainly, the uploads stay held,
   test.setTimeout(120_000);
   const held = writeFile(join(workDirOf(), 'closed'), 'held-notes.txt', randomBytes(2000));
 
-  const user = await newUserWithKeys(page, 'popup-closed');
+  const user = (await newUserWithKeys(page, 'popup-closed', PASSPHRASE)).user;
   const restore = await expireSession(page, context);
   await page.getByLabel('Choose files to upload').setInputFiles(held);
   const banner = page.getByRole('alert').filter({ hasText: EXPIRED });

@@ -1,0 +1,57 @@
+/**
+ * Steps the "My files" journeys share: a signed-in user with keys, uploads
+ * through the file input, downloads through the service-worker stream.
+ */
+import { readFileSync } from 'node:fs';
+import { expect, type BrowserContext, type Page } from '@playwright/test';
+import { z } from 'zod';
+import { setUpKeys } from './keys.ts';
+import { signIn, uniqueUser, type TestUser } from './sign-in.ts';
+
+/**
+ * Hides the save picker so downloads use the service-worker stream: headless
+ * Chromium cannot finish `showSaveFilePicker` (PLATFORM-NOTES).
+ */
+export async function useServiceWorkerDownloads(context: BrowserContext): Promise<void> {
+  await context.addInitScript(() => {
+    Object.defineProperty(window, 'showSaveFilePicker', { value: undefined, configurable: true });
+  });
+}
+
+/** Waits until the service worker controls the page (it claims clients on activation). */
+export async function serviceWorkerInControl(page: Page): Promise<void> {
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 15_000 });
+}
+
+/** Signs in as a new user, sets up keys with `passphrase`, and returns the user and the id the server derived (`GET /me`). */
+export async function newUserWithKeys(page: Page, label: string, passphrase: string): Promise<{ user: TestUser; userId: string }> {
+  const user = uniqueUser(label);
+  const me = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/v1/me' && r.status() === 200);
+  await signIn(page, user);
+  const body: unknown = await (await me).json();
+  const userId = z.object({ userId: z.string().regex(/^[0-9a-f]{32}$/) }).parse(body).userId;
+  await setUpKeys(page, passphrase);
+  return { user, userId };
+}
+
+/** Uploads through the hidden file input behind "Choose files". */
+export async function chooseFiles(page: Page, paths: string | string[]): Promise<void> {
+  await page.getByLabel('Choose files to upload').setInputFiles(paths);
+}
+
+/** Waits until the upload row of `label` says it is sealed and uploaded. */
+export async function uploaded(page: Page, label: string, timeout = 90_000): Promise<void> {
+  await expect(page.getByRole('progressbar', { name: `Upload of ${label}`, exact: true })).toHaveAttribute(
+    'aria-valuetext',
+    '100%, Sealed and uploaded',
+    { timeout },
+  );
+}
+
+/** Clicks "Download <name>" and returns the finished download's bytes (fails the test if the download fails). */
+export async function download(page: Page, name: string): Promise<Buffer> {
+  const [file] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: `Download ${name}`, exact: true }).click()]);
+  expect(file.suggestedFilename()).toBe(name);
+  expect(await file.failure()).toBeNull();
+  return readFileSync(await file.path());
+}
