@@ -5,7 +5,6 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../audit-log.ts';
-import { createTokenVerifier } from '../auth/token-verifier.ts';
 import { deriveUserId } from '../auth/user-id.ts';
 import { tokenBucketLimiter } from '../rate-limit.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
@@ -16,9 +15,8 @@ import { errorSchema } from '../test-support/contract-schemas.ts';
 import {
   createTestIssuer,
   hmacWithPublicKey,
-  TEST_AUDIENCE,
   TEST_ISSUER,
-  TEST_SCOPE,
+  testVerifier,
   unsignedToken,
   type TestIssuer,
 } from '../test-support/test-issuer.ts';
@@ -39,14 +37,7 @@ function makeApi(overrides: Partial<ApiDeps> = {}, scheme: 'oidc' | 'entra' = 'o
   const audit: AuditEntry[] = [];
   const errors: string[] = [];
   const api = createApi({
-    verifyToken: createTokenVerifier({
-      issuer: TEST_ISSUER,
-      audiences: [TEST_AUDIENCE],
-      scope: TEST_SCOPE,
-      algorithms: ['RS256'],
-      userIdScheme: scheme,
-      keys: issuer.keys,
-    }),
+    verifyToken: testVerifier(issuer.keys, scheme),
     signer: { sign: (r) => Promise.resolve(`sv=2025-01-01&sp=${r.permissions}&sig=SECRETSIGNATURE`) },
     store: emptyStore,
     blobEndpoint: 'https://acct.blob.core.windows.net',
@@ -167,14 +158,7 @@ describe('sign-in token', () => {
 
   it('answers 503, not 401, when the issuer keys cannot be fetched', async () => {
     const { api, errors } = makeApi({
-      verifyToken: createTokenVerifier({
-        issuer: TEST_ISSUER,
-        audiences: [TEST_AUDIENCE],
-        scope: TEST_SCOPE,
-        algorithms: ['RS256'],
-        userIdScheme: 'oidc',
-        keys: () => Promise.reject(new TypeError('fetch failed')),
-      }),
+      verifyToken: testVerifier(() => Promise.reject(new TypeError('fetch failed'))),
     });
     const res = await call(api, 'GET', '/api/v1/me', { token: await issuer.mint('u') });
     expect(res.status).toBe(503);

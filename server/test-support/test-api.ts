@@ -6,13 +6,12 @@
 import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { prepareStorage, type AzuriteHandle } from '../azurite.ts';
 import type { AuditEntry } from '../audit-log.ts';
-import { createTokenVerifier } from '../auth/token-verifier.ts';
 import type { Api, ApiResponse } from '../api/api-types.ts';
 import { createApi, type ApiDeps } from '../api/app.ts';
 import { tokenBucketLimiter } from '../rate-limit.ts';
 import { containerBlobStore } from '../storage/blob-store.ts';
 import { sasProtocolFor, sharedKeySasSigner } from '../storage/sas-signer.ts';
-import { TEST_AUDIENCE, TEST_ISSUER, TEST_SCOPE, type TestIssuer } from './test-issuer.ts';
+import { testVerifier, type TestIssuer } from './test-issuer.ts';
 
 /** The API under test and what it recorded. */
 export interface TestApi {
@@ -35,14 +34,7 @@ export async function createTestApi(
   const errors: string[] = [];
   const clock = { offsetMs: 0 };
   const api = createApi({
-    verifyToken: createTokenVerifier({
-      issuer: TEST_ISSUER,
-      audiences: [TEST_AUDIENCE],
-      scope: TEST_SCOPE,
-      algorithms: ['RS256'],
-      userIdScheme: 'oidc',
-      keys: issuer.keys,
-    }),
+    verifyToken: testVerifier(issuer.keys),
     signer: sharedKeySasSigner({
       container: opts.container,
       accountName: azurite.accountName,

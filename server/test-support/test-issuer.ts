@@ -5,6 +5,7 @@
  */
 import { createLocalJWKSet, exportJWK, exportSPKI, generateKeyPair, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { Buffer } from 'node:buffer';
+import { createTokenVerifier, type TokenVerifier } from '../auth/token-verifier.ts';
 
 /** Issuer, audience and scope the test verifier expects. */
 export const TEST_ISSUER = 'http://127.0.0.1:17199/oidc';
@@ -78,4 +79,19 @@ export function hmacWithPublicKey(issuer: TestIssuer, sub: string): Promise<stri
     .setIssuedAt()
     .setExpirationTime('10m')
     .sign(new TextEncoder().encode(issuer.publicKeyPem));
+}
+
+/**
+ * Returns the API's token verifier configured for the test issuer (RS256,
+ * test audience and scope); `keys` defaults to the issuer's own key set.
+ */
+export function testVerifier(keys: JWTVerifyGetKey, scheme: 'oidc' | 'entra' = 'oidc'): TokenVerifier {
+  return createTokenVerifier({
+    issuer: TEST_ISSUER,
+    audiences: [TEST_AUDIENCE],
+    scope: TEST_SCOPE,
+    algorithms: ['RS256'],
+    userIdScheme: scheme,
+    keys,
+  });
 }

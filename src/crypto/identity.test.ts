@@ -15,6 +15,7 @@ import {
   generateIdentityKeys,
   importPublicIdentity,
   restoreIdentity,
+  samePublicKeys,
   type IdentityKeys,
 } from './identity.ts';
 import type { KdfParams } from './kdf.ts';
@@ -138,5 +139,15 @@ describe('backup and restore', () => {
     const kdf = backup.slice();
     kdf[5] = 7;
     await expect(restoreIdentity(kdf, 'my recovery phrase')).rejects.toThrow(UnsupportedVersionError);
+  });
+});
+
+describe('samePublicKeys', () => {
+  it('tells the same identity from another', async () => {
+    const a = await generateIdentityKeys();
+    const b = await generateIdentityKeys();
+    expect(await samePublicKeys(a, a)).toBe(true);
+    expect(await samePublicKeys(a, b)).toBe(false);
+    expect(await samePublicKeys(a, { encrypt: a.encrypt, sign: b.sign })).toBe(false);
   });
 });

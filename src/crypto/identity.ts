@@ -4,7 +4,7 @@
  * self-signature; and the passphrase-wrapped recovery copy
  * (docs/FORMAT.md §10–11).
  */
-import { ByteReader, ByteWriter, concatBytes, randomBytes, toBytes, utf8, type Bytes } from './bytes.ts';
+import { ByteReader, ByteWriter, concatBytes, randomBytes, toBytes, toHex, utf8, type Bytes } from './bytes.ts';
 import { MalformedError, TamperedError, UnsupportedVersionError, WrongPassphraseError } from './errors.ts';
 import { importVerifyKey, signingKeyFingerprint } from './fingerprint.ts';
 import { labelled } from './format.ts';
@@ -130,6 +130,21 @@ export async function importPublicIdentity(
 export async function fingerprint(publicIdentity: Uint8Array): Promise<string> {
   const p = parsePublicIdentity(publicIdentity);
   return signingKeyFingerprint(await importVerifyKey(p.verifySpki));
+}
+
+/**
+ * Returns whether two identities hold the same public keys (both the
+ * encryption and the signing key, compared as SPKI bytes).
+ */
+export async function samePublicKeys(a: IdentityKeys, b: IdentityKeys): Promise<boolean> {
+  const spki = (k: CryptoKey): Promise<ArrayBuffer> => crypto.subtle.exportKey('spki', k);
+  const [ae, be, as, bs] = await Promise.all([
+    spki(a.encrypt.publicKey),
+    spki(b.encrypt.publicKey),
+    spki(a.sign.publicKey),
+    spki(b.sign.publicKey),
+  ]);
+  return toHex(new Uint8Array(ae)) === toHex(new Uint8Array(be)) && toHex(new Uint8Array(as)) === toHex(new Uint8Array(bs));
 }
 
 /** Returns a recovery backup made from explicit randomness (test vectors use this). */

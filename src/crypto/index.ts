@@ -51,5 +51,6 @@ export {
   fingerprint,
   backupIdentity,
   restoreIdentity,
+  samePublicKeys,
   type IdentityKeys,
 } from './identity.ts';

@@ -23,6 +23,7 @@ import {
   generateIdentityKeys,
   importPublicIdentity,
   restoreIdentity,
+  samePublicKeys,
   WrongPassphraseError,
   type IdentityKeys,
   type KdfParams,
@@ -327,12 +328,7 @@ function toUnlocked(stored: StoredIdentity): UnlockedIdentity {
 
 /** Guards against a backup that would restore other keys than the ones just made (a bug, never user error). */
 async function assertSamePublicKeys(a: IdentityKeys, b: IdentityKeys): Promise<void> {
-  const same = async (x: CryptoKey, y: CryptoKey): Promise<boolean> => {
-    const [ex, ey] = await Promise.all([crypto.subtle.exportKey('spki', x), crypto.subtle.exportKey('spki', y)]);
-    const [bx, by] = [new Uint8Array(ex), new Uint8Array(ey)];
-    return bx.length === by.length && bx.every((v, i) => v === by[i]);
-  };
-  if (!(await same(a.encrypt.publicKey, b.encrypt.publicKey)) || !(await same(a.sign.publicKey, b.sign.publicKey))) {
+  if (!(await samePublicKeys(a, b))) {
     throw new Error('The recovery copy did not match the new keys; nothing was saved. Please try again.');
   }
 }
