@@ -1,12 +1,18 @@
 import { defineConfig } from 'vitest/config';
+import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { playwright } from '@vitest/browser-playwright';
 import { chromiumArgs, chromiumPath } from './tests/chromium.ts';
 
 // Kept apart from vite.config.ts so the PWA plugin never loads in tests.
+// The Svelte plugin compiles `*.svelte.ts` rune classes (runes need the compiler).
 export default defineConfig({
   test: {
     projects: [
       {
+        // Rune classes compiled and run as in the page: Svelte's server output and
+        // runtime (what Node would pick) never run effects.
+        plugins: [svelte({ dynamicCompileOptions: () => ({ generate: 'client' }) })],
+        ssr: { resolve: { conditions: ['browser'] } },
         test: {
           name: 'unit-node',
           environment: 'node',
@@ -16,6 +22,7 @@ export default defineConfig({
         },
       },
       {
+        plugins: [svelte()],
         // Pre-bundle what tests import late, or Vite reloads mid-run on a cold cache.
         optimizeDeps: { include: ['hash-wasm', 'qrcode', 'idb', 'zod'] },
         test: {
