@@ -8,7 +8,7 @@
 import type { IdentityKeys } from '../crypto/index.ts';
 import type { GrantApi } from './grants.ts';
 import type { TransferProgress } from './progress.ts';
-import { resumeUpload, sendFile, type SendCommonOptions } from './sender.ts';
+import { resumeUpload, sendFile, type ResumeUploadOptions, type SendCommonOptions, type SendFileOptions } from './sender.ts';
 import { openUploadJournal, type UploadJournal, type UploadRecord } from './upload-journal.ts';
 
 /** Where one upload stands. */
@@ -38,7 +38,17 @@ export interface UploadQueueOptions {
   parallelFiles?: number;
   journal?: UploadJournal;
   transport?: SendCommonOptions['transport'];
+  /** The transfer itself (tests pass fakes); default: {@link sendFile} and {@link resumeUpload}. */
+  transfer?: UploadTransfer;
 }
+
+/** Seals and uploads a new file, or finishes a journaled one; both resolve with the server's file id. */
+export interface UploadTransfer {
+  send(opts: SendFileOptions): Promise<{ fileId: string }>;
+  resume(opts: ResumeUploadOptions): Promise<{ fileId: string }>;
+}
+
+const STORAGE_TRANSFER: UploadTransfer = { send: sendFile, resume: resumeUpload };
 
 interface Entry {
   item: UploadItem;
@@ -55,11 +65,13 @@ export class UploadQueue {
   private readonly listeners = new Set<(items: readonly UploadItem[]) => void>();
   private readonly journal: UploadJournal;
   private readonly parallel: number;
+  private readonly transfer: UploadTransfer;
   private held = false;
 
   constructor(private readonly opts: UploadQueueOptions) {
     this.journal = opts.journal ?? openUploadJournal();
     this.parallel = Math.max(1, opts.parallelFiles ?? 2);
+    this.transfer = opts.transfer ?? STORAGE_TRANSFER;
   }
 
   /** Returns snapshots of every entry, in the order added. */
@@ -187,8 +199,8 @@ export class UploadQueue {
       const record = entry.record ?? (await this.journaled(entry.item.fileId));
       const { fileId } =
         record !== null
-          ? await resumeUpload({ ...common, record, file: entry.file })
-          : await sendFile({
+          ? await this.transfer.resume({ ...common, record, file: entry.file })
+          : await this.transfer.send({
               ...common,
               userId: this.opts.userId,
               file: entry.file,

@@ -1,4 +1,4 @@
-import { describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import { handleError, messageFor, type ErrorKind } from './handle-error.ts';
 import {
   KdfParamsTooHighError,
@@ -11,6 +11,7 @@ import {
 } from '../../crypto/errors.ts';
 import { StorageError } from '../../storage/storage-error.ts';
 import { SourceChangedError } from '../../storage/uploader.ts';
+import { isTransientFailure } from '../../storage/upload-retry.ts';
 import { ApiError, OfflineError, SessionExpiredError, UnexpectedResponseError } from '../../auth/api-client.ts';
 
 function named(name: string, message = 'raw detail'): Error {
@@ -78,6 +79,45 @@ describe('handleError', () => {
       const message = messageFor(kind);
       expect(message.title.length).toBeGreaterThan(5);
       expect(message.action.length).toBeGreaterThan(5);
+    }
+  });
+});
+
+describe('handleError and the upload retry policy', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+
+  // "Uploads continue on their own" (offline) and "try again in a moment" must be true of what storage retries.
+  const temporary = new Set<ErrorKind>(['offline', 'server', 'rate-limited']);
+  const errors: unknown[] = [
+    new StorageError('network'),
+    new StorageError('server', { status: 503 }),
+    new StorageError('bad-response'),
+    new StorageError('quota', { status: 507 }),
+    new StorageError('expired-grant', { status: 403 }),
+    new OfflineError(),
+    new UnexpectedResponseError('/files'),
+    new SessionExpiredError(),
+    new ApiError(429, 'rate_limited', 'raw detail'),
+    new ApiError(503, 'unavailable', 'raw detail'),
+    new ApiError(413, 'too_large', 'raw detail'),
+    new TamperedError(),
+    new SourceChangedError(),
+    named('InteractionRequiredAuthError'),
+    withStatus(500),
+    withStatus(401),
+    new DOMException('stopped', 'AbortError'),
+    new DOMException('gone', 'NetworkError'),
+    new TypeError('Failed to fetch'),
+    new Error('at foo (bar.js:1:2)'),
+    'boom',
+  ];
+
+  test.each([true, false])('storage retries exactly what the words call temporary (online: %s)', (online) => {
+    vi.stubGlobal('navigator', { onLine: online });
+    for (const error of errors) {
+      expect.soft(isTransientFailure(error), String(error)).toBe(temporary.has(handleError(error).kind));
     }
   });
 });

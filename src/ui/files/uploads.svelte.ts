@@ -100,14 +100,9 @@ export class Uploads {
 
   /** Stops a queued, running or waiting upload; nothing of it is listed. */
   cancel(id: string): void {
-    // A failed one (e.g. held for sign-in) has nothing running: just take it off the list.
+    // A failed one (waiting to retry, or held for sign-in) has nothing running: stop its wait and take it off the list.
     if (this.#items.find((i) => i.id === id)?.status === 'failed') {
-      this.#queue.remove(id);
-      return;
-    }
-    const wait = this.#waits.get(id);
-    if (wait !== undefined) {
-      wait.abort();
+      this.#waits.get(id)?.abort();
       this.#queue.remove(id);
       return;
     }

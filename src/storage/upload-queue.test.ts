@@ -1,0 +1,235 @@
+/**
+ * The upload queue's own logic (parallel limit, hold and release, retry,
+ * resume, cancel) over a fake transfer whose uploads finish only when the
+ * test says so: no timers, no network, no sealing.
+ */
+import { describe, expect, it } from 'vitest';
+import type { IdentityKeys } from '../crypto/index.ts';
+import type { GrantApi } from './grants.ts';
+import type { ResumeUploadOptions, SendFileOptions } from './sender.ts';
+import { StorageError } from './storage-error.ts';
+import { memoryUploadJournal, type UploadJournal, type UploadRecord } from './upload-journal.ts';
+import { UploadQueue, type UploadItem, type UploadTransfer } from './upload-queue.ts';
+
+const USER = 'user-1';
+
+/** One call of the fake transfer, finished by the test. */
+interface Call {
+  kind: 'send' | 'resume';
+  name: string;
+  record: UploadRecord | null;
+  signal: AbortSignal | undefined;
+  finish(fileId: string): void;
+  fail(error: unknown): void;
+}
+
+/** A transfer that records each call and settles it only when told; an abort rejects it like the real one. */
+function fakeTransfer(): UploadTransfer & { calls: Call[]; started(count: number): Promise<void> } {
+  const calls: Call[] = [];
+  const waiters: { count: number; resolve: () => void }[] = [];
+  const tell = (): void => {
+    for (const waiter of waiters.filter((w) => calls.length >= w.count)) {
+      waiters.splice(waiters.indexOf(waiter), 1);
+      waiter.resolve();
+    }
+  };
+  const start = (kind: Call['kind'], opts: SendFileOptions | ResumeUploadOptions, record: UploadRecord | null, onStarted?: (id: string) => void) =>
+    new Promise<{ fileId: string }>((resolve, reject) => {
+      opts.signal?.addEventListener('abort', () => reject(opts.signal?.reason), { once: true });
+      calls.push({
+        kind,
+        name: opts.file.name,
+        record,
+        signal: opts.signal,
+        finish: (fileId) => resolve({ fileId }),
+        fail: (error) => {
+          // A real upload is journaled (and told its file id) before it can fail halfway.
+          onStarted?.(FILE_ID);
+          reject(error);
+        },
+      });
+      tell();
+    });
+  return {
+    calls,
+    /** Resolves once `count` transfers have started (the queue reads its journal first, asynchronously). */
+    started: (count) =>
+      new Promise<void>((resolve) => {
+        waiters.push({ count, resolve });
+        tell();
+      }),
+    send: (opts) => start('send', opts, null, opts.onStarted),
+    resume: (opts) => start('resume', opts, opts.record),
+  };
+}
+
+const FILE_ID = 'a'.repeat(32);
+
+function record(file: File, fileId = FILE_ID): UploadRecord {
+  return {
+    version: 1,
+    fileId,
+    userId: USER,
+    manifest: new Uint8Array([1, 2, 3]),
+    source: { name: file.name, size: file.size, lastModified: file.lastModified },
+    segmentSize: 65_536,
+    segmentsPerBlock: 4,
+    createdAt: 0,
+  };
+}
+
+function file(name: string): File {
+  return new File([name], name, { lastModified: 1_700_000_000_000 });
+}
+
+function makeQueue(opts: { parallelFiles?: number; journal?: UploadJournal } = {}) {
+  const transfer = fakeTransfer();
+  const queue = new UploadQueue({
+    // Never read: the fake transfer stands in for grants and sealing.
+    api: {} as GrantApi,
+    identity: {} as IdentityKeys,
+    userId: USER,
+    journal: opts.journal ?? memoryUploadJournal(),
+    transfer,
+    ...(opts.parallelFiles === undefined ? {} : { parallelFiles: opts.parallelFiles }),
+  });
+  const statuses = (): string[] => queue.items.map((i) => `${i.name}:${i.status}`);
+  /** Resolves once the queue's items satisfy `done` (checked at every change). */
+  const until = (done: (items: readonly UploadItem[]) => boolean): Promise<void> =>
+    new Promise((resolve) => {
+      const stop = queue.subscribe((items) => {
+        if (!done(items)) return;
+        queueMicrotask(() => stop());
+        resolve();
+      });
+    });
+  const statusOf = (name: string, status: UploadItem['status']) => (items: readonly UploadItem[]) =>
+    items.some((i) => i.name === name && i.status === status);
+  return { queue, transfer, statuses, until, statusOf };
+}
+
+describe('UploadQueue', () => {
+  it('runs at most `parallelFiles` uploads and starts the next in the order added', async () => {
+    const { queue, transfer, statuses, until, statusOf } = makeQueue({ parallelFiles: 2 });
+    for (const name of ['a', 'b', 'c', 'd']) queue.add(file(name));
+    expect(statuses()).toEqual(['a:uploading', 'b:uploading', 'c:queued', 'd:queued']);
+    await transfer.started(2);
+    expect(transfer.calls.map((c) => c.name)).toEqual(['a', 'b']);
+
+    transfer.calls[1]?.finish('b'.repeat(32));
+    await until(statusOf('c', 'uploading'));
+    expect(statuses()).toEqual(['a:uploading', 'b:done', 'c:uploading', 'd:queued']);
+    expect(queue.items[1]?.fileId).toBe('b'.repeat(32));
+  });
+
+  it('starts nothing while held, lets running uploads finish, and releases the held ones in order', async () => {
+    const { queue, transfer, statuses, until, statusOf } = makeQueue({ parallelFiles: 1 });
+    queue.add(file('running'));
+    queue.hold();
+    queue.add(file('first'));
+    queue.add(file('second'));
+    expect(statuses()).toEqual(['running:uploading', 'first:queued', 'second:queued']);
+
+    await transfer.started(1);
+    transfer.calls[0]?.finish(FILE_ID);
+    await until(statusOf('running', 'done'));
+    // Finishing an upload pumps the queue, but held means held.
+    expect(statuses()).toEqual(['running:done', 'first:queued', 'second:queued']);
+    expect(transfer.calls).toHaveLength(1);
+
+    queue.release();
+    expect(statuses()).toEqual(['running:done', 'first:uploading', 'second:queued']);
+    await transfer.started(2);
+    transfer.calls[1]?.finish('b'.repeat(32));
+    await transfer.started(3);
+    expect(transfer.calls.map((c) => c.name)).toEqual(['running', 'first', 'second']);
+  });
+
+  it('retries a failed upload from its journal record, so only the missing blocks are sent', async () => {
+    const journal = memoryUploadJournal();
+    const { queue, transfer, until, statusOf } = makeQueue({ journal });
+    const picked = file('photo.jpg');
+    const id = queue.add(picked);
+    await journal.put(record(picked));
+    await transfer.started(1);
+
+    const transient = new StorageError('network');
+    transfer.calls[0]?.fail(transient);
+    await until(statusOf('photo.jpg', 'failed'));
+    expect(queue.items[0]).toMatchObject({ status: 'failed', error: transient, fileId: FILE_ID });
+
+    queue.retry(id);
+    expect(queue.items[0]).toMatchObject({ status: 'uploading', error: null });
+    await transfer.started(2);
+    expect(transfer.calls[1]).toMatchObject({ kind: 'resume', name: 'photo.jpg' });
+    expect(transfer.calls[1]?.record?.fileId).toBe(FILE_ID);
+
+    transfer.calls[1]?.finish(FILE_ID);
+    await until(statusOf('photo.jpg', 'done'));
+  });
+
+  it('retries from the start when the journal no longer has the upload', async () => {
+    const { queue, transfer, until, statusOf } = makeQueue();
+    const id = queue.add(file('notes.txt'));
+    await transfer.started(1);
+    transfer.calls[0]?.fail(new StorageError('server'));
+    await until(statusOf('notes.txt', 'failed'));
+
+    queue.retry(id);
+    await transfer.started(2);
+    expect(transfer.calls[1]?.kind).toBe('send');
+  });
+
+  it('ignores retry of an upload that has not failed', async () => {
+    const { queue, transfer, statuses } = makeQueue();
+    const id = queue.add(file('a'));
+    await transfer.started(1);
+    queue.retry(id);
+    expect(statuses()).toEqual(['a:uploading']);
+    expect(transfer.calls).toHaveLength(1);
+  });
+
+  it('resumes an interrupted upload with its record and file id from the start', async () => {
+    const { queue, transfer, until, statusOf } = makeQueue();
+    const picked = file('video.mp4');
+    queue.resume(record(picked, 'c'.repeat(32)), picked);
+    expect(queue.items[0]).toMatchObject({ status: 'uploading', fileId: 'c'.repeat(32) });
+    await transfer.started(1);
+    expect(transfer.calls[0]).toMatchObject({ kind: 'resume', name: 'video.mp4' });
+    expect(transfer.calls[0]?.record?.fileId).toBe('c'.repeat(32));
+
+    transfer.calls[0]?.finish('c'.repeat(32));
+    await until(statusOf('video.mp4', 'done'));
+  });
+
+  it('cancels a queued upload without starting it, and aborts a running one', async () => {
+    const { queue, transfer, statuses, until, statusOf } = makeQueue({ parallelFiles: 1 });
+    const running = queue.add(file('running'));
+    const waiting = queue.add(file('waiting'));
+
+    queue.cancel(waiting);
+    expect(statuses()).toEqual(['running:uploading', 'waiting:cancelled']);
+
+    await transfer.started(1);
+    queue.cancel(running);
+    expect(transfer.calls[0]?.signal?.aborted).toBe(true);
+    await until(statusOf('running', 'cancelled'));
+    // The cancelled one behind it never starts.
+    expect(transfer.calls).toHaveLength(1);
+  });
+
+  it('keeps running and queued entries when asked to remove them, and removes finished ones', async () => {
+    const { queue, transfer, statuses, until, statusOf } = makeQueue({ parallelFiles: 1 });
+    const first = queue.add(file('first'));
+    const second = queue.add(file('second'));
+    queue.remove(first);
+    queue.remove(second);
+    expect(statuses()).toEqual(['first:uploading', 'second:queued']);
+
+    await transfer.started(1);
+    transfer.calls[0]?.finish(FILE_ID);
+    await until(statusOf('first', 'done'));
+    queue.remove(first);
+    expect(statuses()).toEqual(['second:uploading']);
+  });
+});

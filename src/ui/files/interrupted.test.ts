@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import { StorageError } from '../../storage/storage-error.ts';
+import type { UploadRecord } from '../../storage/upload-journal.ts';
+import { messageFor } from '../base/handle-error.ts';
+import { FakeDriveServices, fileId, journalRecord, pickedFile } from './fake-drive-services.ts';
+import { InterruptedUploads } from './interrupted.svelte.ts';
+import { DriveNotices } from './notices.svelte.ts';
+
+const original = pickedFile('film.mp4', 'the original bytes');
+
+function setUp(opts: { inQueue?: string[]; reopen?: (handle: FileSystemFileHandle) => Promise<File | null> } = {}) {
+  const services = new FakeDriveServices();
+  const notices = new DriveNotices();
+  const resumed: [UploadRecord, File][] = [];
+  const discarded: string[] = [];
+  const interrupted = new InterruptedUploads({
+    services,
+    notices,
+    resume: (record, file) => resumed.push([record, file]),
+    inQueue: (id) => opts.inQueue?.includes(id) ?? false,
+    onDiscarded: (id) => discarded.push(id),
+    ...(opts.reopen === undefined ? {} : { reopen: opts.reopen }),
+  });
+  return { services, notices, resumed, discarded, interrupted };
+}
+
+describe('InterruptedUploads', () => {
+  it('lists this device’s interrupted uploads with how much is stored, leaving out those already in the queue', async () => {
+    const { services, interrupted } = setUp({ inQueue: [fileId('2')] });
+    services.pending = [
+      { record: journalRecord(original, fileId('1'), { source: { name: 'film.mp4', size: 200, lastModified: 1, relativePath: 'clips/film.mp4' } }), bytesDone: 50 },
+      { record: journalRecord(original, fileId('2')), bytesDone: 1 },
+      { record: journalRecord(pickedFile('x'), fileId('3')), bytesDone: null },
+    ];
+    await interrupted.load();
+    expect(interrupted.views).toEqual([
+      { fileId: fileId('1'), label: 'clips/film.mp4', size: 200, percent: 25, canReopen: false, busy: false, problem: null },
+      { fileId: fileId('3'), label: 'x', size: 1, percent: null, canReopen: false, busy: false, problem: null },
+    ]);
+  });
+
+  it('shows a journal it cannot read in the alert banner', async () => {
+    const { services, notices, interrupted } = setUp();
+    services.pending = new DOMException('full', 'QuotaExceededError');
+    await interrupted.load();
+    expect(notices.alert).toEqual(messageFor('quota'));
+  });
+
+  it('resumes only with the very same file; another one is refused in plain words', async () => {
+    const { services, notices, resumed, interrupted } = setUp();
+    services.pending = [{ record: journalRecord(original, fileId('1')), bytesDone: 0 }];
+    await interrupted.load();
+
+    interrupted.resumeWith(fileId('1'), pickedFile('film.mp4', 'other bytes of another length'));
+    expect(resumed).toHaveLength(0);
+    expect(interrupted.views[0]?.problem).toMatch(/^“film.mp4” is not the same file as the interrupted upload/);
+
+    interrupted.resumeWith(fileId('1'), original);
+    expect(resumed.map(([record, file]) => [record.fileId, file])).toEqual([[fileId('1'), original]]);
+    expect(interrupted.views).toEqual([]);
+    expect(notices.announcement).toBe('Resuming film.mp4.');
+  });
+
+  it('recognises a dropped file as the source of an interrupted upload', async () => {
+    const { services, resumed, interrupted } = setUp();
+    services.pending = [{ record: journalRecord(original, fileId('1')), bytesDone: 0 }];
+    await interrupted.load();
+    expect(interrupted.resumeIfSame(pickedFile('other.mp4'))).toBe(false);
+    expect(interrupted.resumeIfSame(original)).toBe(true);
+    expect(resumed).toHaveLength(1);
+    expect(interrupted.has(fileId('1'))).toBe(false);
+  });
+
+  it('reopens a kept file handle, and says so when permission is refused or the file is gone', async () => {
+    // Never read by the fake reopen below.
+    const handle = {} as FileSystemFileHandle;
+    let answer: () => Promise<File | null> = () => Promise.resolve(null);
+    const { services, resumed, interrupted } = setUp({ reopen: () => answer() });
+    services.pending = [{ record: journalRecord(original, fileId('1'), { handle }), bytesDone: 0 }];
+    await interrupted.load();
+    expect(interrupted.views[0]?.canReopen).toBe(true);
+
+    await interrupted.resumeFromDevice(fileId('1'));
+    expect(interrupted.views[0]).toMatchObject({ busy: false, problem: 'Sealdrop was not allowed to read the file. Choose the file again instead.' });
+
+    answer = () => Promise.reject(new DOMException('gone', 'NotFoundError'));
+    await interrupted.resumeFromDevice(fileId('1'));
+    expect(interrupted.views[0]?.problem).toBe('The file could not be opened from here (moved or deleted?). Choose the file again instead.');
+
+    answer = () => Promise.resolve(original);
+    await interrupted.resumeFromDevice(fileId('1'));
+    expect(resumed).toHaveLength(1);
+  });
+
+  it('discards an interrupted upload, and keeps it when storage refuses', async () => {
+    const { services, notices, discarded, interrupted } = setUp();
+    services.pending = [
+      { record: journalRecord(original, fileId('1')), bytesDone: 0 },
+      { record: journalRecord(pickedFile('b.txt'), fileId('2')), bytesDone: 0 },
+    ];
+    await interrupted.load();
+
+    await interrupted.discard(fileId('1'));
+    expect(services.calls).toContain(`discard ${fileId('1')}`);
+    expect(discarded).toEqual([fileId('1')]);
+    expect(notices.announcement).toBe('Discarded the interrupted upload of film.mp4.');
+
+    services.failDiscard = new StorageError('network');
+    await interrupted.discard(fileId('2'));
+    expect(interrupted.views.map((v) => v.fileId)).toEqual([fileId('2')]);
+    expect(notices.alert).toEqual(messageFor('offline'));
+  });
+});
