@@ -38,7 +38,17 @@ export interface SignedInAccount {
   email: string;
 }
 
-type MsalModule = typeof import('@azure/msal-browser');
+/** What the session uses of MSAL's client application. */
+export type MsalApp = Pick<
+  IPublicClientApplication,
+  'handleRedirectPromise' | 'getActiveAccount' | 'getAllAccounts' | 'setActiveAccount' | 'loginRedirect' | 'acquireTokenPopup' | 'acquireTokenSilent' | 'logoutRedirect'
+>;
+
+/** MSAL, ready to use: the client application and how to tell "the provider needs the person again". */
+export interface MsalClient {
+  app: MsalApp;
+  needsInteraction(error: unknown): boolean;
+}
 
 /**
  * One browser's sign-in session. Components read `state`, `account` and
@@ -57,13 +67,16 @@ export class AuthSession {
   reauthProblem = $state<string | null>(null);
 
   readonly #settings: AuthSettings;
-  #msal: { module: MsalModule; app: IPublicClientApplication } | undefined;
+  readonly #load: (settings: AuthSettings) => Promise<MsalClient>;
+  #msal: Promise<MsalClient> | undefined;
   #msalAccount: AccountInfo | null = null;
   // eslint-disable-next-line svelte/prefer-svelte-reactivity -- listeners are bookkeeping; nothing renders or derives from them
   readonly #signedInAgainListeners = new Set<() => void>();
 
-  constructor(settings: AuthSettings) {
+  /** `load` starts MSAL (tests pass a fake); by default it is loaded on demand and initialised for `settings`. */
+  constructor(settings: AuthSettings, load: (settings: AuthSettings) => Promise<MsalClient> = loadMsal) {
     this.#settings = settings;
+    this.#load = load;
   }
 
   /**
@@ -189,7 +202,7 @@ export class AuthSession {
    * and a click on "Sign in" starts a pop-up ({@link signInAgain}).
    */
   async getAccessToken(options?: { forceRefresh?: boolean }): Promise<string> {
-    const { module, app } = await this.#client();
+    const { app, needsInteraction } = await this.#client();
     const account = this.#msalAccount;
     if (account === null) throw new SessionExpiredError();
     try {
@@ -200,13 +213,13 @@ export class AuthSession {
       });
       return result.accessToken;
     } catch (err) {
-      if (!(err instanceof module.InteractionRequiredAuthError)) throw err;
+      if (!needsInteraction(err)) throw err;
       throw new SessionExpiredError();
     }
   }
 
   #postLogoutUri(): string {
-    return this.#settings.postLogoutRedirectUri ?? this.#settings.redirectUri;
+    return postLogoutUri(this.#settings);
   }
 
   #setAccount(account: AccountInfo | null): void {
@@ -222,34 +235,45 @@ export class AuthSession {
     this.state = 'signedIn';
   }
 
-  async #client(): Promise<{ module: MsalModule; app: IPublicClientApplication }> {
-    if (this.#msal !== undefined) return this.#msal;
-    const [module, { PopupWatchingClientApplication }] = await Promise.all([import('@azure/msal-browser'), import('./popup-client.ts')]);
-    const s = this.#settings;
-    const app = new PopupWatchingClientApplication({
-      auth: {
-        clientId: s.clientId,
-        authority: s.authority,
-        knownAuthorities: s.knownAuthorities,
-        ...(s.authorityMetadata === undefined ? {} : { authorityMetadata: s.authorityMetadata }),
-        redirectUri: s.redirectUri,
-        postLogoutRedirectUri: this.#postLogoutUri(),
-        // No offline_access: MSAL would re-send it on refresh and the local
-        // provider answers invalid_scope (PLATFORM-NOTES).
-        OIDCOptions: { defaultScopes: ['openid', 'profile'] },
-      },
-      cache: { cacheLocation: module.BrowserCacheLocation.LocalStorage },
-      system: {
-        protocolMode: module.ProtocolMode.OIDC,
-        // A person may need minutes in the pop-up (MFA); closing it is noticed at once (popup-client.ts).
-        popupBridgeTimeout: POPUP_TIMEOUT_MS,
-        loggerOptions: { logLevel: module.LogLevel.Error, piiLoggingEnabled: false },
-      },
+  #client(): Promise<MsalClient> {
+    // A failed start is tried again on the next call.
+    this.#msal ??= this.#load(this.#settings).catch((error: unknown) => {
+      this.#msal = undefined;
+      throw error;
     });
-    await app.initialize();
-    this.#msal = { module, app };
     return this.#msal;
   }
+}
+
+function postLogoutUri(settings: AuthSettings): string {
+  return settings.postLogoutRedirectUri ?? settings.redirectUri;
+}
+
+/** Loads MSAL (a dynamic import, so it stays out of the first load) and initialises its client for `s`. */
+async function loadMsal(s: AuthSettings): Promise<MsalClient> {
+  const [module, { PopupWatchingClientApplication }] = await Promise.all([import('@azure/msal-browser'), import('./popup-client.ts')]);
+  const app = new PopupWatchingClientApplication({
+    auth: {
+      clientId: s.clientId,
+      authority: s.authority,
+      knownAuthorities: s.knownAuthorities,
+      ...(s.authorityMetadata === undefined ? {} : { authorityMetadata: s.authorityMetadata }),
+      redirectUri: s.redirectUri,
+      postLogoutRedirectUri: postLogoutUri(s),
+      // No offline_access: MSAL would re-send it on refresh and the local
+      // provider answers invalid_scope (PLATFORM-NOTES).
+      OIDCOptions: { defaultScopes: ['openid', 'profile'] },
+    },
+    cache: { cacheLocation: module.BrowserCacheLocation.LocalStorage },
+    system: {
+      protocolMode: module.ProtocolMode.OIDC,
+      // A person may need minutes in the pop-up (MFA); closing it is noticed at once (popup-client.ts).
+      popupBridgeTimeout: POPUP_TIMEOUT_MS,
+      loggerOptions: { logLevel: module.LogLevel.Error, piiLoggingEnabled: false },
+    },
+  });
+  await app.initialize();
+  return { app, needsInteraction: (error) => error instanceof module.InteractionRequiredAuthError };
 }
 
 /** Turns a failed pop-up sign-in into a sentence; never includes tokens. */

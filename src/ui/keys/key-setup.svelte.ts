@@ -34,6 +34,16 @@ export interface KeyPageProps {
   options?: AccountKeyOptions;
 }
 
+/** The key operations the flows call; tests pass fakes. */
+export interface KeyOperations {
+  setupKeys: typeof setupKeys;
+  restoreKeys: typeof restoreKeys;
+  restoreFromKit: typeof restoreFromKit;
+}
+
+/** The real operations, from `src/keys`. */
+const ACCOUNT_KEYS: KeyOperations = { setupKeys, restoreKeys, restoreFromKit };
+
 /** The exact words shown when a passphrase does not open the keys. */
 export const WRONG_PASSPHRASE_MESSAGE = 'That passphrase does not unlock your keys. Check it and try again.';
 
@@ -86,10 +96,12 @@ export class KeySetupFlow {
   );
 
   readonly #props: KeyPageProps;
+  readonly #keys: Pick<KeyOperations, 'setupKeys'>;
   #identity: UnlockedIdentity | null = null;
 
-  constructor(props: KeyPageProps) {
+  constructor(props: KeyPageProps, keys: Pick<KeyOperations, 'setupKeys'> = ACCOUNT_KEYS) {
     this.#props = props;
+    this.#keys = keys;
   }
 
   /** Shows or hides the passphrase text. */
@@ -104,7 +116,7 @@ export class KeySetupFlow {
     this.phase = 'working';
     this.error = null;
     try {
-      const result = await setupKeys(api, userId, this.passphrase, (s) => (this.step = s), options);
+      const result = await this.#keys.setupKeys(api, userId, this.passphrase, (s) => (this.step = s), options);
       this.#identity = result.identity;
       this.persisted = result.persisted;
       const kit: RecoveryKit = {
@@ -156,10 +168,12 @@ export class KeyRestoreFlow {
   kitName = $state<string | null>(null);
 
   readonly #props: KeyPageProps;
+  readonly #keys: Pick<KeyOperations, 'restoreKeys' | 'restoreFromKit'>;
   #kitText: string | null = null;
 
-  constructor(props: KeyPageProps) {
+  constructor(props: KeyPageProps, keys: Pick<KeyOperations, 'restoreKeys' | 'restoreFromKit'> = ACCOUNT_KEYS) {
     this.#props = props;
+    this.#keys = keys;
   }
 
   /** Shows or hides the passphrase text. */
@@ -198,8 +212,8 @@ export class KeyRestoreFlow {
     try {
       const result =
         this.#kitText === null
-          ? await restoreKeys(api, userId, this.passphrase, options)
-          : await restoreFromKit(api, userId, this.#kitText, this.passphrase, options);
+          ? await this.#keys.restoreKeys(api, userId, this.passphrase, options)
+          : await this.#keys.restoreFromKit(api, userId, this.#kitText, this.passphrase, options);
       this.passphrase = '';
       onReady(result.identity);
       return true;
