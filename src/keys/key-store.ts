@@ -12,7 +12,7 @@ import { openDB, type IDBPDatabase } from 'idb';
 import { z } from 'zod';
 
 /** Name of the IndexedDB database holding identities. */
-export const KEY_DB_NAME = 'sealdrop-keys';
+const KEY_DB_NAME = 'sealdrop-keys';
 const STORE = 'identities';
 const DB_VERSION = 1;
 
@@ -84,7 +84,7 @@ const storedIdentitySchema = z.object({
  * Throws KeyStoreError('corrupt') unless `value` is a well-formed identity
  * whose private keys are non-extractable; returns it typed otherwise.
  */
-export function parseStoredIdentity(value: unknown): StoredIdentity {
+function parseStoredIdentity(value: unknown): StoredIdentity {
   const parsed = storedIdentitySchema.safeParse(value);
   if (!parsed.success) {
     throw new KeyStoreError('corrupt', 'The keys saved on this device are damaged or not in the expected form.');
@@ -168,19 +168,4 @@ let defaultStore: KeyStore | null = null;
 export function defaultKeyStore(): KeyStore {
   defaultStore ??= createKeyStore();
   return defaultStore;
-}
-
-/** Returns the account's identity from the app's key store, or null. Throws like {@link KeyStore.load}. */
-export function loadIdentity(userId: string): Promise<StoredIdentity | null> {
-  return defaultKeyStore().load(userId);
-}
-
-/** Stores an identity in the app's key store; never overwrites unless `opts.replace`. Throws like {@link KeyStore.save}. */
-export function saveIdentity(identity: StoredIdentity, opts?: { replace?: boolean }): Promise<void> {
-  return defaultKeyStore().save(identity, opts);
-}
-
-/** Deletes the account's identity from the app's key store. Throws KeyStoreError('unavailable'). */
-export function forgetIdentity(userId: string): Promise<void> {
-  return defaultKeyStore().forget(userId);
 }

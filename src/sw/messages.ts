@@ -1,6 +1,7 @@
 /**
- * Messages between the page and the service worker, as one typed union
- * each way, with the schema the worker checks them against.
+ * Messages between the page and the service worker: a type per message,
+ * and the schemas each side checks what it receives against (the worker's
+ * `pageToWorkerSchema` is the union of what a page may send).
  */
 import { z } from 'zod';
 
@@ -23,9 +24,6 @@ export interface DownloadRegisterMessage {
 export interface SkipWaitingMessage {
   type: 'skip-waiting';
 }
-
-/** Every message the page sends the worker. */
-export type PageToWorkerMessage = DownloadRegisterMessage | SkipWaitingMessage;
 
 /** Worker → page, on the port sent with a download-register message. */
 export type WorkerToPageMessage = { type: 'download-ready'; id: string } | { type: 'download-refused'; id: string; reason: string };

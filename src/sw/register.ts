@@ -1,6 +1,6 @@
 /**
- * Page side of the service worker: registration with workbox-window, the
- * "new version ready" hook and waiting until the worker controls the page.
+ * Page side of the service worker: registration with workbox-window and
+ * the "new version ready" hook.
  */
 import { Workbox } from 'workbox-window';
 import type { SkipWaitingMessage } from './messages.ts';
@@ -37,23 +37,4 @@ export async function registerServiceWorker(opts: RegisterOptions = {}): Promise
   } catch {
     return null;
   }
-}
-
-/**
- * Resolves true once a service worker controls this page (immediately if
- * one does), false after `timeoutMs` without one.
- */
-export function waitForController(timeoutMs = 3_000): Promise<boolean> {
-  if (!('serviceWorker' in navigator)) return Promise.resolve(false);
-  if (navigator.serviceWorker.controller !== null) return Promise.resolve(true);
-  return new Promise<boolean>((resolve) => {
-    const done = (value: boolean): void => {
-      clearTimeout(timer);
-      navigator.serviceWorker.removeEventListener('controllerchange', onChange);
-      resolve(value);
-    };
-    const onChange = (): void => done(navigator.serviceWorker.controller !== null);
-    const timer = setTimeout(() => done(false), timeoutMs);
-    navigator.serviceWorker.addEventListener('controllerchange', onChange);
-  });
 }
