@@ -224,6 +224,10 @@ describe('local identity provider', () => {
     expect(payload.sub).toBe(sub);
     expect(payload.scope).toBe('api://sealdrop/files');
     expect(payload.client_id).toBe('sealdrop-web');
+    // The local provider vouches for its addresses and says when the person signed in.
+    expect(payload.email_verified).toBe(true);
+    expect(typeof payload.auth_time).toBe('number');
+    expect(Number(payload.auth_time)).toBeLessThanOrEqual(Number(payload.iat));
 
     const me = await fetch(`${base}api/v1/me`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
     expect(me.status).toBe(200);
@@ -248,6 +252,8 @@ describe('local identity provider', () => {
       audience: 'api://sealdrop',
     });
     expect(again.payload.sub).toBe(sub);
+    // A refreshed token keeps the time of the interactive sign-in, so it never counts as a fresh one.
+    expect(again.payload.auth_time).toBe(payload.auth_time);
   });
 
   it('rejects an API call without a token', async () => {
