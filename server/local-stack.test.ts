@@ -261,6 +261,46 @@ describe('local identity provider', () => {
   });
 });
 
+/** One raw request with the Host we choose (fetch would not let us set it). */
+function rawGet(port: string | number, path: string, host: string): Promise<{ status: number; type: string; body: string }> {
+  return new Promise((done, fail) => {
+    request({ host: '127.0.0.1', port, path, headers: { host } }, (res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      res.on('end', () => done({ status: res.statusCode ?? 0, type: res.headers['content-type'] ?? '', body }));
+    })
+      .on('error', fail)
+      .end();
+  });
+}
+
+describe('DNS rebinding', () => {
+  it('answers only localhost:<port> and 127.0.0.1:<port>: JSON for the API, plain text for pages', async () => {
+    const { port } = new URL(base);
+    const api = await rawGet(port, '/api/v1/health', `evil.example:${port}`);
+    expect(api.status).toBe(421);
+    expect(api.type).toBe('application/json; charset=utf-8');
+    expect(JSON.parse(api.body)).toEqual({ error: 'wrong_host', message: `This Sealdrop answers only 127.0.0.1:${port} and localhost:${port}.` });
+    const page = await rawGet(port, '/', `evil.example:${port}`);
+    expect(page.status).toBe(421);
+    expect(page.type).toBe('text/plain; charset=utf-8');
+    expect(page.body).not.toContain('<title>app</title>');
+    expect((await rawGet(port, '/oidc/.well-known/openid-configuration', `evil.example:${port}`)).status).toBe(421);
+    expect((await rawGet(port, '/', `localhost:${Number(port) + 1}`)).status).toBe(421);
+    // Our own names still work.
+    expect((await rawGet(port, '/', `localhost:${port}`)).body).toContain('<title>app</title>');
+    expect((await rawGet(port, '/', `127.0.0.1:${port}`)).status).toBe(200);
+  });
+
+  it('guards the storage port too, and its storage copies nothing', async () => {
+    const { port } = new URL(stack.blobEndpoint);
+    expect((await rawGet(port, '/devstoreaccount1/sealdrop?restype=container', `evil.example:${port}`)).status).toBe(421);
+    const copy = await fetch(`${stack.blobEndpoint}/sealdrop/anything`, { method: 'PUT', headers: { 'x-ms-copy-source': `${stack.blobEndpoint}/sealdrop/other` } });
+    expect(copy.status).toBe(403);
+    expect(copy.headers.get('x-ms-error-code')).toBe('CopyNotAllowed');
+  });
+});
+
 describe('ports', () => {
   it('explains a taken app port in one line', async () => {
     const blocker: Server = createServer();

@@ -17,6 +17,7 @@
 import { Agent, createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { pipeline } from 'node:stream';
+import { isLoopbackHost, wrongHostMessage } from './loopback-host.ts';
 
 /**
  * Request headers that make storage read from a source: Copy Blob, Copy Blob
@@ -70,13 +71,6 @@ export function copyRequestReason(url: string, headers: IncomingHttpHeaders): st
     }
   }
   return undefined;
-}
-
-/** Returns true when `host` (a `Host` header) names this loopback port by address or as localhost. */
-export function isLoopbackHost(host: string | undefined, port: number): boolean {
-  if (host === undefined) return false;
-  const lower = host.toLowerCase();
-  return lower === `127.0.0.1:${port}` || lower === `localhost:${port}`;
 }
 
 /** A running proxy. */
@@ -156,7 +150,7 @@ export async function startStorageProxy(opts: { port: number; upstreamPort: numb
       // DNS rebinding: a page on evil.example that resolves to 127.0.0.1
       // reaches this port with its own name in Host. No CORS headers.
       res.writeHead(421, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
-      res.end(`This storage emulator answers only 127.0.0.1:${ownPort} and localhost:${ownPort}.\n`);
+      res.end(`${wrongHostMessage('This storage emulator', ownPort)}\n`);
       return;
     }
     const reason = copyRequestReason(req.url ?? '/', req.headers);
