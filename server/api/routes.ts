@@ -184,15 +184,17 @@ function decodeCursor(raw: string | undefined): z.output<typeof listCursor> {
   return parsed.data;
 }
 
-function toEntry(fileId: string, { payload, manifest }: FileState) {
-  const created = payload?.createdOn ?? manifest?.createdOn ?? null;
+function toEntry(fileId: string, { payload, manifest }: FileState, now: Date) {
+  // Storage reports a creation time and an ETag for every listed blob; the
+  // SDK types them optional, so fall back rather than break the contract.
+  const created = payload?.createdOn ?? manifest?.createdOn ?? now;
   return {
     fileId,
     payloadBytes: payload?.contentLength ?? 0,
     manifestBytes: manifest?.contentLength ?? 0,
-    createdAt: created === null ? null : created.toISOString(),
+    createdAt: created.toISOString(),
     // The manifest is what makes a file; its ETag changes if it is ever replaced.
-    etag: manifest?.etag ?? payload?.etag ?? null,
+    etag: manifest?.etag ?? payload?.etag ?? '',
     complete: manifest !== undefined,
   };
 }
@@ -305,7 +307,7 @@ export const routes: Route[] = [
       }
       // A declaration alone is an upload granted but not started: nothing to show.
       if (state.payload === undefined && state.manifest === undefined) continue;
-      files.push(toEntry(fileId, state));
+      files.push(toEntry(fileId, state, services.now()));
     }
     return { files, next: page.continuationToken === null ? null : encodeCursor({ t: page.continuationToken, skip }) };
   }),

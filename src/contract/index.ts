@@ -7,3 +7,4 @@
 export * from './schemas.ts';
 export * from './routes.ts';
 export * from './errors.ts';
+export * from './app-config.ts';

@@ -103,8 +103,10 @@ export const fileEntrySchema = z
     fileId: hexId,
     payloadBytes: z.number().int().nonnegative(),
     manifestBytes: z.number().int().nonnegative(),
-    createdAt: z.iso.datetime({ offset: true }).nullable(),
-    etag: z.string().nullable(),
+    /** When storage created the file's first blob (server clock). */
+    createdAt: z.iso.datetime({ offset: true }),
+    /** The manifest's ETag (the payload's while unfinished); changes if either is replaced. */
+    etag: z.string(),
     complete: z.boolean(),
   })
   .strict();

@@ -55,3 +55,18 @@ export class AccountMismatchError extends AccountKeysError {
     super('account-mismatch', 'The server answered for a different account. Sign out, sign in again and retry.');
   }
 }
+
+/**
+ * The public key the directory publishes for this account is not this
+ * device's: someone may have replaced it, or the keys were changed on
+ * another device. Senders would encrypt to the published key, so the user
+ * must hear about it.
+ */
+export class PublishedKeyMismatchError extends AccountKeysError {
+  constructor() {
+    super(
+      'published-key-mismatch',
+      'The public key published for your account is not the one on this device. If you did not change your keys on another device, someone may have replaced it: do not share files until this is resolved.',
+    );
+  }
+}
