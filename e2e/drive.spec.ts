@@ -133,7 +133,8 @@ test('upload files and a folder, list, download, preview, filter, delete, restor
   await deleteNotes.click();
   await confirm.getByRole('button', { name: 'Delete' }).click();
   await expect(deleteNotes).toHaveCount(0);
-  expect(await listStoredBlobs(container, `files/${userId}/`)).toHaveLength(2 * 4);
+  // Payload, manifest and declaration of each of the four files left; nothing of the deleted one.
+  expect(await listStoredBlobs(container, `files/${userId}/`)).toHaveLength(3 * 4);
   await page.reload();
   await expect(page.getByRole('table')).toContainText(files.big.name);
   await expect(page.getByRole('table')).not.toContainText(files.notes.name);
