@@ -4,6 +4,8 @@ import { ApiError, ERROR_CODES, pathOf, ROUTES, type RouteContract } from '../co
 import { generateIdentityKeys, exportPublicIdentity, rsaIdentity, rsaRecipient, WrongPassphraseError, type KdfParams } from '../crypto/index.ts';
 import {
   checkPublishedKey,
+  readRecoveryCopy,
+  replaceRecoveryCopy,
   keyStatus,
   loadUnlockedIdentity,
   restoreFromKit,
@@ -14,7 +16,7 @@ import {
   type SetupStep,
 } from './account-keys.ts';
 import { fromBase64, toBase64 } from './base64.ts';
-import { PublishedKeyMismatchError, RecoveryCopyExistsError, RecoveryKitError } from './key-errors.ts';
+import { NoRecoveryCopyError, PublishedKeyMismatchError, ReauthRequiredError, RecoveryCopyChangedError, RecoveryCopyExistsError, RecoveryKitError } from './key-errors.ts';
 import { createKeyStore, type KeyStore } from './key-store.ts';
 import { recoveryKitText } from './recovery-kit.ts';
 
@@ -29,6 +31,9 @@ const PASSPHRASE = 'lantern quiet marble oyster';
  */
 class FakeKeyServer implements KeyApi {
   recovery: Uint8Array | null = null;
+  etag = 1;
+  /** auth_time freshness, as the server would judge it from the token. */
+  freshSignIn = true;
   readonly published = new Map<string, Uint8Array>();
   constructor(readonly userId: string) {}
 
@@ -38,12 +43,20 @@ class FakeKeyServer implements KeyApi {
     let answer: unknown;
     if (is(ROUTES.readRecovery)) {
       if (this.recovery === null) throw new ApiError(404, 'not_found', 'none');
-      answer = { recovery: toBase64(this.recovery), etag: '"1"' };
+      answer = { recovery: toBase64(this.recovery), etag: `"${this.etag}"` };
     } else if (is(ROUTES.createRecovery)) {
       const { recovery } = ROUTES.createRecovery.body.parse(body);
       if (this.recovery !== null) throw new ApiError(409, ERROR_CODES.recoveryExists, 'exists');
       this.recovery = bytes(recovery);
-      answer = { etag: '"1"' };
+      answer = { etag: `"${this.etag}"` };
+    } else if (is(ROUTES.replaceRecovery)) {
+      const { recovery, etag } = ROUTES.replaceRecovery.body.parse(body);
+      if (!this.freshSignIn) throw new ApiError(401, ERROR_CODES.reauthRequired, 'again');
+      if (this.recovery === null) throw new ApiError(404, 'not_found', 'none');
+      if (etag !== `"${this.etag}"`) throw new ApiError(412, ERROR_CODES.stale, 'stale');
+      this.recovery = bytes(recovery);
+      this.etag += 1;
+      answer = { etag: `"${this.etag}"` };
     } else if (is(ROUTES.publishKey)) {
       const { publicIdentity } = ROUTES.publishKey.body.parse(body);
       if (this.published.has(this.userId)) throw new ApiError(409, ERROR_CODES.publicKeyExists, 'exists');
@@ -221,5 +234,28 @@ describe('the start-up check of the published key', () => {
     api.published.clear();
     expect(await checkPublishedKey(api, identity)).toBe('ours');
     expect(api.published.get(userId)).toEqual(identity.publicIdentity);
+  });
+});
+
+describe('replacing the recovery copy (the transport of a passphrase change)', () => {
+  it('names the ETag it read; a stale one or a sign-in that is not fresh replaces nothing', async () => {
+    const userId = newUserId();
+    const api = new FakeKeyServer(userId);
+    await expect(readRecoveryCopy(api)).rejects.toBeInstanceOf(NoRecoveryCopyError);
+    const { recoveryBlob } = await setupKeys(api, userId, PASSPHRASE, undefined, device());
+    const read = await readRecoveryCopy(api);
+    expect(read.recoveryBlob).toEqual(recoveryBlob);
+
+    const replacement = Uint8Array.of(...recoveryBlob.slice(0, 8), 1, 2, 3);
+    api.freshSignIn = false;
+    await expect(replaceRecoveryCopy(api, replacement, read.etag)).rejects.toBeInstanceOf(ReauthRequiredError);
+    api.freshSignIn = true;
+    await expect(replaceRecoveryCopy(api, replacement, '"stale"')).rejects.toBeInstanceOf(RecoveryCopyChangedError);
+    expect(api.recovery).toEqual(recoveryBlob);
+
+    const etag = await replaceRecoveryCopy(api, replacement, read.etag);
+    expect(etag).not.toBe(read.etag);
+    expect(api.recovery).toEqual(replacement);
+    await expect(replaceRecoveryCopy(api, recoveryBlob, read.etag)).rejects.toBeInstanceOf(RecoveryCopyChangedError);
   });
 });

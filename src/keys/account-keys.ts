@@ -44,7 +44,16 @@ import {
   type KdfParams,
 } from '../crypto/index.ts';
 import { fromBase64, toBase64 } from './base64.ts';
-import { AccountMismatchError, NoRecoveryCopyError, PublishedKeyMismatchError, RecoveryCopyExistsError, RecoveryKitError } from './key-errors.ts';
+import {
+  AccountMismatchError,
+  KeyRotationRefusedError,
+  NoRecoveryCopyError,
+  PublishedKeyMismatchError,
+  ReauthRequiredError,
+  RecoveryCopyChangedError,
+  RecoveryCopyExistsError,
+  RecoveryKitError,
+} from './key-errors.ts';
 import { defaultKeyStore, KeyStoreError, type KeyStore, type StoredIdentity } from './key-store.ts';
 import { parseRecoveryKit } from './recovery-kit.ts';
 
@@ -326,6 +335,59 @@ export async function checkPublishedKey(api: KeyApi, identity: UnlockedIdentity)
   if (state !== 'missing') return state;
   if (await publishPublicIdentity(api, identity.userId, identity.publicIdentity)) return 'ours';
   return publishedKeyState(api, identity.userId, identity);
+}
+
+/**
+ * The account's recovery copy and the ETag that a replacement must name
+ * (a passphrase change reads, unlocks with the old passphrase, re-wraps,
+ * then calls {@link replaceRecoveryCopy}). Throws NoRecoveryCopyError when
+ * there is none, and the API client's errors.
+ */
+export async function readRecoveryCopy(api: KeyApi): Promise<{ recoveryBlob: Uint8Array<ArrayBuffer>; etag: string }> {
+  try {
+    const answer = await api.post(pathOf(ROUTES.readRecovery), {}, recoveryResponse);
+    return { recoveryBlob: decode(answer.recovery), etag: answer.etag };
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) throw new NoRecoveryCopyError();
+    throw error;
+  }
+}
+
+/**
+ * Replaces the recovery copy read with ETag `etag` (a passphrase change).
+ * Resolves the new ETag. Throws ReauthRequiredError when the sign-in is not
+ * recent enough, RecoveryCopyChangedError when the copy changed since it was
+ * read (nothing replaced), NoRecoveryCopyError, and the API client's errors.
+ */
+export async function replaceRecoveryCopy(api: KeyApi, recoveryBlob: Uint8Array, etag: string): Promise<string> {
+  try {
+    const answer = await api.post(pathOf(ROUTES.replaceRecovery), { recovery: toBase64(recoveryBlob), etag }, recoveryWrittenResponse);
+    return answer.etag;
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    if (error.code === ERROR_CODES.reauthRequired) throw new ReauthRequiredError();
+    if (error.status === 412) throw new RecoveryCopyChangedError();
+    if (error.status === 404) throw new NoRecoveryCopyError();
+    throw error;
+  }
+}
+
+/**
+ * Publishes `publicIdentity` in place of the account's current one, with a
+ * rotation statement signed by the current signing key (SDRT, made by the
+ * crypto core). Throws KeyRotationRefusedError when the server refuses the
+ * statement or another change came first, and the API client's errors.
+ */
+export async function rotatePublishedKey(api: KeyApi, userId: string, publicIdentity: Uint8Array, statement: Uint8Array): Promise<void> {
+  try {
+    const answer = await api.post(pathOf(ROUTES.rotateKey), { publicIdentity: toBase64(publicIdentity), statement: toBase64(statement) }, publishedResponse);
+    if (answer.userId !== userId) throw new AccountMismatchError();
+  } catch (error) {
+    if (error instanceof ApiError && (error.status === 403 || error.status === 409 || error.status === 412)) {
+      throw new KeyRotationRefusedError(error.message);
+    }
+    throw error;
+  }
 }
 
 function decode(b64: string): Uint8Array<ArrayBuffer> {

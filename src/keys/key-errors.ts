@@ -70,3 +70,24 @@ export class PublishedKeyMismatchError extends AccountKeysError {
     );
   }
 }
+
+/** Changing the passphrase needs a sign-in from the last few minutes: sign in again, then retry. */
+export class ReauthRequiredError extends AccountKeysError {
+  constructor() {
+    super('reauth-required', 'For your safety, sign in again to confirm it is you, then change your passphrase once more.');
+  }
+}
+
+/** The recovery copy changed since it was read (another device changed the passphrase): nothing was replaced. */
+export class RecoveryCopyChangedError extends AccountKeysError {
+  constructor() {
+    super('recovery-changed', 'Your keys were changed on another device meanwhile. Nothing was replaced; reload and try again.');
+  }
+}
+
+/** The server refused a key rotation: the statement is not signed by the published key, or another change came first. */
+export class KeyRotationRefusedError extends AccountKeysError {
+  constructor(message: string) {
+    super('rotation-refused', message);
+  }
+}
