@@ -10,15 +10,17 @@ import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { startAzurite, type AzuriteHandle } from './azurite.ts';
-import { call, createTestApi, type TestApi } from './test-support/test-api.ts';
-import { createTestIssuer, type TestIssuer } from './test-support/test-issuer.ts';
+import { deriveUserId } from './auth/user-id.ts';
+import { recoveryBlob } from './storage/blob-layout.ts';
+import { call, createTestApi, TEST_DIRECTORY_KEY, type TestApi } from './test-support/test-api.ts';
+import { createTestIssuer, TEST_ISSUER, type TestIssuer } from './test-support/test-issuer.ts';
 
 // Loose on purpose: these tests are about storage, not about the grant's exact shape.
 const grant = z.object({ url: z.string() });
 const uploadGrants = z.object({ fileId: z.string(), payload: grant, manifest: grant });
-const recoveryGrant = z.object({ grant });
 
-const ALICE_RECOVERY = new TextEncoder().encode('ALICE-WRAPPED-PRIVATE-KEYS');
+// A recovery copy starts with its magic "SDBK" (the server checks that much).
+const ALICE_RECOVERY = new TextEncoder().encode('SDBK-ALICE-WRAPPED-PRIVATE-KEYS');
 const ALICE_PAYLOAD = new TextEncoder().encode('ALICE-SEALED-PAYLOAD-BYTES');
 const CORS_ORIGIN = 'http://127.0.0.1:17101'; // the origin createTestApi allows
 
@@ -36,13 +38,18 @@ beforeAll(async () => {
   const alice = await issuer.mint('alice', { email: 'alice@example.com' });
   bob = await issuer.mint('bob', { email: 'bob@example.com' });
 
-  // Alice stores her recovery copy and one file, as the app does.
-  const rec = recoveryGrant.parse((await call(t.api, 'POST', '/api/v1/keys/recovery', { token: alice, json: { access: 'write' } })).json).grant;
-  expect((await fetch(rec.url, { method: 'PUT', headers: { 'x-ms-blob-type': 'BlockBlob' }, body: new Blob([ALICE_RECOVERY]) })).status).toBe(201);
+  // Alice stores her recovery copy (the server writes it) and one file, as the app does.
+  const rec = await call(t.api, 'POST', '/api/v1/keys/recovery', { token: alice, json: { recovery: Buffer.from(ALICE_RECOVERY).toString('base64') } });
+  expect(rec.status).toBe(201);
   const up = await newUpload(alice);
   expect((await fetch(up.payload.url, { method: 'PUT', headers: { 'x-ms-blob-type': 'BlockBlob' }, body: new Blob([ALICE_PAYLOAD]) })).status).toBe(201);
-  aliceRecoveryUrl = unsigned(rec.url);
   alicePayloadUrl = unsigned(up.payload.url);
+  // Worst case for these tests: the attacker knows the recovery copy's name
+  // (in a deployment it is keyed by the server secret and cannot be guessed).
+  const aliceId = deriveUserId({ scheme: 'oidc', iss: TEST_ISSUER, sub: 'alice' });
+  const url = new URL(alicePayloadUrl);
+  url.pathname = url.pathname.replace(/files\/.*$/, recoveryBlob(aliceId, TEST_DIRECTORY_KEY));
+  aliceRecoveryUrl = url.toString();
 });
 
 afterAll(async () => {
