@@ -145,7 +145,12 @@ export async function startStorageProxy(opts: { port: number; upstreamPort: numb
   // timeout, so a request never lands on a socket Azurite is closing.
   const agent = new Agent({ keepAlive: true, maxSockets: Infinity, timeout: 2_000 });
 
-  const server: Server = createServer((req, res) => {
+  // requestTimeout 0: with Node's default (and the connection checker that
+  // enforces it), long keep-alive connections carrying big uploads were cut
+  // mid-body on this loaded 2-core machine (EPIPE at the client), also with
+  // a bare Node server and no proxy. Loopback only, so there is no slow
+  // client to defend against.
+  const server: Server = createServer({ requestTimeout: 0 }, (req, res) => {
     if (!isLoopbackHost(req.headers.host, ownPort)) {
       // DNS rebinding: a page on evil.example that resolves to 127.0.0.1
       // reaches this port with its own name in Host. No CORS headers.
