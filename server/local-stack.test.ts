@@ -5,7 +5,7 @@
  * e2e/sign-in.spec.ts.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -298,6 +298,13 @@ describe('DNS rebinding', () => {
     const copy = await fetch(`${stack.blobEndpoint}/sealdrop/anything`, { method: 'PUT', headers: { 'x-ms-copy-source': `${stack.blobEndpoint}/sealdrop/other` } });
     expect(copy.status).toBe(403);
     expect(copy.headers.get('x-ms-error-code')).toBe('CopyNotAllowed');
+  });
+});
+
+describe('server secret', () => {
+  it('is made in the data folder when the stack starts (32 random bytes, for the API)', async () => {
+    const secret = await readFile(join(dir, 'data', 'server-secret'), 'utf8');
+    expect(Buffer.from(secret.trim(), 'base64').byteLength).toBe(32);
   });
 });
 

@@ -19,6 +19,7 @@ import { createLocalApi } from './local-stack-api.ts';
 import { apiHeaders, appHeaders, applyHeaders } from './security-headers.ts';
 import { createStaticHandler } from './static.ts';
 import { isLoopbackHost, wrongHostMessage } from './loopback-host.ts';
+import { loadOrCreateServerSecret } from './server-secret.ts';
 
 /** Loopback only: see the module comment. */
 export const LOCAL_HOST = '127.0.0.1';
@@ -139,6 +140,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       jwksUri: `http://${LOCAL_HOST}:${port}${OIDC_MOUNT}/jwks`,
       audience: LOCAL_API_AUDIENCE,
       scope: LOCAL_API_SCOPE,
+      // Made once in the data folder; keys the key directory's blob names.
+      directoryKey: await loadOrCreateServerSecret(dataDir),
     });
 
     const blobOrigin = new URL(azurite.blobEndpoint).origin;
