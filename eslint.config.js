@@ -3,6 +3,82 @@ import ts from 'typescript-eslint';
 import svelte from 'eslint-plugin-svelte';
 import globals from 'globals';
 
+// ---- Layers (STYLE.md "The house"), enforced ----
+// Allowed arrows, and only these:
+//   ui → sharing, storage, keys, auth, sw, crypto, contract
+//   sharing → storage, keys, crypto, contract     (it composes them; never ui or auth)
+//   storage → crypto, contract, sw/messages.ts    (the page↔worker message union)
+//   keys → crypto, contract                       (key material goes through the API client,
+//                                                  handed in as a structural KeyApi: no storage)
+//   auth → contract
+//   sw → crypto, contract
+//   crypto → nothing of ours;  contract → nothing of ours (zod only)
+//   server/ → src/contract only (server/storage-transport.test.ts drives the browser transport
+//             against Azurite and is the one exception)
+// storage, keys and auth never import each other: what they share is in contract.
+const MATH_RANDOM = { selector: "MemberExpression[object.name='Math'][property.name='random']", message: 'Use crypto.getRandomValues for anything random.' };
+const SUBTLE_MESSAGE = 'Only src/crypto calls crypto.subtle: ask the crypto core for what you need.';
+const NO_SUBTLE = [
+  // crypto.subtle.x(), globalThis.crypto.subtle.x(), window.crypto.subtle.x(), …
+  { selector: "CallExpression > MemberExpression.callee > MemberExpression.object[property.name='subtle']", message: SUBTLE_MESSAGE },
+  // const s = crypto.subtle;  const { subtle } = crypto;
+  { selector: "VariableDeclarator > MemberExpression.init[property.name='subtle']", message: SUBTLE_MESSAGE },
+  { selector: "VariableDeclarator > ObjectPattern.id > Property[key.name='subtle']", message: SUBTLE_MESSAGE },
+];
+const LAYER = 'Layers point one way (see eslint.config.js and STYLE.md):';
+/** A no-restricted-imports rule forbidding the given groups of (relative) import paths. */
+const forbid = (...groups) => ['error', { patterns: groups.map(([group, why]) => ({ group, message: `${LAYER} ${why}` })) }];
+const UP_TO_UI = [['../ui', '../ui/**', '../../ui/**'], 'nothing below ui imports ui.'];
+const UP_TO_SHARING = [['../sharing', '../sharing/**'], 'only ui imports sharing.'];
+
+export const layerRules = [
+  { files: ['src/crypto/**'], rules: { 'no-restricted-imports': forbid([['../*', '../**', 'svelte', 'svelte/**'], 'src/crypto imports nothing of ours (and no Svelte).']) } },
+  { files: ['src/contract/**'], rules: { 'no-restricted-imports': forbid([['../*', '../**'], 'src/contract imports nothing of ours (zod only).']) } },
+  {
+    files: ['src/keys/**'],
+    rules: {
+      'no-restricted-imports': forbid(
+        [['../storage', '../storage/**', '../auth', '../auth/**', '../sw', '../sw/**'], 'keys imports only crypto and contract; storage and auth are its siblings.'],
+        UP_TO_SHARING,
+        UP_TO_UI,
+      ),
+    },
+  },
+  {
+    files: ['src/storage/**'],
+    rules: {
+      'no-restricted-imports': forbid(
+        [['../keys', '../keys/**', '../auth', '../auth/**'], 'storage imports only crypto, contract and sw/messages.ts; keys and auth are its siblings.'],
+        [['../sw/**', '!../sw/messages.ts'], 'storage may use only the page↔worker message types of sw.'],
+        UP_TO_SHARING,
+        UP_TO_UI,
+      ),
+    },
+  },
+  {
+    files: ['src/auth/**'],
+    rules: {
+      'no-restricted-imports': forbid(
+        [['../keys', '../keys/**', '../storage', '../storage/**', '../crypto', '../crypto/**', '../sw', '../sw/**'], 'auth imports only contract.'],
+        UP_TO_SHARING,
+        UP_TO_UI,
+      ),
+    },
+  },
+  { files: ['src/sharing/**'], rules: { 'no-restricted-imports': forbid([['../auth', '../auth/**'], 'sharing takes the API client as an interface, never auth.'], UP_TO_UI) } },
+  { files: ['src/sw/**'], rules: { 'no-restricted-imports': forbid([['../keys', '../keys/**', '../auth', '../auth/**'], 'the service worker holds no keys and no sign-in.'], UP_TO_SHARING, UP_TO_UI) } },
+  {
+    files: ['server/**/*.ts'],
+    ignores: ['server/storage-transport.test.ts'],
+    rules: { 'no-restricted-imports': forbid([['**/src/**', '!**/src/contract', '!**/src/contract/**'], 'server/ imports only src/contract from src/.']) },
+  },
+  {
+    files: ['src/ui/**', 'src/storage/**', 'src/keys/**', 'src/auth/**', 'src/sharing/**', 'src/contract/**', 'src/sw/**'],
+    ignores: ['**/*.test.ts'],
+    rules: { 'no-restricted-syntax': ['error', MATH_RANDOM, ...NO_SUBTLE] },
+  },
+];
+
 export default ts.config(
   { ignores: ['dist/', 'node_modules/', '.sealdrop/', 'test-results/', 'playwright-report/', 'bench/results/', 'dev-dist/'] },
   js.configs.recommended,
@@ -28,9 +104,10 @@ export default ts.config(
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      'no-restricted-syntax': ['error', { selector: "MemberExpression[object.name='Math'][property.name='random']", message: 'Use crypto.getRandomValues for anything random.' }],
+      'no-restricted-syntax': ['error', MATH_RANDOM],
     },
   },
+  ...layerRules,
   {
     files: ['**/*.js', '**/*.mjs'],
     ...ts.configs.disableTypeChecked,

@@ -2,6 +2,11 @@
  * The bench's blob storage: a fresh Azurite on disk in a temp folder (its
  * memory is not freed after deletes, see PLATFORM-NOTES), or a running one;
  * SAS URLs minted here with the account key, handed to the page.
+ *
+ * A fresh Azurite sits behind the same filtering proxy as the local stack
+ * (server/storage-proxy.ts), and both sides of every comparison, Sealdrop and
+ * the plain SDK, go through it, so the ratios stay fair. `directPlainUrl`
+ * reaches Azurite past the proxy, only to measure what the proxy costs.
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -23,6 +28,11 @@ const SAS_LIFETIME_MS = 3 * 3600_000;
 export interface BenchStorage {
   /** A read/create/write/delete SAS URL for a plain blob with a fresh name. */
   plainUrl(tag: string): string;
+  /**
+   * The same as {@link plainUrl} but at Azurite's own port, past the storage
+   * proxy; `undefined` when the bench uses a running endpoint (`--blob-endpoint`).
+   */
+  directPlainUrl(tag: string): string | undefined;
   /** SAS URLs for a fresh sealed file, laid out like the app's `files/<user>/<fileId>/…`. */
   sealedUrls(): SealedUrls;
   /** Deletes every blob written so far (frees Azurite's disk between sizes). */
@@ -88,8 +98,15 @@ export async function openBenchStorage(opts: { tempDir: string; origin: string; 
     return `${container.getBlockBlobClient(blobName).url}?${query}`;
   };
 
+  const direct = azurite === undefined ? undefined : new URL(azurite.unfilteredBlobEndpoint).port;
   return {
     plainUrl: (tag) => sas(`plain/${run}/${tag}-${randomBytes(4).toString('hex')}`),
+    directPlainUrl: (tag) => {
+      if (direct === undefined) return undefined;
+      const url = new URL(sas(`plain/${run}/direct-${tag}-${randomBytes(4).toString('hex')}`));
+      url.port = direct;
+      return url.toString();
+    },
     sealedUrls: () => {
       const fileId = randomBytes(16).toString('hex');
       return { fileId, payloadUrl: sas(`files/${run}/${fileId}/payload`), manifestUrl: sas(`files/${run}/${fileId}/manifest`) };

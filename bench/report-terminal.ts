@@ -103,6 +103,11 @@ export function renderTerminal(r: BenchReport): string {
     'Targets (the bench never fails on these):',
     targets,
     '',
+    Number.isFinite(r.throughputMiBps.plainUploadDirect)
+      ? `Local storage proxy (both sides above go through it): plain upload ${f(r.throughputMiBps.plainUpload)} MiB/s through it vs ` +
+        `${f(r.throughputMiBps.plainUploadDirect)} MiB/s straight to Azurite (${(r.throughputMiBps.plainUpload / r.throughputMiBps.plainUploadDirect).toFixed(3)} ×)`
+      : 'Local storage proxy: not measured (a running endpoint was given)',
+    '',
     'Not judged, explains "seal only": seal, format only (crypto core seal stream, same 16 MiB reads, no request bodies)',
     `vs raw AES-GCM: ${r.ratios.sealFormatVsRawAesGcm.toFixed(3)} × (${f(r.throughputMiBps.sealFormat)} vs ${f(r.throughputMiBps.rawAesGcm)} MiB/s; ` +
       `seal only through sendFile: ${f(r.throughputMiBps.sealOnly)} MiB/s)`,

@@ -52,6 +52,12 @@ export interface SeriesPoint {
   /** The crypto core's `createSealStream` alone on the same 16 MiB reads as `rawAesGcm`, output dropped. */
   sealFormat: number;
   plainUpload: number;
+  /**
+   * The same plain upload straight to Azurite, past the local storage proxy
+   * that `plainUpload` and `sealUpload` go through: the proxy's cost is
+   * `plainUpload / plainUploadDirect`. NaN when not measured (`--blob-endpoint`).
+   */
+  plainUploadDirect: number;
   sealUpload: number;
   plainDownload: number;
   openDownload: number;

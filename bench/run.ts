@@ -32,7 +32,7 @@ const MiB = 1024 * 1024;
 /** Sizes up to this are repeated (`--repeats`); bigger ones run once. */
 const REPEAT_LIMIT = 128 * MiB;
 
-type OpName = 'rawAesGcm' | 'sealOnly' | 'sealFormat' | 'plainUpload' | 'sealUpload' | 'plainDownload' | 'openDownload';
+type OpName = 'rawAesGcm' | 'sealOnly' | 'sealFormat' | 'plainUpload' | 'plainUploadDirect' | 'sealUpload' | 'plainDownload' | 'openDownload';
 
 /** A correctness check of the run. */
 interface Check {
@@ -84,10 +84,10 @@ async function measureSize(ctx: RunContext, sizeBytes: number, sizeIndex: number
   const sourceSha = await writeRandomFile(sourcePath, sizeBytes);
   await driver.useSourceFile(sourcePath, sizeBytes);
   const speeds: Record<OpName, number[]> = {
-    rawAesGcm: [], sealOnly: [], sealFormat: [], plainUpload: [], sealUpload: [], plainDownload: [], openDownload: [],
+    rawAesGcm: [], sealOnly: [], sealFormat: [], plainUpload: [], plainUploadDirect: [], sealUpload: [], plainDownload: [], openDownload: [],
   };
   const heap: Record<OpName, HeapPeak | undefined> = {
-    rawAesGcm: undefined, sealOnly: undefined, sealFormat: undefined, plainUpload: undefined, sealUpload: undefined, plainDownload: undefined, openDownload: undefined,
+    rawAesGcm: undefined, sealOnly: undefined, sealFormat: undefined, plainUpload: undefined, plainUploadDirect: undefined, sealUpload: undefined, plainDownload: undefined, openDownload: undefined,
   };
   const failed = new Set<OpName>();
   const firstOpen = (side: string, m: Measured): void => {
@@ -139,7 +139,18 @@ async function measureSize(ctx: RunContext, sizeBytes: number, sizeIndex: number
     const sealOnly = (): Promise<void> => run('sealOnly', () => driver.sealOnly(params));
     const sealFormat = (): Promise<void> => run('sealFormat', () => driver.sealFormat());
     for (const op of plainFirst ? [sealFormat, raw, sealOnly] : [sealOnly, raw, sealFormat]) await op();
-    await pair(() => run('plainUpload', () => driver.plainUpload(url)), () => run('sealUpload', () => driver.sealUpload(key, urls, params)));
+    // What the storage proxy costs: the plain upload once more, past the proxy,
+    // next to its proxied twin (before it or after it, alternating).
+    const directUrl = storage.directPlainUrl(`${sizeIndex}-${rep}`);
+    const plainDirect = async (): Promise<void> => {
+      if (directUrl !== undefined) await run('plainUploadDirect', () => driver.plainUpload(directUrl));
+    };
+    const plainBoth = async (): Promise<void> => {
+      for (const op of plainFirst ? [() => run('plainUpload', () => driver.plainUpload(url)), plainDirect] : [plainDirect, () => run('plainUpload', () => driver.plainUpload(url))]) {
+        await op();
+      }
+    };
+    await pair(plainBoth, () => run('sealUpload', () => driver.sealUpload(key, urls, params)));
     // A smoke run checks correctness only, so it hashes in the timed pass too:
     // that is the first open of each file.
     const hash = opts.smoke;
@@ -175,6 +186,7 @@ async function measureSize(ctx: RunContext, sizeBytes: number, sizeIndex: number
       sealOnly: m('sealOnly'),
       sealFormat: m('sealFormat'),
       plainUpload: m('plainUpload'),
+      plainUploadDirect: m('plainUploadDirect'),
       sealUpload: m('sealUpload'),
       plainDownload: m('plainDownload'),
       openDownload: m('openDownload'),

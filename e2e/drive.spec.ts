@@ -108,8 +108,10 @@ test('upload files and a folder, list, download, preview, filter, delete, restor
   // Storage holds nothing that names a file: not in blob names, metadata, tags or content headers.
   const container = await stackContainer(request);
   const stored = await listStoredBlobs(container);
-  const fileBlobs = stored.filter((b) => b.name.startsWith(`files/${userId}/`));
+  // Per file: payload, manifest and the server's record of the declared sizes (an empty blob).
+  const fileBlobs = stored.filter((b) => b.name.startsWith(`files/${userId}/`) && !/\/declared-\d+-\d+$/.test(b.name));
   expect(fileBlobs.length).toBe(2 * 5);
+  expect(stored.filter((b) => /^files\/[0-9a-f]{32}\/[0-9a-f]{32}\/declared-\d+-\d+$/.test(b.name) && b.name.startsWith(`files/${userId}/`)).length).toBe(5);
   const everything = JSON.stringify(stored);
   for (const name of [...Object.values(files).map((f) => f.name), 'summer-trip', 'day-two', 'confidential', 'holiday']) {
     expect(everything).not.toContain(name);
@@ -131,7 +133,8 @@ test('upload files and a folder, list, download, preview, filter, delete, restor
   await deleteNotes.click();
   await confirm.getByRole('button', { name: 'Delete' }).click();
   await expect(deleteNotes).toHaveCount(0);
-  expect(await listStoredBlobs(container, `files/${userId}/`)).toHaveLength(2 * 4);
+  // Payload, manifest and declaration of each of the four files left; nothing of the deleted one.
+  expect(await listStoredBlobs(container, `files/${userId}/`)).toHaveLength(3 * 4);
   await page.reload();
   await expect(page.getByRole('table')).toContainText(files.big.name);
   await expect(page.getByRole('table')).not.toContainText(files.notes.name);

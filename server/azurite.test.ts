@@ -19,4 +19,23 @@ describe('startAzurite', () => {
     await expect(startAzurite({})).rejects.toThrow(/exactly one/);
     await expect(startAzurite({ inMemory: true, location: '/tmp/x' })).rejects.toThrow(/exactly one/);
   });
+
+  it('starts Azurite again behind the same port when it dies, and runs the restart hooks', async () => {
+    const azurite = await startAzurite({ inMemory: true, port: 0 });
+    try {
+      const first = azurite.pid;
+      const restarted = new Promise<void>((done) => azurite.onRestart(async () => done()));
+      if (first === undefined) throw new Error('no emulator process');
+      process.kill(first, 'SIGKILL');
+      await restarted;
+      expect(azurite.pid).not.toBe(first);
+      // Same public port, a live emulator behind it (anonymous listing is refused by Azurite, not 502 from the proxy).
+      const res = await fetch(`http://127.0.0.1:${azurite.port}/devstoreaccount1?comp=list`);
+      expect(res.status).toBe(403);
+      expect(res.headers.get('x-ms-error-code')).toBe('AuthorizationFailure');
+    } finally {
+      await azurite.stop();
+    }
+  });
 });
+

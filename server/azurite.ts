@@ -1,13 +1,19 @@
 /**
- * Starts and prepares the Azurite blob emulator for the local stack and the
- * server tests.
+ * Starts and prepares the Azurite blob emulator for the local stack, the
+ * end-to-end stack, the server tests and the bench.
  *
  * Azurite has no programmatic API (see PLATFORM-NOTES), so we spawn its
- * `azurite-blob` binary and read the port it prints.
+ * `azurite-blob` binary on a free internal port and read the port it
+ * prints. Nobody talks to that port: the storage port everyone uses is a
+ * filtering proxy in front of it (storage-proxy.ts), which refuses every
+ * copy request (Azurite would copy another user's blob for anyone holding
+ * a write grant) and every foreign `Host`. If Azurite dies, it is started
+ * again behind the same proxy port.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
+import { startStorageProxy, StoragePortInUseError, type StorageProxy } from './storage-proxy.ts';
 
 /** Azurite's well-known development account (public, documented by Microsoft). */
 export const AZURITE_ACCOUNT_NAME = 'devstoreaccount1';
@@ -15,46 +21,66 @@ export const AZURITE_ACCOUNT_NAME = 'devstoreaccount1';
 export const AZURITE_ACCOUNT_KEY =
   'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
-/** A running Azurite blob service started as a child process. */
+/** A running Azurite blob service behind its filtering proxy. */
 export interface AzuriteHandle {
-  /** e.g. `http://127.0.0.1:10000/devstoreaccount1` */
+  /** The proxy's endpoint, e.g. `http://127.0.0.1:10000/devstoreaccount1`: the one to use. */
   blobEndpoint: string;
   accountName: string;
   accountKey: string;
+  /** The proxy's port. */
   port: number;
-  /** Stops the process; resolves once it has exited (SIGKILL after 5 s). */
+  /**
+   * Azurite's own endpoint, without the proxy's copy and Host checks. Only
+   * for tests that prove the hole the proxy closes and for the bench's
+   * "direct" comparison; never hand it to a browser.
+   */
+  unfilteredBlobEndpoint: string;
+  /** The emulator's current process id (changes when it is restarted). */
+  readonly pid: number | undefined;
+  /**
+   * Runs `prepare` after each automatic restart of the emulator (an
+   * in-memory emulator comes back empty, without container or CORS rules).
+   */
+  onRestart(prepare: () => Promise<void>): void;
+  /** Stops the proxy and the process; resolves once both are down (SIGKILL after 5 s). */
   stop(): Promise<void>;
 }
 
 const azuriteBin = fileURLToPath(new URL('../node_modules/.bin/azurite-blob', import.meta.url));
 const LISTENING = /successfully listens on https?:\/\/[^:\s]+:(\d+)/;
 const START_TIMEOUT_MS = 30_000;
+/** More unexpected exits than this within {@link RESTART_WINDOW_MS} and we stop restarting. */
+const MAX_RESTARTS = 5;
+const RESTART_WINDOW_MS = 60_000;
+
+/** One spawned emulator process. */
+interface EmulatorProcess {
+  port: number;
+  child: ChildProcess;
+  /** Resolves when the process has exited, for whatever reason. */
+  exited: Promise<void>;
+  stop(): Promise<void>;
+}
 
 /**
- * Spawns `azurite-blob` on 127.0.0.1 and resolves once it listens.
- *
- * `port` 0 or undefined picks a free port. Give either `location` (data kept
- * in that folder) or `inMemory: true`. Rejects with a one-line plain error if
- * the process fails to start, exits early (for example because the port is
- * taken) or does not listen within 30 s.
+ * Spawns `azurite-blob` on 127.0.0.1 with a free port and resolves once it
+ * listens. Rejects with a one-line plain error if the process fails to
+ * start, exits early or does not listen within 30 s.
  */
-export function startAzurite(opts: { port?: number; location?: string; inMemory?: boolean }): Promise<AzuriteHandle> {
-  if ((opts.location === undefined) === (opts.inMemory !== true)) {
-    return Promise.reject(new Error('startAzurite needs exactly one of "location" or "inMemory: true".'));
-  }
+function spawnEmulator(storage: string[]): Promise<EmulatorProcess> {
   const args = [
     azuriteBin,
     '--blobHost',
     '127.0.0.1',
     '--blobPort',
-    String(opts.port ?? 0),
+    '0',
     // The SDK may send an x-ms-version newer than Azurite knows (PLATFORM-NOTES).
     '--skipApiVersionCheck',
     // Telemetry is on by default and tries the network.
     '--disableTelemetry',
     // No access log: it would flood the launcher's console.
     '--silent',
-    ...(opts.location !== undefined ? ['--location', opts.location] : ['--inMemoryPersistence']),
+    ...storage,
   ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
 
@@ -64,24 +90,24 @@ export function startAzurite(opts: { port?: number; location?: string; inMemory?
   };
   process.once('exit', killOnExit);
 
-  let exited = false;
-  const exitedPromise = new Promise<void>((resolve) => {
+  let hasExited = false;
+  const exited = new Promise<void>((resolve) => {
     child.once('exit', () => {
-      exited = true;
+      hasExited = true;
       process.removeListener('exit', killOnExit);
       resolve();
     });
   });
 
   const stop = async (): Promise<void> => {
-    if (exited) return;
+    if (hasExited) return;
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-    await exitedPromise;
+    await exited;
     clearTimeout(timer);
   };
 
-  return new Promise<AzuriteHandle>((resolve, reject) => {
+  return new Promise<EmulatorProcess>((resolve, reject) => {
     let output = '';
     let settled = false;
     const fail = (why: string): void => {
@@ -100,26 +126,98 @@ export function startAzurite(opts: { port?: number; location?: string; inMemory?
       if (match?.[1] === undefined) return;
       settled = true;
       clearTimeout(timer);
-      const port = Number(match[1]);
-      resolve({
-        blobEndpoint: `http://127.0.0.1:${port}/${AZURITE_ACCOUNT_NAME}`,
-        accountName: AZURITE_ACCOUNT_NAME,
-        accountKey: AZURITE_ACCOUNT_KEY,
-        port,
-        stop,
-      });
+      resolve({ port: Number(match[1]), child, exited, stop });
     };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
     child.once('error', (err) => fail(err.message));
-    child.once('exit', (code, signal) => {
-      if (output.includes('EADDRINUSE')) {
-        fail(`port ${opts.port ?? 0} on 127.0.0.1 is already in use.`);
-      } else {
-        fail(`it exited early (${signal ?? `code ${code ?? 'unknown'}`}): ${lastLine(output)}`);
+    child.once('exit', (code, signal) => fail(`it exited early (${signal ?? `code ${code ?? 'unknown'}`}): ${lastLine(output)}`));
+  });
+}
+
+/**
+ * Starts Azurite behind its filtering proxy (storage-proxy.ts) and resolves
+ * once both listen. The proxy takes `port` on 127.0.0.1 (0 or undefined =
+ * any free port); Azurite itself listens on a free internal port. Give
+ * either `location` (data kept in that folder) or `inMemory: true`. If
+ * Azurite exits on its own, it is started again behind the same port (at
+ * most 5 times a minute; the `onRestart` callbacks then run). Rejects with a
+ * one-line plain error if the port is taken ("Azurite did not start: port N
+ * on 127.0.0.1 is already in use."), or if Azurite does not start.
+ */
+export async function startAzurite(opts: { port?: number; location?: string; inMemory?: boolean }): Promise<AzuriteHandle> {
+  if ((opts.location === undefined) === (opts.inMemory !== true)) {
+    throw new Error('startAzurite needs exactly one of "location" or "inMemory: true".');
+  }
+  const storage = opts.location !== undefined ? ['--location', opts.location] : ['--inMemoryPersistence'];
+
+  // The public port first: it is the one that can be taken.
+  let proxy: StorageProxy;
+  try {
+    proxy = await startStorageProxy({ port: opts.port ?? 0, upstreamPort: 0 });
+  } catch (err) {
+    if (err instanceof StoragePortInUseError) throw new Error(`Azurite did not start: ${err.message}`, { cause: err });
+    throw err;
+  }
+  let emulator: EmulatorProcess;
+  try {
+    emulator = await spawnEmulator(storage);
+  } catch (err) {
+    await proxy.stop();
+    throw err;
+  }
+  proxy.setUpstreamPort(emulator.port);
+
+  let stopping = false;
+  const restartHooks: (() => Promise<void>)[] = [];
+  const recentRestarts: number[] = [];
+  const supervise = (current: EmulatorProcess): void => {
+    void current.exited.then(async () => {
+      if (stopping) return;
+      const now = Date.now();
+      while (recentRestarts.length > 0 && now - (recentRestarts[0] ?? now) > RESTART_WINDOW_MS) recentRestarts.shift();
+      if (recentRestarts.length >= MAX_RESTARTS) {
+        process.stderr.write(`Azurite keeps exiting (${MAX_RESTARTS} times within a minute); not restarting it again.\n`);
+        return;
+      }
+      recentRestarts.push(now);
+      process.stderr.write('Azurite exited unexpectedly; starting it again.\n');
+      try {
+        const next = await spawnEmulator(storage);
+        if (stopping) {
+          await next.stop();
+          return;
+        }
+        emulator = next;
+        proxy.setUpstreamPort(next.port);
+        supervise(next);
+        for (const hook of restartHooks) await hook();
+      } catch (err) {
+        process.stderr.write(`${err instanceof Error ? err.message : 'Azurite did not start again.'}\n`);
       }
     });
-  });
+  };
+  supervise(emulator);
+
+  return {
+    blobEndpoint: `http://127.0.0.1:${proxy.port}/${AZURITE_ACCOUNT_NAME}`,
+    accountName: AZURITE_ACCOUNT_NAME,
+    accountKey: AZURITE_ACCOUNT_KEY,
+    port: proxy.port,
+    get unfilteredBlobEndpoint() {
+      return `http://127.0.0.1:${emulator.port}/${AZURITE_ACCOUNT_NAME}`;
+    },
+    get pid() {
+      return emulator.child.pid;
+    },
+    onRestart(prepare) {
+      restartHooks.push(prepare);
+    },
+    async stop() {
+      stopping = true;
+      await Promise.all([proxy.stop(), emulator.stop()]);
+    },
+  };
 }
 
 function lastLine(text: string): string {

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
 import { AZURITE_ACCOUNT_KEY } from './azurite.ts';
 import { ConfigError, loadConfig } from './config.ts';
@@ -7,6 +8,7 @@ const local = {
   SEALDROP_STORAGE_ACCOUNT: 'devstoreaccount1',
   SEALDROP_STORAGE_KEY: AZURITE_ACCOUNT_KEY,
   SEALDROP_OIDC_ISSUER: 'http://localhost:5173/oidc',
+  SEALDROP_DIRECTORY_KEY: Buffer.alloc(32, 7).toString('base64'),
 };
 
 function errorOf(env: NodeJS.ProcessEnv): ConfigError {
@@ -20,6 +22,15 @@ function errorOf(env: NodeJS.ProcessEnv): ConfigError {
 }
 
 describe('loadConfig', () => {
+  it('requires a directory key of at least 32 bytes and reads trusted UPN domains', () => {
+    expect(errorOf({ ...local, SEALDROP_DIRECTORY_KEY: '' }).variables).toEqual(['SEALDROP_DIRECTORY_KEY']);
+    expect(errorOf({ ...local, SEALDROP_DIRECTORY_KEY: Buffer.alloc(31).toString('base64') }).variables).toEqual(['SEALDROP_DIRECTORY_KEY']);
+    expect(errorOf({ ...local, SEALDROP_TRUSTED_UPN_DOMAINS: 'contoso.example, not a domain' }).variables).toEqual(['SEALDROP_TRUSTED_UPN_DOMAINS']);
+    const c = loadConfig({ ...local, SEALDROP_TRUSTED_UPN_DOMAINS: 'Contoso.example, fabrikam.example' });
+    expect(c.directoryKey).toEqual(new Uint8Array(32).fill(7));
+    expect(c.trustedUpnDomains).toEqual(['contoso.example', 'fabrikam.example']);
+  });
+
   it('reads a local configuration with defaults', () => {
     const c = loadConfig({ ...local, PATH: '/usr/bin', SEALDROP_CONTAINER: '' });
     expect(c.storage).toEqual({
@@ -47,6 +58,7 @@ describe('loadConfig', () => {
   it('reads an Azure configuration with a user delegation key and Entra user ids', () => {
     const c = loadConfig({
       SEALDROP_STORAGE_MODE: 'userDelegation',
+      SEALDROP_DIRECTORY_KEY: local.SEALDROP_DIRECTORY_KEY,
       SEALDROP_BLOB_ENDPOINT: 'https://sealdropdata.blob.core.windows.net',
       SEALDROP_STORAGE_ACCOUNT: 'sealdropdata',
       SEALDROP_STORAGE_KEY: AZURITE_ACCOUNT_KEY,
@@ -72,7 +84,7 @@ describe('loadConfig', () => {
       SEALDROP_STORAGE_KEY: 'secret-not-base64!',
     });
     expect(err.variables.sort()).toEqual(
-      ['SEALDROP_BLOB_ENDPOINT', 'SEALDROP_OIDC_ALGORITHMS', 'SEALDROP_OIDC_ISSUER', 'SEALDROP_SAS_MINUTES', 'SEALDROP_STORAGE_ACCOUNT', 'SEALDROP_STORAGE_KEY'].sort(),
+      ['SEALDROP_BLOB_ENDPOINT', 'SEALDROP_DIRECTORY_KEY', 'SEALDROP_OIDC_ALGORITHMS', 'SEALDROP_OIDC_ISSUER', 'SEALDROP_SAS_MINUTES', 'SEALDROP_STORAGE_ACCOUNT', 'SEALDROP_STORAGE_KEY'].sort(),
     );
     expect(err.message).toMatch(/^The token endpoint's configuration is not valid: /);
     expect(err.message).toContain('SEALDROP_OIDC_ISSUER is missing');

@@ -3,6 +3,7 @@
  * validated once at boot, so a bad setting stops the process before it
  * serves a single request.
  */
+import { Buffer } from 'node:buffer';
 import { z } from 'zod';
 
 /** How the server signs SAS tokens and reaches storage. */
@@ -40,6 +41,14 @@ export interface Config {
   corsOrigins: string[];
   /** Trust `X-Forwarded-For` / `X-Forwarded-Proto` from a reverse proxy in front of us. */
   trustProxy: boolean;
+  /**
+   * Secret that keys the key directory's blob names (directory entries and
+   * recovery copies): HMAC-SHA-256, so nobody who can list or guess names
+   * can test addresses or find a recovery copy. Set once per deployment.
+   */
+  directoryKey: Uint8Array;
+  /** Domains whose Entra `upn` counts as a verified address (lowercase). */
+  trustedUpnDomains: string[];
 }
 
 /** Thrown by {@link loadConfig}; its message lists every bad variable, never a value. */
@@ -94,6 +103,12 @@ const envSchema = z.object({
   SEALDROP_RATE_IP_PER_MINUTE: positiveInt(300),
   SEALDROP_API_CORS_ORIGINS: list.pipe(z.array(z.url({ protocol: /^https?$/ }))).default([]),
   SEALDROP_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
+  SEALDROP_DIRECTORY_KEY: z
+    .base64('must be base64')
+    .refine((v) => Buffer.from(v, 'base64').byteLength >= 32, 'must be at least 32 random bytes, base64-encoded'),
+  SEALDROP_TRUSTED_UPN_DOMAINS: list
+    .pipe(z.array(z.string().regex(/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i, 'must list domain names')))
+    .default([]),
 });
 
 // Microsoft sign-in hosts: tokens from them name users by tid + oid.
@@ -155,5 +170,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     },
     corsOrigins: e.SEALDROP_API_CORS_ORIGINS.map((o) => new URL(o).origin),
     trustProxy: e.SEALDROP_TRUST_PROXY === 'true',
+    directoryKey: new Uint8Array(Buffer.from(e.SEALDROP_DIRECTORY_KEY, 'base64')),
+    trustedUpnDomains: e.SEALDROP_TRUSTED_UPN_DOMAINS.map((d) => d.toLowerCase()),
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AppConfigSchema } from '../src/auth/auth-config.ts';
+import { AppConfigSchema } from '../src/contract/index.ts';
 import { EntraConfigError, entraAppConfig } from './entra-app-config.ts';
 
 const env = {

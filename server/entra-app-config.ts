@@ -11,7 +11,7 @@
 import { writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import { AppConfigSchema, type AppConfig } from '../src/auth/auth-config.ts';
+import { AppConfigSchema, type AppConfig } from '../src/contract/index.ts';
 
 const EntraEnvSchema = z.object({
   SEALDROP_ENTRA_TENANT_ID: z.string().regex(/^[0-9a-f-]{36}$|^[a-z0-9.-]+\.onmicrosoft\.com$/i, 'must be a tenant id or domain'),

@@ -5,7 +5,7 @@
  * e2e/sign-in.spec.ts.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -224,6 +224,10 @@ describe('local identity provider', () => {
     expect(payload.sub).toBe(sub);
     expect(payload.scope).toBe('api://sealdrop/files');
     expect(payload.client_id).toBe('sealdrop-web');
+    // The local provider vouches for its addresses and says when the person signed in.
+    expect(payload.email_verified).toBe(true);
+    expect(typeof payload.auth_time).toBe('number');
+    expect(Number(payload.auth_time)).toBeLessThanOrEqual(Number(payload.iat));
 
     const me = await fetch(`${base}api/v1/me`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
     expect(me.status).toBe(200);
@@ -248,10 +252,59 @@ describe('local identity provider', () => {
       audience: 'api://sealdrop',
     });
     expect(again.payload.sub).toBe(sub);
+    // A refreshed token keeps the time of the interactive sign-in, so it never counts as a fresh one.
+    expect(again.payload.auth_time).toBe(payload.auth_time);
   });
 
   it('rejects an API call without a token', async () => {
     expect((await fetch(`${base}api/v1/me`)).status).toBe(401);
+  });
+});
+
+/** One raw request with the Host we choose (fetch would not let us set it). */
+function rawGet(port: string | number, path: string, host: string): Promise<{ status: number; type: string; body: string }> {
+  return new Promise((done, fail) => {
+    request({ host: '127.0.0.1', port, path, headers: { host } }, (res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      res.on('end', () => done({ status: res.statusCode ?? 0, type: res.headers['content-type'] ?? '', body }));
+    })
+      .on('error', fail)
+      .end();
+  });
+}
+
+describe('DNS rebinding', () => {
+  it('answers only localhost:<port> and 127.0.0.1:<port>: JSON for the API, plain text for pages', async () => {
+    const { port } = new URL(base);
+    const api = await rawGet(port, '/api/v1/health', `evil.example:${port}`);
+    expect(api.status).toBe(421);
+    expect(api.type).toBe('application/json; charset=utf-8');
+    expect(JSON.parse(api.body)).toEqual({ error: 'wrong_host', message: `This Sealdrop answers only 127.0.0.1:${port} and localhost:${port}.` });
+    const page = await rawGet(port, '/', `evil.example:${port}`);
+    expect(page.status).toBe(421);
+    expect(page.type).toBe('text/plain; charset=utf-8');
+    expect(page.body).not.toContain('<title>app</title>');
+    expect((await rawGet(port, '/oidc/.well-known/openid-configuration', `evil.example:${port}`)).status).toBe(421);
+    expect((await rawGet(port, '/', `localhost:${Number(port) + 1}`)).status).toBe(421);
+    // Our own names still work.
+    expect((await rawGet(port, '/', `localhost:${port}`)).body).toContain('<title>app</title>');
+    expect((await rawGet(port, '/', `127.0.0.1:${port}`)).status).toBe(200);
+  });
+
+  it('guards the storage port too, and its storage copies nothing', async () => {
+    const { port } = new URL(stack.blobEndpoint);
+    expect((await rawGet(port, '/devstoreaccount1/sealdrop?restype=container', `evil.example:${port}`)).status).toBe(421);
+    const copy = await fetch(`${stack.blobEndpoint}/sealdrop/anything`, { method: 'PUT', headers: { 'x-ms-copy-source': `${stack.blobEndpoint}/sealdrop/other` } });
+    expect(copy.status).toBe(403);
+    expect(copy.headers.get('x-ms-error-code')).toBe('CopyNotAllowed');
+  });
+});
+
+describe('server secret', () => {
+  it('is made in the data folder when the stack starts (32 random bytes, for the API)', async () => {
+    const secret = await readFile(join(dir, 'data', 'server-secret'), 'utf8');
+    expect(Buffer.from(secret.trim(), 'base64').byteLength).toBe(32);
   });
 });
 

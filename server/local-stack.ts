@@ -18,6 +18,8 @@ import { OIDC_MOUNT, createLocalOidc } from './oidc.ts';
 import { createLocalApi } from './local-stack-api.ts';
 import { apiHeaders, appHeaders, applyHeaders } from './security-headers.ts';
 import { createStaticHandler } from './static.ts';
+import { isLoopbackHost, wrongHostMessage } from './loopback-host.ts';
+import { loadOrCreateServerSecret } from './server-secret.ts';
 
 /** Loopback only: see the module comment. */
 export const LOCAL_HOST = '127.0.0.1';
@@ -80,7 +82,12 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   // Bind the app port first: it is the one a person is most likely to have
   // taken, and the issuer URL depends on it when it is 0.
   let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  let ownPort = opts.port;
   const server = createServer((req, res) => {
+    if (!isLoopbackHost(req.headers.host, ownPort)) {
+      refuseForeignHost(req, res, ownPort);
+      return;
+    }
     if (handler === undefined) {
       res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8', 'Retry-After': '1' });
       res.end('Sealdrop is starting.\n');
@@ -89,6 +96,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     handler(req, res);
   });
   const port = await listen(server, opts.port);
+  ownPort = port;
   const origin = `http://localhost:${port}`;
 
   let azurite: AzuriteHandle | undefined;
@@ -103,13 +111,18 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       }
       throw err;
     });
-    await prepareStorage({
-      blobEndpoint: azurite.blobEndpoint,
-      accountName: azurite.accountName,
-      accountKey: azurite.accountKey,
-      container: LOCAL_CONTAINER,
-      corsOrigins: [origin],
-    });
+    const storage = azurite;
+    const prepare = (): Promise<void> =>
+      prepareStorage({
+        blobEndpoint: storage.blobEndpoint,
+        accountName: storage.accountName,
+        accountKey: storage.accountKey,
+        container: LOCAL_CONTAINER,
+        corsOrigins: [origin],
+      });
+    await prepare();
+    // An emulator restarted in memory comes back without container or CORS rules.
+    storage.onRestart(prepare);
 
     const oidc = await createLocalOidc({
       origin,
@@ -127,6 +140,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       jwksUri: `http://${LOCAL_HOST}:${port}${OIDC_MOUNT}/jwks`,
       audience: LOCAL_API_AUDIENCE,
       scope: LOCAL_API_SCOPE,
+      // Made once in the data folder; keys the key directory's blob names.
+      directoryKey: await loadOrCreateServerSecret(dataDir),
     });
 
     const blobOrigin = new URL(azurite.blobEndpoint).origin;
@@ -197,6 +212,27 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       return stopping;
     },
   };
+}
+
+/**
+ * DNS rebinding (loopback-host.ts): 421 Misdirected Request, as JSON for the
+ * API (its clients read `{ error, message }`) and plain text for pages.
+ */
+function refuseForeignHost(req: IncomingMessage, res: ServerResponse, port: number): void {
+  const message = wrongHostMessage('This Sealdrop', port);
+  const pathname = (req.url ?? '/').split('?')[0] ?? '/';
+  const body =
+    pathname === '/api' || pathname.startsWith('/api/')
+      ? { type: 'application/json; charset=utf-8', text: JSON.stringify({ error: 'wrong_host', message }) }
+      : { type: 'text/plain; charset=utf-8', text: `${message}\n` };
+  res.writeHead(421, {
+    'Content-Type': body.type,
+    'Content-Length': String(Buffer.byteLength(body.text)),
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+    Connection: 'close',
+  });
+  res.end(body.text);
 }
 
 function sendConfig(req: IncomingMessage, res: ServerResponse, headers: Readonly<Record<string, string>>, body: string): void {

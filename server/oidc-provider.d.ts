@@ -27,6 +27,8 @@ declare module 'oidc-provider' {
     readonly requestParamScopes: Set<string>;
     readonly resourceServers?: Record<string, unknown>;
     readonly provider: Provider;
+    /** Models loaded for this request; the code or refresh token being exchanged carries the sign-in time. */
+    readonly entities: { readonly AuthorizationCode?: { authTime?: number }; readonly RefreshToken?: { authTime?: number } };
   }
 
   export interface Session {

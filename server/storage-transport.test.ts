@@ -22,7 +22,8 @@ import { startAzurite, prepareStorage, type AzuriteHandle } from './azurite.ts';
 import { putBlob, putBlockList, type FetchLike } from '../src/storage/blob-rest.ts';
 import { blockIdsOf } from '../src/storage/uploader.ts';
 import { planBlocks } from '../src/storage/block-plan.ts';
-import { fileGrantsSchema, type GrantApi } from '../src/storage/grants.ts';
+import { fileGrantsSchema, pathOf, ROUTES } from '../src/contract/index.ts';
+import type { GrantApi } from '../src/storage/grants.ts';
 import { StorageError } from '../src/storage/storage-error.ts';
 import { readAll } from '../src/crypto/test-streams.ts';
 import { memoryUploadJournal } from '../src/storage/upload-journal.ts';
@@ -304,7 +305,7 @@ describe('never overwrite', () => {
     const api = new FakeTokenEndpoint();
     const bytes = content(2 * PER_BLOCK * SEGMENT);
     const { fileId } = await sendFile({ api, userId: USER, file: fileOf(bytes), identity, journal: memoryUploadJournal(), transport: transport() });
-    const grants = await api.post(`/uploads/${fileId}/renew`, undefined, fileGrantsSchema);
+    const grants = await api.post(pathOf(ROUTES.renewUpload, fileId), undefined, fileGrantsSchema);
     const ids = blockIdsOf(planBlocks(bytes.length, SEGMENT, PER_BLOCK));
     await expect(putBlockList(grants.payload.url, ids, { ifNoneMatch: '*' })).rejects.toMatchObject({ kind: 'conflict', status: 409 });
     await expect(putBlob(grants.manifest.url, new Blob(['x']), { ifNoneMatch: '*' })).rejects.toMatchObject({ kind: 'conflict' });

@@ -6,14 +6,26 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAzurite, type AzuriteHandle } from '../azurite.ts';
 import { deriveUserId } from '../auth/user-id.ts';
-import { call, createTestApi, type TestApi } from '../test-support/test-api.ts';
-import { createTestIssuer, TEST_ISSUER, type TestIssuer } from '../test-support/test-issuer.ts';
-import { errorSchema, fileGrantsSchema, grantSchema, keyGrantSchema, listSchema } from '../test-support/contract-schemas.ts';
+import { BlobServiceClient, StorageSharedKeyCredential, type ContainerClient } from '@azure/storage-blob';
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import {
+  errorBody as errorSchema,
+  fileGrantsSchema,
+  fileListSchema as listSchema,
+  publicKeyResponse,
+  recoveryResponse,
+  recoveryWrittenResponse,
+} from '../../src/contract/index.ts';
+import { directoryBlob, recoveryBlob } from '../storage/blob-layout.ts';
+import { b64, newTestKeys, publicIdentityV2, rotationStatement, type TestKeys } from '../test-support/key-proofs.ts';
+import { call, createTestApi, TEST_DIRECTORY_KEY, type TestApi } from '../test-support/test-api.ts';
+import { createTestIssuer, TEST_ISSUER, type TestIssuer } from '../test-support/test-issuer.ts';
 
 let azurite: AzuriteHandle;
 let issuer: TestIssuer;
 let t: TestApi;
+let container: ContainerClient;
 let alice: string;
 let bob: string;
 const aliceId = deriveUserId({ scheme: 'oidc', iss: TEST_ISSUER, sub: 'alice' });
@@ -22,8 +34,9 @@ const bobId = deriveUserId({ scheme: 'oidc', iss: TEST_ISSUER, sub: 'bob' });
 beforeAll(async () => {
   [azurite, issuer] = await Promise.all([startAzurite({ inMemory: true, port: 0 }), createTestIssuer()]);
   t = await createTestApi(azurite, issuer, { container: 'sealdrop' });
-  alice = await issuer.mint('alice', { email: 'Alice@Example.com', name: 'Alice' });
-  bob = await issuer.mint('bob', { email: 'bob@example.com' });
+  container = new BlobServiceClient(azurite.blobEndpoint, new StorageSharedKeyCredential(azurite.accountName, azurite.accountKey)).getContainerClient('sealdrop');
+  alice = await issuer.mint('alice', { email: 'Alice@Example.com', email_verified: true, name: 'Alice' });
+  bob = await issuer.mint('bob', { email: 'bob@example.com', email_verified: true });
 });
 
 afterAll(async () => {
@@ -233,7 +246,7 @@ describe('other users', () => {
 });
 
 describe('listing', () => {
-  it('pages through every file exactly once, even when a page splits a manifest from its payload', async () => {
+  it('pages through every file exactly once, even when pages split one file’s blobs', async () => {
     const erin = await issuer.mint('erin');
     const ids = new Set<string>();
     for (let i = 0; i < 4; i++) ids.add(await uploadFile(erin, new Uint8Array(i + 1), { complete: i !== 2 }));
@@ -295,52 +308,195 @@ describe('renewal', () => {
   });
 });
 
-describe('keys and the directory', () => {
-  it('publishes a public key, records the e-mail, and lets any signed-in user find and read it', async () => {
-    const pub = await call(t.api, 'POST', '/api/v1/keys/public', { token: alice });
-    expect(pub.status).toBe(200);
-    const { userId, grant } = keyGrantSchema.parse(pub.json);
-    expect(userId).toBe(aliceId);
-    expect(grant.permissions).toBe('cw');
-    expect(new URL(grant.url).pathname).toBe(`/devstoreaccount1/sealdrop/keys/${aliceId}/public`);
-    expect((await fetch(grant.url, { method: 'PUT', headers: { 'x-ms-blob-type': 'BlockBlob' }, body: new Blob(['PUBKEY']) })).status).toBe(201);
+async function exists(name: string): Promise<boolean> {
+  return container.getBlobClient(name).exists();
+}
 
-    const found = await call(t.api, 'GET', `/api/v1/users/lookup?email=${encodeURIComponent(' ALICE@example.COM ')}`, { token: bob });
+describe('declared sizes', () => {
+  it('sweep a file whose committed payload is bigger than its upload declared: never listed, never granted', async () => {
+    const gina = await issuer.mint('gina');
+    const up = await newUpload(gina, 4, 3);
+    expect((await putBlock(up.payload.url, 0, new Uint8Array(64))).status).toBe(201);
+    expect((await commitBlocks(up.payload.url, 1)).status).toBe(201);
+    expect((await putBlob(up.manifest.url, new Uint8Array([1, 2, 3]))).status).toBe(201);
+    const honest = await uploadFile(gina, new Uint8Array(4));
+
+    const list = listSchema.parse((await call(t.api, 'GET', '/api/v1/files', { token: gina })).json);
+    expect(list.files.map((f) => f.fileId)).toEqual([honest]);
+    const ginaId = deriveUserId({ scheme: 'oidc', iss: TEST_ISSUER, sub: 'gina' });
+    expect(await exists(`files/${ginaId}/${up.fileId}/payload`)).toBe(false);
+    expect(await exists(`files/${ginaId}/${up.fileId}/manifest`)).toBe(false);
+    expect((await call(t.api, 'POST', `/api/v1/files/${up.fileId}/read`, { token: gina })).status).toBe(404);
+  });
+
+  it('sweep a manifest bigger than declared, at the read route too', async () => {
+    const hank = await issuer.mint('hank');
+    const up = await newUpload(hank, 1, 2);
+    expect((await putBlock(up.payload.url, 0, new Uint8Array(1))).status).toBe(201);
+    expect((await commitBlocks(up.payload.url, 1)).status).toBe(201);
+    expect((await putBlob(up.manifest.url, new Uint8Array(3))).status).toBe(201);
+    expect((await call(t.api, 'POST', `/api/v1/files/${up.fileId}/read`, { token: hank })).status).toBe(404);
+    const hankId = deriveUserId({ scheme: 'oidc', iss: TEST_ISSUER, sub: 'hank' });
+    expect(await exists(`files/${hankId}/${up.fileId}/manifest`)).toBe(false);
+  });
+});
+
+async function publish(token: string, keys: TestKeys): Promise<{ status: number; json: unknown; bytes: Uint8Array }> {
+  const bytes = await publicIdentityV2(keys);
+  const res = await call(t.api, 'POST', '/api/v1/keys/public', { token, json: { publicIdentity: b64(bytes) } });
+  return { status: res.status, json: res.json, bytes };
+}
+
+describe('public keys and the directory', () => {
+  it('publishes a verified public key once, records the verified e-mail, and lets any signed-in user find and read it', async () => {
+    const keys = await newTestKeys();
+    const first = await publish(alice, keys);
+    expect(first.status, JSON.stringify(first.json)).toBe(201);
+    expect(first.json).toEqual({ userId: aliceId });
+
+    const found = await call(t.api, 'POST', '/api/v1/users/lookup', { token: bob, json: { email: ' ALICE@example.COM ' } });
     expect(found.status, JSON.stringify(found.json)).toBe(200);
     expect(found.json).toEqual({ userId: aliceId, email: 'alice@example.com' });
 
-    const read = await call(t.api, 'POST', `/api/v1/keys/public/${aliceId}/read`, { token: bob });
-    const r = keyGrantSchema.parse(read.json);
-    expect(r.grant.permissions).toBe('r');
-    expect(await (await fetch(r.grant.url)).text()).toBe('PUBKEY');
-    expect((await fetch(r.grant.url, { method: 'PUT', headers: { 'x-ms-blob-type': 'BlockBlob' }, body: new Blob(['EVIL']) })).status).toBe(403);
+    const read = publicKeyResponse.parse((await call(t.api, 'POST', `/api/v1/keys/public/${aliceId}/read`, { token: bob })).json);
+    expect(Buffer.from(read.publicIdentity, 'base64')).toEqual(Buffer.from(first.bytes));
+    expect(read.rotations).toEqual([]);
 
-    expect((await call(t.api, 'GET', '/api/v1/users/lookup?email=nobody%40example.com', { token: bob })).status).toBe(404);
-    expect((await call(t.api, 'GET', '/api/v1/users/lookup?email=not-an-address', { token: bob })).status).toBe(400);
-    expect((await call(t.api, 'GET', '/api/v1/users/lookup?email=alice%40example.com')).status).toBe(401);
+    expect((await call(t.api, 'POST', '/api/v1/users/lookup', { token: bob, json: { email: 'nobody@example.com' } })).status).toBe(404);
+    expect((await call(t.api, 'POST', '/api/v1/users/lookup', { token: bob, json: { email: 'not-an-address' } })).status).toBe(400);
+    expect((await call(t.api, 'POST', '/api/v1/users/lookup', { json: { email: 'alice@example.com' } })).status).toBe(401);
+  });
+
+  it('refuses a second publish (409) and keeps the first key', async () => {
+    const dora = await issuer.mint('dora');
+    const first = await publish(dora, await newTestKeys());
+    expect(first.status).toBe(201);
+    const second = await publish(dora, await newTestKeys());
+    expect(second.status).toBe(409);
+    expect(errorSchema.parse(second.json).error).toBe('public_key_exists');
+    const doraId = deriveUserId({ scheme: 'oidc', iss: TEST_ISSUER, sub: 'dora' });
+    const read = publicKeyResponse.parse((await call(t.api, 'POST', `/api/v1/keys/public/${doraId}/read`, { token: bob })).json);
+    expect(Buffer.from(read.publicIdentity, 'base64')).toEqual(Buffer.from(first.bytes));
+  });
+
+  it('refuses a public key whose self-signature does not verify', async () => {
+    const keys = await newTestKeys();
+    const forged = await publicIdentityV2(keys, (await newTestKeys()).sign.privateKey);
+    const res = await call(t.api, 'POST', '/api/v1/keys/public', { token: await issuer.mint('ivy'), json: { publicIdentity: b64(forged) } });
+    expect(res.status).toBe(400);
+    expect(errorSchema.parse(res.json).error).toBe('invalid_public_key');
+  });
+
+  it('takes the address for a lookup only in a POST body: GET answers 405, whatever the query', async () => {
+    const res = await call(t.api, 'GET', '/api/v1/users/lookup?email=alice%40example.com', { token: bob });
+    expect(res.status).toBe(405);
+    expect(res.headers.allow).toBe('POST');
+  });
+
+  it('never registers or finds an address the issuer does not vouch for', async () => {
+    const unverified = await issuer.mint('carl', { email: 'carl@example.com', email_verified: false });
+    const username = await issuer.mint('carla', { preferred_username: 'carla@example.com' });
+    for (const token of [unverified, username]) expect((await publish(token, await newTestKeys())).status).toBe(201);
+    for (const email of ['carl@example.com', 'carla@example.com']) {
+      expect((await call(t.api, 'POST', '/api/v1/users/lookup', { token: bob, json: { email } })).status, email).toBe(404);
+    }
   });
 
   it('never lets a second user take over an e-mail already in the directory', async () => {
-    const impostor = await issuer.mint('mallory', { email: 'alice@example.com' });
-    expect((await call(t.api, 'POST', '/api/v1/keys/public', { token: alice })).status).toBe(200);
-    expect((await call(t.api, 'POST', '/api/v1/keys/public', { token: impostor })).status).toBe(200);
-    const found = await call(t.api, 'GET', '/api/v1/users/lookup?email=alice%40example.com', { token: bob });
+    const impostor = await issuer.mint('mallory', { email: 'alice@example.com', email_verified: true });
+    await publish(alice, await newTestKeys());
+    expect((await publish(impostor, await newTestKeys())).status).toBe(201);
+    const found = await call(t.api, 'POST', '/api/v1/users/lookup', { token: bob, json: { email: 'alice@example.com' } });
     expect(found.json).toEqual({ userId: aliceId, email: 'alice@example.com' });
   });
 
-  it('grants the recovery blob to its owner only, read or write', async () => {
-    const w = await call(t.api, 'POST', '/api/v1/keys/recovery', { token: alice, json: { access: 'write' } });
-    const wg = z.object({ grant: grantSchema }).strict().parse(w.json).grant;
-    expect(wg.permissions).toBe('cw');
-    expect(new URL(wg.url).pathname).toBe(`/devstoreaccount1/sealdrop/keys/${aliceId}/recovery`);
-    expect((await fetch(wg.url, { method: 'PUT', headers: { 'x-ms-blob-type': 'BlockBlob' }, body: new Blob(['WRAPPED']) })).status).toBe(201);
-    const rg = z.object({ grant: grantSchema }).parse((await call(t.api, 'POST', '/api/v1/keys/recovery', { token: alice, json: { access: 'read' } })).json).grant;
-    expect(await (await fetch(rg.url)).text()).toBe('WRAPPED');
-    const bobs = z.object({ grant: grantSchema }).parse((await call(t.api, 'POST', '/api/v1/keys/recovery', { token: bob, json: { access: 'read' } })).json).grant;
-    expect(new URL(bobs.url).pathname).toContain(bobId);
-    expect((await fetch(retarget(bobs.url, `keys/${aliceId}/recovery`))).status).toBe(403);
-    expect((await call(t.api, 'POST', '/api/v1/keys/recovery', { token: alice, json: { access: 'delete' } })).status).toBe(400);
-    expect((await call(t.api, 'POST', '/api/v1/keys/recovery', { token: alice })).status).toBe(400);
+  it('names directory entries by an HMAC under the server key, not by a plain SHA-256 of the address', async () => {
+    await publish(alice, await newTestKeys());
+    const plain = createHash('sha256').update('alice@example.com').digest('hex');
+    expect(await exists(`directory/${plain}`)).toBe(false);
+    expect(await exists(directoryBlob('alice@example.com', TEST_DIRECTORY_KEY))).toBe(true);
+  });
+});
+
+describe('key rotation', () => {
+  it('needs a statement signed by the current signing key; stores it beside the new key for readers', async () => {
+    const jay = await issuer.mint('jay');
+    const jayId = deriveUserId({ scheme: 'oidc', iss: TEST_ISSUER, sub: 'jay' });
+    const oldKeys = await newTestKeys();
+    const { bytes: current } = await publish(jay, oldKeys);
+    const newKeys = await newTestKeys();
+    const next = await publicIdentityV2(newKeys);
+    const rotate = (statement?: Uint8Array) =>
+      call(t.api, 'POST', '/api/v1/keys/public/rotate', {
+        token: jay,
+        json: statement === undefined ? { publicIdentity: b64(next) } : { publicIdentity: b64(next), statement: b64(statement) },
+      });
+
+    expect((await rotate()).status).toBe(400);
+    const bySelf = await rotate(await rotationStatement(current, next, newKeys.sign.privateKey));
+    expect(bySelf.status).toBe(403);
+    expect(errorSchema.parse(bySelf.json).error).toBe('invalid_rotation');
+    expect((await rotate(await rotationStatement(next, next, oldKeys.sign.privateKey))).status).toBe(403);
+
+    const statement = await rotationStatement(current, next, oldKeys.sign.privateKey);
+    const good = await rotate(statement);
+    expect(good.status, JSON.stringify(good.json)).toBe(200);
+    const read = publicKeyResponse.parse((await call(t.api, 'POST', `/api/v1/keys/public/${jayId}/read`, { token: bob })).json);
+    expect(Buffer.from(read.publicIdentity, 'base64')).toEqual(Buffer.from(next));
+    expect(read.rotations).toEqual([b64(statement)]);
+    // Replaying the same statement no longer starts from the published key.
+    expect((await rotate(statement)).status).toBe(403);
+  });
+});
+
+function recoveryCopy(fill: number): Uint8Array {
+  return new Uint8Array([...new TextEncoder().encode('SDBK'), 1, ...new Uint8Array(40).fill(fill)]);
+}
+
+describe('the recovery copy', () => {
+  it('is written once by its owner (409 after), read only by its owner, under a name keyed by the server', async () => {
+    const created = await call(t.api, 'POST', '/api/v1/keys/recovery', { token: alice, json: { recovery: b64(recoveryCopy(1)) } });
+    expect(created.status, JSON.stringify(created.json)).toBe(201);
+    const again = await call(t.api, 'POST', '/api/v1/keys/recovery', { token: alice, json: { recovery: b64(recoveryCopy(2)) } });
+    expect(again.status).toBe(409);
+    expect(errorSchema.parse(again.json).error).toBe('recovery_exists');
+
+    const read = recoveryResponse.parse((await call(t.api, 'POST', '/api/v1/keys/recovery/read', { token: alice })).json);
+    expect(Buffer.from(read.recovery, 'base64')).toEqual(Buffer.from(recoveryCopy(1)));
+    expect((await call(t.api, 'POST', '/api/v1/keys/recovery/read', { token: bob })).status).toBe(404);
+
+    expect(await exists(`keys/${aliceId}/recovery`)).toBe(false);
+    expect(await exists(recoveryBlob(aliceId, TEST_DIRECTORY_KEY))).toBe(true);
+    expect((await call(t.api, 'POST', '/api/v1/keys/recovery', { token: bob, json: { recovery: b64(new Uint8Array(40)) } })).status).toBe(400);
+  });
+
+  it('is replaced only with the current ETag (412 otherwise) and a sign-in from the last five minutes (401 reauth_required otherwise)', async () => {
+    const now = () => Math.floor(Date.now() / 1000);
+    const kim = await issuer.mint('kim');
+    const kimFresh = await issuer.mint('kim', { auth_time: now() - 30 });
+    const kimStale = await issuer.mint('kim', { auth_time: now() - 3600 });
+    const created = recoveryWrittenResponse.parse(
+      (await call(t.api, 'POST', '/api/v1/keys/recovery', { token: kim, json: { recovery: b64(recoveryCopy(1)) } })).json,
+    );
+    const replace = (token: string, etag: string, fill: number) =>
+      call(t.api, 'POST', '/api/v1/keys/recovery/replace', { token, json: { recovery: b64(recoveryCopy(fill)), etag } });
+
+    for (const token of [kim, kimStale]) {
+      const res = await replace(token, created.etag, 2);
+      expect(res.status).toBe(401);
+      expect(errorSchema.parse(res.json).error).toBe('reauth_required');
+      expect(res.headers['www-authenticate']).toContain('insufficient_user_authentication');
+    }
+    const stale = await replace(kimFresh, '"0x8D000000000000"', 3);
+    expect(stale.status).toBe(412);
+    expect(errorSchema.parse(stale.json).error).toBe('stale_etag');
+
+    const ok = await replace(kimFresh, created.etag, 4);
+    expect(ok.status, JSON.stringify(ok.json)).toBe(200);
+    const read = recoveryResponse.parse((await call(t.api, 'POST', '/api/v1/keys/recovery/read', { token: kim })).json);
+    expect(Buffer.from(read.recovery, 'base64')).toEqual(Buffer.from(recoveryCopy(4)));
+    // The ETag read before the change is stale now.
+    expect((await replace(kimFresh, created.etag, 5)).status).toBe(412);
   });
 });
 

@@ -11,7 +11,8 @@ import type { BlobStore } from '../storage/blob-store.ts';
 import type { Api } from './api-types.ts';
 import { createApi, type ApiDeps } from './app.ts';
 import { call } from '../test-support/test-api.ts';
-import { errorSchema } from '../test-support/contract-schemas.ts';
+import { API_PREFIX, errorBody as errorSchema, pathOf, ROUTES } from '../../src/contract/index.ts';
+import { TEST_DIRECTORY_KEY } from '../test-support/test-api.ts';
 import {
   createTestIssuer,
   hmacWithPublicKey,
@@ -25,7 +26,9 @@ const emptyStore: BlobStore = {
   list: () => Promise.resolve({ blobs: [], continuationToken: null }),
   stat: () => Promise.resolve(null),
   readSmall: () => Promise.resolve(null),
-  createIfAbsent: () => Promise.resolve(true),
+  createIfAbsent: () => Promise.resolve('"etag"'),
+  replaceIfMatch: () => Promise.resolve(null),
+  delete: () => Promise.resolve(),
 };
 
 let issuer: TestIssuer;
@@ -46,6 +49,7 @@ function makeApi(overrides: Partial<ApiDeps> = {}, scheme: 'oidc' | 'entra' = 'o
     maxFileBytes: 1000,
     maxManifestBytes: 100,
     maxBodyBytes: 1024,
+    directoryKey: TEST_DIRECTORY_KEY,
     userLimiter: tokenBucketLimiter({ perMinute: 1000 }),
     ipLimiter: tokenBucketLimiter({ perMinute: 1000 }),
     audit: (e) => audit.push(e),
@@ -88,7 +92,7 @@ describe('sign-in token', () => {
 
   it('names Entra users by tid + oid, and refuses Entra tokens without them', async () => {
     const { api } = makeApi({}, 'entra');
-    const token = await issuer.mint('pairwise-sub', { tid: 'tenant-1', oid: 'object-1', scp: 'files', preferred_username: 'Ann@Contoso.com' });
+    const token = await issuer.mint('pairwise-sub', { tid: 'tenant-1', oid: 'object-1', scp: 'files', email: 'Ann@Contoso.com', xms_edov: true });
     const res = await call(api, 'GET', '/api/v1/me', { token });
     expect(res.json).toEqual({ userId: deriveUserId({ scheme: 'entra', tid: 'tenant-1', oid: 'object-1' }), email: 'Ann@Contoso.com', name: null });
     await expectUnauthenticated(api, await issuer.mint('pairwise-sub', { tid: 'tenant-1' }));
@@ -140,19 +144,11 @@ describe('sign-in token', () => {
   it('is required by every route but health', async () => {
     const { api } = makeApi();
     expect((await call(api, 'GET', '/api/v1/health')).json).toEqual({ status: 'ok' });
-    for (const [method, path] of [
-      ['GET', '/api/v1/me'],
-      ['POST', '/api/v1/uploads'],
-      ['GET', '/api/v1/files'],
-      ['POST', `/api/v1/files/${'a'.repeat(32)}/read`],
-      ['POST', `/api/v1/files/${'a'.repeat(32)}/delete`],
-      ['POST', `/api/v1/uploads/${'a'.repeat(32)}/renew`],
-      ['POST', '/api/v1/keys/public'],
-      ['POST', `/api/v1/keys/public/${'a'.repeat(32)}/read`],
-      ['POST', '/api/v1/keys/recovery'],
-      ['GET', '/api/v1/users/lookup?email=a%40b.example'],
-    ]) {
-      expect((await call(api, method ?? '', path ?? '')).status, path).toBe(401);
+    const authed = Object.values(ROUTES).filter((r) => r.auth);
+    expect(authed.length).toBe(Object.keys(ROUTES).length - 1);
+    for (const route of authed) {
+      const path = `${API_PREFIX}${pathOf(route, route.path.includes(':') ? 'a'.repeat(32) : undefined)}`;
+      expect((await call(api, route.method, path)).status, path).toBe(401);
     }
   });
 
@@ -254,7 +250,7 @@ describe('responses', () => {
   it('for unexpected failures are a generic 500 and the log line holds no secret', async () => {
     const failing: BlobStore = {
       ...emptyStore,
-      stat: () => Promise.reject(new Error('boom at https://acct/x?sv=1&sig=LEAKEDSIG&se=2 for eyJhbGciOi.eyJzdWIiOi.c2ln')),
+      list: () => Promise.reject(new Error('boom at https://acct/x?sv=1&sig=LEAKEDSIG&se=2 for eyJhbGciOi.eyJzdWIiOi.c2ln')),
     };
     const { api, errors } = makeApi({ store: failing });
     const res = await call(api, 'POST', `/api/v1/files/${'a'.repeat(32)}/read`, { token: await issuer.mint('u') });

@@ -12,8 +12,9 @@ import { ApiError, INTERNAL_ERROR, UNAVAILABLE_ERROR, badRequest, notFound } fro
 import { apiSecurityHeaders, corsHeaders, PREFLIGHT_HEADERS } from './api-headers.ts';
 import type { Api, ApiRequest, ApiResponse } from './api-types.ts';
 import { createGrantIssuer } from './grants.ts';
+import { API_PREFIX, hexId, type ErrorBody } from '../../src/contract/index.ts';
+import type { NameKey } from '../storage/blob-layout.ts';
 import { routes, type Route, type RouteServices } from './routes.ts';
-import { hexIdParam } from './schemas.ts';
 
 /** Everything the API needs, injected (tests pass fakes or a real Azurite). */
 export interface ApiDeps {
@@ -26,6 +27,8 @@ export interface ApiDeps {
   maxFileBytes: number;
   maxManifestBytes: number;
   maxBodyBytes: number;
+  /** Secret keying the key directory's blob names (config SEALDROP_DIRECTORY_KEY). */
+  directoryKey: NameKey;
   userLimiter: RateLimiter;
   ipLimiter: RateLimiter;
   audit: AuditSink;
@@ -36,8 +39,7 @@ export interface ApiDeps {
   now?: () => Date;
 }
 
-/** Path prefix of every route. */
-export const API_PREFIX = '/api/v1';
+export { API_PREFIX };
 const MAX_TOKEN_LENGTH = 16 * 1024;
 const TOKEN_SYNTAX = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
 
@@ -113,7 +115,7 @@ export function errorResponse(err: ApiError, secure: boolean): ApiResponse {
   return {
     status: err.status,
     headers: { ...apiSecurityHeaders(secure), 'content-type': 'application/json; charset=utf-8', ...err.headers },
-    body: JSON.stringify({ error: err.code, message: err.message }),
+    body: JSON.stringify({ error: err.code, message: err.message } satisfies ErrorBody),
   };
 }
 
@@ -140,6 +142,8 @@ export function createApi(deps: ApiDeps): Api {
     store: deps.store,
     maxFileBytes: deps.maxFileBytes,
     maxManifestBytes: deps.maxManifestBytes,
+    nameKey: deps.directoryKey,
+    now,
     grant: createGrantIssuer({
       signer: deps.signer,
       blobEndpoint: deps.blobEndpoint,
@@ -162,7 +166,7 @@ export function createApi(deps: ApiDeps): Api {
   });
 
   const fail = (request: ApiRequest, err: ApiError): ApiResponse =>
-    respond(request, err.status, { error: err.code, message: err.message }, err.headers);
+    respond(request, err.status, { error: err.code, message: err.message } satisfies ErrorBody, err.headers);
 
   const run = async (request: ApiRequest): Promise<ApiResponse> => {
     const ip = deps.ipLimiter.take(`ip:${request.remoteAddress}`);
@@ -203,7 +207,7 @@ export function createApi(deps: ApiDeps): Api {
       }
     }
 
-    if (match.route.path.includes(':') && !hexIdParam.safeParse(match.param).success) {
+    if (match.route.path.includes(':') && !hexId.safeParse(match.param).success) {
       throw badRequest('invalid_id', 'The id in the address is not valid: ids are 32 lowercase hex characters.');
     }
     const query = parseQuery(queryAt === -1 ? '' : request.url.slice(queryAt + 1));

@@ -1,14 +1,9 @@
 /** Turns "this caller may do X to blob Y" into a SAS URL and one audit line. */
 import type { AuditSink } from '../audit-log.ts';
+import type { Grant } from '../../src/contract/index.ts';
 import type { SasPermissions, SasSigner } from '../storage/sas-signer.ts';
 
-/** A grant as the API returns it (docs/CONTRACTS.md §2). */
-export interface Grant {
-  /** The blob URL with its SAS query string. */
-  url: string;
-  expiresAt: string;
-  permissions: SasPermissions;
-}
+export type { Grant };
 
 /** Issues grants for blob names the routes have already decided on. */
 export type GrantIssuer = (request: { userId: string; action: string; blobName: string; permissions: SasPermissions }) => Promise<Grant>;

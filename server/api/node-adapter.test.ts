@@ -1,4 +1,5 @@
 import { createServer, request as httpRequest, type Server } from 'node:http';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Api, ApiRequest } from './api-types.ts';
 import { toNodeHandler } from './node-adapter.ts';
@@ -63,4 +64,66 @@ describe('Node adapter', () => {
     expect(status).toBe(413);
     expect(seen.length).toBe(before);
   });
+
+  it('lets a client that keeps sending an oversize body read the 413 JSON error, with no reset connection', async () => {
+    // A raw socket, because Node's own HTTP client stops sending once it has
+    // an answer; browsers and other clients go on sending their body.
+    const { port } = new URL(base);
+    for (const chunked of [false, true]) {
+      const before = seen.length;
+      const piece = Buffer.alloc(16 * 1024, 7);
+      const pieces = 16; // 256 KiB: far over the 1 KiB limit, well under the drain cap
+      const frame = (data: Buffer): Buffer => (chunked ? Buffer.concat([Buffer.from(`${data.byteLength.toString(16)}\r\n`), data, Buffer.from('\r\n')]) : data);
+      const raw = await new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), '127.0.0.1');
+        let received = '';
+        let sentRest = false;
+        socket.on('data', (chunk: Buffer) => {
+          received += chunk.toString('latin1');
+          if (sentRest || !received.includes('}')) return;
+          // The whole answer is here; now send the rest of the body, as a slow client would.
+          sentRest = true;
+          for (let i = 1; i < pieces; i++) socket.write(frame(piece));
+          socket.end(chunked ? '0\r\n\r\n' : '');
+        });
+        // ECONNRESET / EPIPE: the server dropped the connection with our body unread.
+        socket.on('error', reject);
+        socket.on('close', (hadError) => (hadError ? undefined : resolve(received)));
+        const length = chunked ? 'Transfer-Encoding: chunked' : `Content-Length: ${pieces * piece.byteLength}`;
+        socket.write(`POST /api/v1/uploads HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n${length}\r\n\r\n`);
+        socket.write(frame(piece));
+      });
+      const [head = '', body = ''] = raw.split('\r\n\r\n');
+      expect(head, chunked ? 'chunked' : 'declared length').toMatch(/^HTTP\/1\.1 413 /);
+      expect(head.toLowerCase()).toContain('connection: close');
+      expect(JSON.parse(body)).toEqual({ error: 'body_too_large', message: 'Request bodies can be at most 1024 bytes.' });
+      expect(seen.length).toBe(before);
+    }
+  });
+
+  it('stops draining and closes once a body runs past the cap', async () => {
+    const outcome = await new Promise<string>((resolve) => {
+      const req = httpRequest(`${base}/api/v1/uploads`, { method: 'POST', headers: { 'transfer-encoding': 'chunked' } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(`answered ${res.statusCode ?? 0}`));
+      });
+      req.on('error', () => resolve('closed'));
+      const piece = Buffer.alloc(64 * 1024);
+      // Keep sending, well past limit + OVERSIZE_DRAIN_BYTES, and never end.
+      let sent = 0;
+      const pump = (): void => {
+        while (sent < 4 * 1024 * 1024) {
+          sent += piece.byteLength;
+          if (!req.write(piece)) {
+            req.once('drain', pump);
+            return;
+          }
+        }
+      };
+      pump();
+    });
+    // The 413 reaches the client and the server ends the exchange instead of reading forever.
+    expect(outcome).toMatch(/^(answered 413|closed)$/);
+  });
 });
+

@@ -59,25 +59,71 @@ function send(res: ServerResponse, response: ApiResponse, close = false): void {
 }
 
 /**
- * Returns a Node request listener for `api`. Bodies over `maxBodyBytes` get
- * a 413 as soon as the declared length or the bytes read exceed it, without
- * reading the rest; the connection is then closed.
+ * How much of an oversize body we read and throw away after answering 413,
+ * beyond the limit itself. Closing a connection while the client is still
+ * sending makes the client's kernel see a reset, and the client then reports
+ * EPIPE or ECONNRESET instead of our answer; draining lets it read the 413.
+ * Past this cap we stop paying for someone else's upload and close anyway.
+ */
+export const OVERSIZE_DRAIN_BYTES = 1024 * 1024;
+
+/**
+ * Answers 413 at once (head and body written, `Connection: close`) but
+ * keeps the connection open while the rest of the request body arrives, reading
+ * and discarding it; ends the response when the body has ended, or closes the
+ * connection when more than {@link OVERSIZE_DRAIN_BYTES} beyond the limit
+ * arrive.
+ */
+function refuseOversize(req: IncomingMessage, res: ServerResponse, response: ApiResponse, maxBodyBytes: number, alreadyRead: number): void {
+  const body = typeof response.body === 'string' ? Buffer.from(response.body, 'utf8') : response.body;
+  res.writeHead(response.status, { ...response.headers, 'content-length': String(body.byteLength), connection: 'close' });
+  // The whole answer goes out now; `end()` waits for the body to drain,
+  // because ending closes the socket (Connection: close).
+  res.write(body);
+  let discarded = alreadyRead;
+  const cap = maxBodyBytes + OVERSIZE_DRAIN_BYTES;
+  const finish = (): void => {
+    if (!res.writableEnded) res.end();
+  };
+  req.removeAllListeners('data');
+  req.removeAllListeners('end');
+  req.on('data', (chunk: Buffer) => {
+    discarded += chunk.byteLength;
+    if (discarded > cap) {
+      req.removeAllListeners('data');
+      // Give the answer a moment to leave before the socket goes.
+      res.once('finish', () => setTimeout(() => req.destroy(), 100).unref());
+      finish();
+    }
+  });
+  req.once('end', finish);
+  req.resume();
+}
+
+/**
+ * Returns a Node request listener for `api`. A body over `maxBodyBytes`
+ * (declared or counted) gets a 413 JSON error at once, without handing the
+ * request on; the rest of the body is read and thrown away up to
+ * {@link OVERSIZE_DRAIN_BYTES} more, so the client reads the answer instead
+ * of a reset connection, and the connection is then closed.
  */
 export function toNodeHandler(api: Api, opts: { maxBodyBytes: number; trustProxy?: boolean }): (req: IncomingMessage, res: ServerResponse) => void {
   const trustProxy = opts.trustProxy === true;
   return (req, res) => {
     const secure = isSecure(req, trustProxy);
-    const tooLarge = (): void => {
-      req.removeAllListeners('data');
-      req.pause();
-      send(res, errorResponse(new ApiError(413, 'body_too_large', `Request bodies can be at most ${opts.maxBodyBytes} bytes.`), secure), true);
-      // Let the 413 reach the client before dropping the unread rest of its body.
-      res.once('finish', () => setTimeout(() => req.destroy(), 100).unref());
+    const tooLarge = (alreadyRead: number): void => {
+      refuseOversize(
+        req,
+        res,
+        errorResponse(new ApiError(413, 'body_too_large', `Request bodies can be at most ${opts.maxBodyBytes} bytes.`), secure),
+        opts.maxBodyBytes,
+        alreadyRead,
+      );
     };
 
     const declared = Number(req.headers['content-length'] ?? '0');
     if (Number.isFinite(declared) && declared > opts.maxBodyBytes) {
-      tooLarge();
+      tooLarge(0);
       return;
     }
 
@@ -88,7 +134,7 @@ export function toNodeHandler(api: Api, opts: { maxBodyBytes: number; trustProxy
       received += chunk.byteLength;
       if (received > opts.maxBodyBytes) {
         refused = true;
-        tooLarge();
+        tooLarge(received);
         return;
       }
       chunks.push(chunk);

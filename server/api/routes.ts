@@ -1,12 +1,20 @@
 /**
- * The route table of `/api/v1` (docs/CONTRACTS.md §2): for each route its
- * method, path, schemas and handler. Handlers receive validated input and a
- * verified caller; they decide every blob name themselves.
+ * The handlers of `/api/v1`, one per route of the wire contract
+ * (src/contract/routes.ts, docs/CONTRACTS.md §2). Handlers receive validated
+ * input and a verified caller; they decide every blob name themselves.
  */
 import { Buffer } from 'node:buffer';
 import type { z } from 'zod';
-import type { Caller } from '../auth/token-verifier.ts';
 import {
+  ERROR_CODES,
+  MAX_ROTATIONS,
+  ROUTES,
+  type RouteContract,
+} from '../../src/contract/index.ts';
+import type { Caller } from '../auth/token-verifier.ts';
+import { checkPublicIdentity, checkRotation, KeyProofError } from '../keys/public-identity.ts';
+import {
+  declarationBlob,
   directoryBlob,
   fileBlob,
   filePrefix,
@@ -15,22 +23,15 @@ import {
   parseFileBlobName,
   publicKeyBlob,
   recoveryBlob,
+  rotationBlob,
+  rotationsPrefix,
   userFilesPrefix,
-  type FilePart,
+  type NameKey,
 } from '../storage/blob-layout.ts';
 import type { BlobStore, ListedBlob } from '../storage/blob-store.ts';
 import { ApiError, notFound } from './api-error.ts';
 import type { Grant, GrantIssuer } from './grants.ts';
-import {
-  directoryEntry,
-  listCursor,
-  listQuery,
-  lookupQuery,
-  noBody,
-  noQuery,
-  recoveryBody,
-  uploadBody,
-} from './schemas.ts';
+import { directoryEntry, listCursor } from './server-schemas.ts';
 
 /** What handlers may use. */
 export interface RouteServices {
@@ -38,23 +39,15 @@ export interface RouteServices {
   grant: GrantIssuer;
   maxFileBytes: number;
   maxManifestBytes: number;
+  /** Keys directory and recovery blob names. */
+  nameKey: NameKey;
+  now: () => Date;
 }
 
 /** A handler's answer: status and a JSON-serialisable body. */
 export interface RouteResult {
   status: number;
   body: unknown;
-}
-
-/** A route definition: schemas for its input and a handler receiving the validated values. */
-interface RouteDefinition<Q extends z.ZodType, B extends z.ZodType> {
-  method: 'GET' | 'POST';
-  /** Path under `/api/v1`, with at most one `:param` segment (always a hex id). */
-  path: string;
-  auth: boolean;
-  query: Q;
-  body: B;
-  handle(input: { caller: Caller | null; param: string; query: z.output<Q>; body: z.output<B>; services: RouteServices }): Promise<RouteResult>;
 }
 
 /** Unvalidated input, as the app extracted it from the request. */
@@ -75,17 +68,26 @@ export interface Route {
   run(input: RawRouteInput): Promise<RouteResult>;
 }
 
-function route<Q extends z.ZodType, B extends z.ZodType>(def: RouteDefinition<Q, B>): Route {
+type Handler<Q extends z.ZodType, B extends z.ZodType, R extends z.ZodType> = (input: {
+  caller: Caller | null;
+  param: string;
+  query: z.output<Q>;
+  body: z.output<B>;
+  services: RouteServices;
+}) => Promise<z.input<R>>;
+
+/** Binds a handler to its contract route; the answer's status is the contract's. */
+function route<Q extends z.ZodType, B extends z.ZodType, R extends z.ZodType>(contract: RouteContract<Q, B, R>, handle: Handler<Q, B, R>): Route {
   return {
-    method: def.method,
-    path: def.path,
-    auth: def.auth,
-    run({ caller, param, query, body, services }) {
-      const q = def.query.safeParse(query);
+    method: contract.method,
+    path: contract.path,
+    auth: contract.auth,
+    async run({ caller, param, query, body, services }) {
+      const q = contract.query.safeParse(query);
       if (!q.success) throw new ApiError(400, 'invalid_query', `The query is not valid: ${describeIssue(q.error)}`);
-      const b = def.body.safeParse(body);
+      const b = contract.body.safeParse(body);
       if (!b.success) throw new ApiError(400, 'invalid_body', `The request body is not valid: ${describeIssue(b.error)}`);
-      return def.handle({ caller, param, query: q.data, body: b.data, services });
+      return { status: contract.status, body: await handle({ caller, param, query: q.data, body: b.data, services }) };
     },
   };
 }
@@ -119,16 +121,50 @@ async function fileGrants(
   return { fileId, payload: p, manifest: m };
 }
 
-/** Which of a file's two blobs exist, committed or (for the payload) still only uncommitted blocks. */
-async function fileParts(store: BlobStore, userId: string, fileId: string): Promise<Set<FilePart>> {
-  const prefix = filePrefix(userId, fileId);
-  const { blobs } = await store.list(prefix, { maxPageSize: 10, includeUncommitted: true });
-  const parts = new Set<FilePart>();
-  for (const b of blobs) {
-    const parsed = parseFileBlobName(userFilesPrefix(userId), b.name);
-    if (parsed?.fileId === fileId) parts.add(parsed.part);
-  }
-  return parts;
+/** What the listing shows of one file: its parts and the sizes the server recorded when it granted the upload. */
+interface FileState {
+  payload?: ListedBlob;
+  manifest?: ListedBlob;
+  declared?: { name: string; payloadBytes: number; manifestBytes: number };
+}
+
+/** Every blob of one file (committed or, for the payload, only uncommitted blocks). */
+async function fileState(store: BlobStore, userId: string, fileId: string): Promise<FileState> {
+  const { blobs } = await store.list(filePrefix(userId, fileId), { maxPageSize: 10, includeUncommitted: true });
+  const state: FileState = {};
+  for (const b of blobs) addToState(state, userFilesPrefix(userId), b, fileId);
+  return state;
+}
+
+function addToState(state: FileState, prefix: string, blob: ListedBlob, onlyFileId?: string): string | null {
+  const parsed = parseFileBlobName(prefix, blob.name);
+  if (parsed === null || (onlyFileId !== undefined && parsed.fileId !== onlyFileId)) return null;
+  if (parsed.part === 'declared') state.declared = { name: blob.name, payloadBytes: parsed.payloadBytes, manifestBytes: parsed.manifestBytes };
+  else state[parsed.part] = blob;
+  return parsed.fileId;
+}
+
+/**
+ * True when a file holds more than its upload grant declared, or has parts
+ * but no declaration (the server writes the declaration before it grants,
+ * and removes it when it grants deletion). SAS cannot cap a blob's size, so
+ * this is where the cap is enforced.
+ */
+function breaksDeclaration(state: FileState): boolean {
+  if (state.payload === undefined && state.manifest === undefined) return false;
+  if (state.declared === undefined) return true;
+  return (
+    (state.payload?.contentLength ?? 0) > state.declared.payloadBytes || (state.manifest?.contentLength ?? 0) > state.declared.manifestBytes
+  );
+}
+
+/** Deletes every blob of a file that broke its declaration: it is never listed or granted again. */
+async function sweep(services: RouteServices, userId: string, fileId: string, state: FileState): Promise<void> {
+  await Promise.all([
+    services.store.delete(fileBlob(userId, fileId, 'payload')),
+    services.store.delete(fileBlob(userId, fileId, 'manifest')),
+    ...(state.declared === undefined ? [] : [services.store.delete(state.declared.name)]),
+  ]);
 }
 
 function encodeCursor(c: z.output<typeof listCursor>): string {
@@ -148,227 +184,259 @@ function decodeCursor(raw: string | undefined): z.output<typeof listCursor> {
   return parsed.data;
 }
 
-interface FileEntry {
-  fileId: string;
-  payloadBytes: number;
-  manifestBytes: number;
-  createdAt: string | null;
-  etag: string | null;
-  complete: boolean;
-}
-
-function toEntry(fileId: string, payload: ListedBlob | undefined, manifest: ListedBlob | undefined): FileEntry {
-  const created = payload?.createdOn ?? manifest?.createdOn ?? null;
+function toEntry(fileId: string, { payload, manifest }: FileState, now: Date) {
+  // Storage reports a creation time and an ETag for every listed blob; the
+  // SDK types them optional, so fall back rather than break the contract.
+  const created = payload?.createdOn ?? manifest?.createdOn ?? now;
   return {
     fileId,
     payloadBytes: payload?.contentLength ?? 0,
     manifestBytes: manifest?.contentLength ?? 0,
-    createdAt: created === null ? null : created.toISOString(),
+    createdAt: created.toISOString(),
     // The manifest is what makes a file; its ETag changes if it is ever replaced.
-    etag: manifest?.etag ?? payload?.etag ?? null,
+    etag: manifest?.etag ?? payload?.etag ?? '',
     complete: manifest !== undefined,
   };
 }
 
-/** The routes of `/api/v1`, in matching order. */
+function decodeBase64(b64: string): Uint8Array {
+  // The contract's schema has already checked the alphabet and length.
+  return new Uint8Array(Buffer.from(b64, 'base64'));
+}
+
+function encodeBase64(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('base64');
+}
+
+/** How recent a sign-in must be for a passphrase change (RFC 9470's max_age). */
+export const REAUTH_MAX_AGE_SECONDS = 300;
+
+function requireFreshSignIn(caller: Caller, now: Date): void {
+  const age = caller.authTime === null ? Infinity : now.getTime() / 1000 - caller.authTime;
+  // A little slack for clock skew in the future direction only.
+  if (!(age <= REAUTH_MAX_AGE_SECONDS && age >= -60)) {
+    throw new ApiError(401, ERROR_CODES.reauthRequired, 'Sign in again to confirm it is you, then try once more.', {
+      'www-authenticate': `Bearer error="insufficient_user_authentication", max_age=${REAUTH_MAX_AGE_SECONDS}`,
+    });
+  }
+}
+
+async function checkedIdentity(bytes: Uint8Array) {
+  try {
+    return await checkPublicIdentity(bytes);
+  } catch (err) {
+    if (err instanceof KeyProofError) throw new ApiError(400, 'invalid_public_key', err.message);
+    throw err;
+  }
+}
+
+/** Public identities and recovery copies are tiny; anything bigger in storage is not ours. */
+const MAX_KEY_BLOB_BYTES = 16 * 1024;
+
+function startsWithMagic(bytes: Uint8Array, magic: string): boolean {
+  return bytes.length > magic.length && magic.split('').every((c, i) => bytes[i] === c.charCodeAt(0));
+}
+
+/** The handlers, in the order of the contract's route table. */
 export const routes: Route[] = [
-  route({
-    method: 'GET',
-    path: '/health',
-    auth: false,
-    query: noQuery,
-    body: noBody,
-    handle: () => Promise.resolve({ status: 200, body: { status: 'ok' } }),
+  route(ROUTES.health, () => Promise.resolve({ status: 'ok' as const })),
+
+  route(ROUTES.me, ({ caller }) => {
+    const c = mustCaller(caller);
+    return Promise.resolve({ userId: c.userId, email: c.email, name: c.name });
   }),
 
-  route({
-    method: 'GET',
-    path: '/me',
-    auth: true,
-    query: noQuery,
-    body: noBody,
-    handle: ({ caller }) => {
-      const c = mustCaller(caller);
-      return Promise.resolve({ status: 200, body: { userId: c.userId, email: c.email, name: c.name } });
-    },
+  route(ROUTES.createUpload, async ({ caller, body, services }) => {
+    const c = mustCaller(caller);
+    if (body.payloadBytes > services.maxFileBytes) {
+      throw new ApiError(413, 'file_too_large', `Files can be at most ${services.maxFileBytes} bytes once sealed.`);
+    }
+    if (body.manifestBytes > services.maxManifestBytes) {
+      throw new ApiError(413, 'manifest_too_large', `A file's manifest can be at most ${services.maxManifestBytes} bytes.`);
+    }
+    const fileId = newFileId();
+    // Recorded before any grant exists, so every file's parts have a declaration to be held to.
+    await services.store.createIfAbsent(declarationBlob(c.userId, fileId, body), new Uint8Array(), 'application/octet-stream');
+    return fileGrants(services, c.userId, fileId, 'upload', 'rcw', 'cw');
   }),
 
-  route({
-    method: 'POST',
-    path: '/uploads',
-    auth: true,
-    query: noQuery,
-    body: uploadBody,
-    async handle({ caller, body, services }) {
-      const c = mustCaller(caller);
-      if (body.payloadBytes > services.maxFileBytes) {
-        throw new ApiError(413, 'file_too_large', `Files can be at most ${services.maxFileBytes} bytes once sealed.`);
+  route(ROUTES.renewUpload, async ({ caller, param, services }) => {
+    const c = mustCaller(caller);
+    const state = await fileState(services.store, c.userId, param);
+    if (state.manifest !== undefined) throw new ApiError(409, 'upload_complete', 'This upload is already complete; it cannot be written again.');
+    if (state.payload === undefined || state.declared === undefined) throw notFound('There is no upload in progress with this id.');
+    return fileGrants(services, c.userId, param, 'upload-renew', 'rcw', 'cw');
+  }),
+
+  route(ROUTES.listFiles, async ({ caller, query, services }) => {
+    const c = mustCaller(caller);
+    const prefix = userFilesPrefix(c.userId);
+    const cursor = decodeCursor(query.cursor);
+    const page = await services.store.list(prefix, {
+      maxPageSize: query.limit,
+      includeUncommitted: true,
+      ...(cursor.t !== null ? { continuationToken: cursor.t } : {}),
+    });
+
+    // Names sort as .../<fileId>/declared-…, …/manifest, …/payload, so one
+    // file's blobs are adjacent; only the last file of a page can be split,
+    // and it is then read whole here and skipped on the next page.
+    const groups = new Map<string, FileState>();
+    let lastId: string | null = null;
+    for (const blob of page.blobs) {
+      const state: FileState = {};
+      const fileId = addToState(state, prefix, blob);
+      if (fileId === null) continue;
+      lastId = fileId;
+      if (fileId === cursor.skip) continue;
+      groups.set(fileId, { ...groups.get(fileId), ...state });
+    }
+    let skip: string | null = null;
+    const lastName = page.blobs.at(-1)?.name;
+    if (page.continuationToken !== null && lastId !== null && lastName !== fileBlob(c.userId, lastId, 'payload')) {
+      // The file may go on in the next page(s): judge it whole, now, and skip it until its blobs end.
+      if (lastId !== cursor.skip) groups.set(lastId, await fileState(services.store, c.userId, lastId));
+      skip = lastId;
+    }
+
+    const files = [];
+    for (const [fileId, state] of groups) {
+      if (breaksDeclaration(state)) {
+        await sweep(services, c.userId, fileId, state);
+        continue;
       }
-      if (body.manifestBytes > services.maxManifestBytes) {
-        throw new ApiError(413, 'manifest_too_large', `A file's manifest can be at most ${services.maxManifestBytes} bytes.`);
-      }
-      return { status: 201, body: await fileGrants(services, c.userId, newFileId(), 'upload', 'rcw', 'cw') };
-    },
+      // A declaration alone is an upload granted but not started: nothing to show.
+      if (state.payload === undefined && state.manifest === undefined) continue;
+      files.push(toEntry(fileId, state, services.now()));
+    }
+    return { files, next: page.continuationToken === null ? null : encodeCursor({ t: page.continuationToken, skip }) };
   }),
 
-  route({
-    method: 'POST',
-    path: '/uploads/:fileId/renew',
-    auth: true,
-    query: noQuery,
-    body: noBody,
-    async handle({ caller, param, services }) {
-      const c = mustCaller(caller);
-      const parts = await fileParts(services.store, c.userId, param);
-      if (parts.has('manifest')) throw new ApiError(409, 'upload_complete', 'This upload is already complete; it cannot be written again.');
-      if (!parts.has('payload')) throw notFound('There is no upload in progress with this id.');
-      return { status: 200, body: await fileGrants(services, c.userId, param, 'upload-renew', 'rcw', 'cw') };
-    },
+  route(ROUTES.readFile, async ({ caller, param, services }) => {
+    const c = mustCaller(caller);
+    const state = await fileState(services.store, c.userId, param);
+    if (breaksDeclaration(state)) {
+      await sweep(services, c.userId, param, state);
+      throw notFound('You have no complete file with this id.');
+    }
+    if (state.manifest === undefined) throw notFound('You have no complete file with this id.');
+    return fileGrants(services, c.userId, param, 'read', 'r', 'r');
   }),
 
-  route({
-    method: 'GET',
-    path: '/files',
-    auth: true,
-    query: listQuery,
-    body: noBody,
-    async handle({ caller, query, services }) {
-      const c = mustCaller(caller);
-      const prefix = userFilesPrefix(c.userId);
-      const cursor = decodeCursor(query.cursor);
-      const page = await services.store.list(prefix, {
-        maxPageSize: query.limit,
-        includeUncommitted: true,
-        ...(cursor.t !== null ? { continuationToken: cursor.t } : {}),
-      });
-
-      // Names sort as .../<fileId>/manifest before .../<fileId>/payload, so
-      // one file's blobs are adjacent; only the last file of a page can be
-      // split from its payload, which then opens the next page.
-      const groups = new Map<string, { payload?: ListedBlob; manifest?: ListedBlob }>();
-      for (const blob of page.blobs) {
-        const parsed = parseFileBlobName(prefix, blob.name);
-        if (parsed === null || parsed.fileId === cursor.skip) continue;
-        const g = groups.get(parsed.fileId) ?? {};
-        g[parsed.part] = blob;
-        groups.set(parsed.fileId, g);
-      }
-      const last = page.blobs.at(-1);
-      const lastParsed = last === undefined ? null : parseFileBlobName(prefix, last.name);
-      let skip: string | null = null;
-      if (page.continuationToken !== null && lastParsed?.part === 'manifest') {
-        const g = groups.get(lastParsed.fileId);
-        if (g !== undefined) {
-          g.payload = (await services.store.stat(fileBlob(c.userId, lastParsed.fileId, 'payload'))) ?? undefined;
-          skip = lastParsed.fileId;
-        }
-      }
-      const files = [...groups].map(([fileId, g]) => toEntry(fileId, g.payload, g.manifest));
-      return {
-        status: 200,
-        body: { files, next: page.continuationToken === null ? null : encodeCursor({ t: page.continuationToken, skip }) },
-      };
-    },
+  route(ROUTES.deleteFile, async ({ caller, param, services }) => {
+    const c = mustCaller(caller);
+    const state = await fileState(services.store, c.userId, param);
+    if (state.declared !== undefined) await services.store.delete(state.declared.name);
+    if (state.payload === undefined && state.manifest === undefined) throw notFound('You have no file with this id.');
+    // Without its declaration the file is swept by the next listing, even if the client never deletes it.
+    return fileGrants(services, c.userId, param, 'delete', 'd', 'd');
   }),
 
-  route({
-    method: 'POST',
-    path: '/files/:fileId/read',
-    auth: true,
-    query: noQuery,
-    body: noBody,
-    async handle({ caller, param, services }) {
-      const c = mustCaller(caller);
-      if ((await services.store.stat(fileBlob(c.userId, param, 'manifest'))) === null) {
-        throw notFound('You have no complete file with this id.');
-      }
-      return { status: 200, body: await fileGrants(services, c.userId, param, 'read', 'r', 'r') };
-    },
+  route(ROUTES.publishKey, async ({ caller, body, services }) => {
+    const c = mustCaller(caller);
+    const bytes = decodeBase64(body.publicIdentity);
+    await checkedIdentity(bytes);
+    if (c.email !== null) {
+      // First claim wins, and only for addresses the issuer vouches for
+      // (Caller.email): a later token carrying the same address for a
+      // different user never silently redirects lookups.
+      const entry = new TextEncoder().encode(JSON.stringify({ userId: c.userId }));
+      await services.store.createIfAbsent(directoryBlob(c.email, services.nameKey), entry, 'application/json');
+    }
+    // Written once: replacing a published key needs a rotation statement.
+    const etag = await services.store.createIfAbsent(publicKeyBlob(c.userId), bytes, 'application/octet-stream');
+    if (etag === null) {
+      throw new ApiError(409, ERROR_CODES.publicKeyExists, 'A public key is already published for this account; it can only be rotated.');
+    }
+    return { userId: c.userId };
   }),
 
-  route({
-    method: 'POST',
-    path: '/files/:fileId/delete',
-    auth: true,
-    query: noQuery,
-    body: noBody,
-    async handle({ caller, param, services }) {
-      const c = mustCaller(caller);
-      if ((await fileParts(services.store, c.userId, param)).size === 0) throw notFound('You have no file with this id.');
-      return { status: 200, body: await fileGrants(services, c.userId, param, 'delete', 'd', 'd') };
-    },
+  route(ROUTES.rotateKey, async ({ caller, body, services }) => {
+    const c = mustCaller(caller);
+    const current = await services.store.readSmall(publicKeyBlob(c.userId), MAX_KEY_BLOB_BYTES);
+    if (current === null) throw notFound('This account has no published key to rotate; publish one first.');
+    const next = decodeBase64(body.publicIdentity);
+    await checkedIdentity(next);
+    const currentIdentity = await checkPublicIdentity(current.bytes);
+    try {
+      await checkRotation(decodeBase64(body.statement), { bytes: current.bytes, identity: currentIdentity }, next);
+    } catch (err) {
+      if (err instanceof KeyProofError) throw new ApiError(403, 'invalid_rotation', err.message);
+      throw err;
+    }
+    const existing = await services.store.list(rotationsPrefix(c.userId), { maxPageSize: MAX_ROTATIONS + 1 });
+    if (existing.blobs.length >= MAX_ROTATIONS) throw new ApiError(409, 'too_many_rotations', 'This account has rotated its keys too often.');
+    // The statement goes first, numbered: a concurrent rotation loses on the name (409) or on the key's ETag (412).
+    const statementName = rotationBlob(c.userId, existing.blobs.length + 1);
+    if ((await services.store.createIfAbsent(statementName, decodeBase64(body.statement), 'application/octet-stream')) === null) {
+      throw new ApiError(409, 'rotation_conflict', 'Another key change happened at the same time. Reload and try again.');
+    }
+    if ((await services.store.replaceIfMatch(publicKeyBlob(c.userId), next, 'application/octet-stream', current.etag)) === null) {
+      await services.store.delete(statementName);
+      throw new ApiError(412, ERROR_CODES.stale, 'The published key changed meanwhile. Reload and try again.');
+    }
+    return { userId: c.userId };
   }),
 
-  route({
-    method: 'POST',
-    path: '/keys/public',
-    auth: true,
-    query: noQuery,
-    body: noBody,
-    async handle({ caller, services }) {
-      const c = mustCaller(caller);
-      if (c.email !== null) {
-        // First claim wins: a later token carrying the same address for a
-        // different user never silently redirects lookups (see THREAT-MODEL).
-        const entry = new TextEncoder().encode(JSON.stringify({ userId: c.userId }));
-        await services.store.createIfAbsent(directoryBlob(c.email), entry, 'application/json');
-      }
-      const grant = await services.grant({ userId: c.userId, action: 'publish-public-key', blobName: publicKeyBlob(c.userId), permissions: 'cw' });
-      return { status: 200, body: { userId: c.userId, grant } };
-    },
+  route(ROUTES.readPublicKey, async ({ param, services }) => {
+    const key = await services.store.readSmall(publicKeyBlob(param), MAX_KEY_BLOB_BYTES);
+    if (key === null) throw notFound('This person has not published a key yet.');
+    const listed = await services.store.list(rotationsPrefix(param), { maxPageSize: MAX_ROTATIONS });
+    const rotations = await Promise.all(
+      listed.blobs.map(async (b) => {
+        const blob = await services.store.readSmall(b.name, 1024);
+        if (blob === null) throw new Error('A rotation statement vanished while being read.');
+        return encodeBase64(blob.bytes);
+      }),
+    );
+    return { userId: param, publicIdentity: encodeBase64(key.bytes), rotations };
   }),
 
-  route({
-    method: 'POST',
-    path: '/keys/public/:userId/read',
-    auth: true,
-    query: noQuery,
-    body: noBody,
-    async handle({ caller, param, services }) {
-      const c = mustCaller(caller);
-      const grant = await services.grant({ userId: c.userId, action: 'read-public-key', blobName: publicKeyBlob(param), permissions: 'r' });
-      return { status: 200, body: { userId: param, grant } };
-    },
+  route(ROUTES.createRecovery, async ({ caller, body, services }) => {
+    const c = mustCaller(caller);
+    const bytes = decodeBase64(body.recovery);
+    if (!startsWithMagic(bytes, 'SDBK')) throw new ApiError(400, 'invalid_recovery', 'This is not a Sealdrop recovery copy.');
+    // Written once: a stolen sign-in token cannot replace or destroy the only server-side backup.
+    const etag = await services.store.createIfAbsent(recoveryBlob(c.userId, services.nameKey), bytes, 'application/octet-stream');
+    if (etag === null) {
+      throw new ApiError(409, ERROR_CODES.recoveryExists, 'A recovery copy already exists for this account; change it with your passphrase.');
+    }
+    return { etag };
   }),
 
-  route({
-    method: 'POST',
-    path: '/keys/recovery',
-    auth: true,
-    query: noQuery,
-    body: recoveryBody,
-    async handle({ caller, body, services }) {
-      const c = mustCaller(caller);
-      const write = body.access === 'write';
-      const grant = await services.grant({
-        userId: c.userId,
-        action: write ? 'write-recovery' : 'read-recovery',
-        blobName: recoveryBlob(c.userId),
-        permissions: write ? 'cw' : 'r',
-      });
-      return { status: 200, body: { grant } };
-    },
+  route(ROUTES.readRecovery, async ({ caller, services }) => {
+    const c = mustCaller(caller);
+    const blob = await services.store.readSmall(recoveryBlob(c.userId, services.nameKey), MAX_KEY_BLOB_BYTES);
+    if (blob === null) throw notFound('This account has no recovery copy yet.');
+    return { recovery: encodeBase64(blob.bytes), etag: blob.etag };
   }),
 
-  route({
-    method: 'GET',
-    path: '/users/lookup',
-    auth: true,
-    query: lookupQuery,
-    body: noBody,
-    async handle({ query, services }) {
-      const bytes = await services.store.readSmall(directoryBlob(query.email), 1024);
-      if (bytes === null) throw notFound('No Sealdrop user has published a key for this address.');
-      let json: unknown = null;
-      try {
-        json = JSON.parse(new TextDecoder().decode(bytes));
-      } catch {
-        // Falls through to the schema check below.
-      }
-      const entry = directoryEntry.safeParse(json);
-      if (!entry.success) throw new Error('A directory entry in storage is malformed.');
-      return { status: 200, body: { userId: entry.data.userId, email: normalizeEmail(query.email) } };
-    },
+  route(ROUTES.replaceRecovery, async ({ caller, body, services }) => {
+    const c = mustCaller(caller);
+    requireFreshSignIn(c, services.now());
+    const bytes = decodeBase64(body.recovery);
+    if (!startsWithMagic(bytes, 'SDBK')) throw new ApiError(400, 'invalid_recovery', 'This is not a Sealdrop recovery copy.');
+    const name = recoveryBlob(c.userId, services.nameKey);
+    // If-Match in storage: the copy replaced is exactly the one the client read and unlocked.
+    const etag = await services.store.replaceIfMatch(name, bytes, 'application/octet-stream', body.etag);
+    if (etag === null) {
+      if ((await services.store.stat(name)) === null) throw notFound('This account has no recovery copy yet.');
+      throw new ApiError(412, ERROR_CODES.stale, 'The recovery copy changed since you opened it. Reload and try again.');
+    }
+    return { etag };
+  }),
+
+  route(ROUTES.lookupUser, async ({ body, services }) => {
+    const blob = await services.store.readSmall(directoryBlob(body.email, services.nameKey), 1024);
+    if (blob === null) throw notFound('No Sealdrop user has published a key for this address.');
+    let json: unknown = null;
+    try {
+      json = JSON.parse(new TextDecoder().decode(blob.bytes));
+    } catch {
+      // Falls through to the schema check below.
+    }
+    const entry = directoryEntry.safeParse(json);
+    if (!entry.success) throw new Error('A directory entry in storage is malformed.');
+    return { userId: entry.data.userId, email: normalizeEmail(body.email) };
   }),
 ];
-

@@ -10,9 +10,15 @@ import { deriveUserId } from './user-id.ts';
 /** Who is calling, from verified claims only. */
 export interface Caller {
   userId: string;
-  /** An e-mail address from the token, or null when it carries none. */
+  /**
+   * An e-mail address the identity provider vouches for, or null: `email`
+   * with `email_verified` or Entra's `xms_edov` true, or a `upn` in a domain
+   * the operator trusts. Only this address may enter the directory.
+   */
   email: string | null;
   name: string | null;
+  /** When the person last signed in interactively (`auth_time`, seconds since the epoch), or null when the token does not say. */
+  authTime: number | null;
 }
 
 /** The token is missing, malformed, forged, expired or not meant for us: answer 401. */
@@ -58,22 +64,29 @@ const claimsSchema = z.object({
   scp: z.string().optional(),
   scope: z.string().optional(),
   email: z.string().optional(),
-  email_verified: z.boolean().optional(),
-  preferred_username: z.string().optional(),
+  // Only a literal `true` counts (a string "true" is not a verification).
+  email_verified: z.unknown().optional(),
+  xms_edov: z.unknown().optional(),
   upn: z.string().optional(),
   name: z.string().max(200).optional(),
+  auth_time: z.number().int().positive().optional(),
 });
 type Claims = z.infer<typeof claimsSchema>;
 
-function pickEmail(claims: Claims): string | null {
-  const candidates = [
-    // An address the issuer says it has not verified is no identity.
-    claims.email_verified === false ? undefined : claims.email,
-    claims.preferred_username,
-    claims.upn,
-  ];
-  for (const c of candidates) {
-    if (c !== undefined && c.length <= 254 && emailLike.safeParse(c).success) return c;
+function isAddress(value: string | undefined): value is string {
+  return value !== undefined && value.length <= 254 && emailLike.safeParse(value).success;
+}
+
+/**
+ * The address the issuer vouches for, or null. `preferred_username` is never
+ * used: it is whatever the person or tenant typed, and on Entra it may be an
+ * unverified address (the e-mail squatting of issue 15).
+ */
+function verifiedEmail(claims: Claims, trustedUpnDomains: readonly string[]): string | null {
+  if ((claims.email_verified === true || claims.xms_edov === true) && isAddress(claims.email)) return claims.email;
+  if (isAddress(claims.upn)) {
+    const domain = claims.upn.slice(claims.upn.lastIndexOf('@') + 1).toLowerCase();
+    if (trustedUpnDomains.includes(domain)) return claims.upn;
   }
   return null;
 }
@@ -83,7 +96,8 @@ function pickEmail(claims: Claims): string | null {
  * `keys`, only with the allowed asymmetric `algorithms`), issuer, audience,
  * expiry (required), not-before, and that `scp` or `scope` holds the scope
  * (its full form, e.g. `api://sealdrop/files`, or its last segment, `files`,
- * as Entra writes it). The user id follows `userIdScheme`.
+ * as Entra writes it). The user id follows `userIdScheme`; the e-mail is
+ * only one the issuer vouches for (see {@link Caller.email}).
  */
 export function createTokenVerifier(opts: {
   issuer: string;
@@ -92,6 +106,8 @@ export function createTokenVerifier(opts: {
   algorithms: string[];
   userIdScheme: UserIdScheme;
   keys: JWTVerifyGetKey;
+  /** Lowercase domains whose `upn` addresses the operator vouches for (SEALDROP_TRUSTED_UPN_DOMAINS); default none. */
+  trustedUpnDomains?: readonly string[];
   clockToleranceSeconds?: number;
   now?: () => Date;
 }): TokenVerifier {
@@ -132,7 +148,12 @@ export function createTokenVerifier(opts: {
       if (claims.sub === undefined) throw new UnauthenticatedError('Your sign-in token does not name a user.');
       userId = deriveUserId({ scheme: 'oidc', iss: claims.iss, sub: claims.sub });
     }
-    return { userId, email: pickEmail(claims), name: claims.name ?? null };
+    return {
+      userId,
+      email: verifiedEmail(claims, opts.trustedUpnDomains ?? []),
+      name: claims.name ?? null,
+      authTime: claims.auth_time ?? null,
+    };
   };
 }
 

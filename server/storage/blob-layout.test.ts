@@ -1,9 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { deriveUserId } from '../auth/user-id.ts';
-import { directoryBlob, fileBlob, isHexId, newFileId, parseFileBlobName, publicKeyBlob, recoveryBlob, userFilesPrefix } from './blob-layout.ts';
+import { createHash } from 'node:crypto';
+import {
+  declarationBlob,
+  directoryBlob,
+  fileBlob,
+  isHexId,
+  newFileId,
+  parseFileBlobName,
+  publicKeyBlob,
+  recoveryBlob,
+  rotationBlob,
+  userFilesPrefix,
+} from './blob-layout.ts';
 
 const u = '0123456789abcdef0123456789abcdef';
 const f = 'fedcba9876543210fedcba9876543210';
+const key = new Uint8Array(32).fill(0x2a);
+const otherKey = new Uint8Array(32).fill(0x2b);
 
 describe('user ids', () => {
   it('match known answers (first 16 bytes of SHA-256, hex)', () => {
@@ -23,8 +37,19 @@ describe('blob names', () => {
     expect(fileBlob(u, f, 'payload')).toBe(`files/${u}/${f}/payload`);
     expect(fileBlob(u, f, 'manifest')).toBe(`files/${u}/${f}/manifest`);
     expect(publicKeyBlob(u)).toBe(`keys/${u}/public`);
-    expect(recoveryBlob(u)).toBe(`keys/${u}/recovery`);
-    expect(directoryBlob(' Alice@Example.COM ')).toBe('directory/ff8d9819fc0e12bf0d24892e45987e249a28dce836a85cad60e28eaaa8c6d976');
+    expect(rotationBlob(u, 3)).toBe(`keys/${u}/rotations/0003`);
+    expect(declarationBlob(u, f, { payloadBytes: 0, manifestBytes: 517 })).toBe(`files/${u}/${f}/declared-0-517`);
+  });
+  it('key the directory and the recovery copy with the server secret (known answers from Python hmac)', () => {
+    expect(directoryBlob(' Alice@Example.COM ', key)).toBe('directory/5fcf5a6a71a4075457379bf5e4c426d923a287cac6e65a044c2ad9dd86e2aa18');
+    expect(recoveryBlob(u, key)).toBe(`keys/${u}/recovery-875c5c05a932f4dde5134ad9fc2e7bb4fbe0a499a00936cd0a9c71c17e2abf79`);
+  });
+  it('never name a directory entry by the plain SHA-256 of the address, and change with the key', () => {
+    const plain = createHash('sha256').update('alice@example.com').digest('hex');
+    expect(directoryBlob('alice@example.com', key)).not.toBe(`directory/${plain}`);
+    expect(directoryBlob('alice@example.com', key)).not.toBe(directoryBlob('alice@example.com', otherKey));
+    expect(recoveryBlob(u, key)).not.toBe(recoveryBlob(u, otherKey));
+    expect(recoveryBlob(u, key)).not.toBe(`keys/${u}/recovery`);
   });
   it('refuse malformed ids instead of building a path from them', () => {
     for (const bad of ['..', '', 'A'.repeat(32), `${'a'.repeat(31)}/`, 'a'.repeat(33), `${'a'.repeat(31)}\u0430`]) {
@@ -43,6 +68,9 @@ describe('blob names', () => {
     const prefix = userFilesPrefix(u);
     expect(parseFileBlobName(prefix, `${prefix}${f}/payload`)).toEqual({ fileId: f, part: 'payload' });
     expect(parseFileBlobName(prefix, `${prefix}${f}/manifest`)).toEqual({ fileId: f, part: 'manifest' });
+    expect(parseFileBlobName(prefix, `${prefix}${f}/declared-10-20`)).toEqual({ fileId: f, part: 'declared', payloadBytes: 10, manifestBytes: 20 });
+    expect(parseFileBlobName(prefix, `${prefix}${f}/declared-010-20`)).toBeNull();
+    expect(parseFileBlobName(prefix, `${prefix}${f}/declared-10-0`)).toBeNull();
     expect(parseFileBlobName(prefix, `${prefix}${f}/other`)).toBeNull();
     expect(parseFileBlobName(prefix, `${prefix}${f}/payload/x`)).toBeNull();
     expect(parseFileBlobName(prefix, `${prefix}nothex/payload`)).toBeNull();

@@ -3,10 +3,22 @@
  * is built from ids that match {@link HEX_ID}, so no caller-supplied text
  * ever reaches a blob path.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
+import { HEX_ID } from '../../src/contract/index.ts';
 
-/** A user id or file id: exactly 32 lowercase hex characters. */
-export const HEX_ID = /^[0-9a-f]{32}$/;
+export { HEX_ID };
+
+/**
+ * The server's secret for blob names that must not be guessable from public
+ * facts (SEALDROP_DIRECTORY_KEY, at least 32 bytes). Changing it orphans
+ * every directory entry and recovery copy, so it is set once per deployment.
+ */
+export type NameKey = Uint8Array;
+
+function keyedName(key: NameKey, label: string, value: string): string {
+  // The label keeps the two uses apart: a directory name is never a recovery name.
+  return createHmac('sha256', key).update(`${label}\0${value}`, 'utf8').digest('hex');
+}
 
 /** The two blobs that make up one stored file. */
 export type FilePart = 'payload' | 'manifest';
@@ -46,9 +58,24 @@ export function publicKeyBlob(userId: string): string {
   return `keys/${checked(userId, 'user id')}/public`;
 }
 
-/** `keys/<userId>/recovery`. Throws on a malformed id. */
-export function recoveryBlob(userId: string): string {
-  return `keys/${checked(userId, 'user id')}/recovery`;
+/**
+ * `keys/<userId>/recovery-<HMAC(key, userId) hex>`: a user id is no secret
+ * (it is in every shared link), so the recovery copy's name also needs the
+ * server's key. Throws on a malformed id.
+ */
+export function recoveryBlob(userId: string, key: NameKey): string {
+  return `keys/${checked(userId, 'user id')}/recovery-${keyedName(key, 'sealdrop/v2/recovery-name', userId)}`;
+}
+
+/** Prefix of a user's rotation statements (`keys/<userId>/rotations/`). Throws on a malformed id. */
+export function rotationsPrefix(userId: string): string {
+  return `keys/${checked(userId, 'user id')}/rotations/`;
+}
+
+/** `keys/<userId>/rotations/<n, 4 digits>`: the n-th rotation statement (1-based), so names sort in order. */
+export function rotationBlob(userId: string, n: number): string {
+  if (!Number.isInteger(n) || n < 1 || n > 9999) throw new Error('Refusing to build a rotation name from a bad index.');
+  return `${rotationsPrefix(userId)}${String(n).padStart(4, '0')}`;
 }
 
 /** Canonical form of an e-mail address for the directory: trimmed and lowercased. */
@@ -56,19 +83,41 @@ export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
-/** `directory/<sha256hex(lowercased e-mail)>`: the e-mail itself never appears in a name. */
-export function directoryBlob(email: string): string {
-  return `directory/${createHash('sha256').update(normalizeEmail(email), 'utf8').digest('hex')}`;
+/**
+ * `directory/<HMAC(key, normalised e-mail) hex>`: neither the address nor a
+ * plain hash of it (which anyone could test guesses against) is in a name.
+ */
+export function directoryBlob(email: string, key: NameKey): string {
+  return `directory/${keyedName(key, 'sealdrop/v2/directory-name', normalizeEmail(email))}`;
 }
 
 /**
- * Splits a listed blob name under `prefix` into file id and part, or returns
- * null for anything that is not one of our two file blobs.
+ * `files/<userId>/<fileId>/declared-<payloadBytes>-<manifestBytes>`: an empty
+ * blob the server writes when it grants an upload, recording the sizes the
+ * client declared. Sizes are not secret from the server (it sees every blob's
+ * length); keeping them in the name lets one listing show them.
  */
-export function parseFileBlobName(prefix: string, name: string): { fileId: string; part: FilePart } | null {
+export function declarationBlob(userId: string, fileId: string, sizes: { payloadBytes: number; manifestBytes: number }): string {
+  return `${filePrefix(userId, fileId)}declared-${sizes.payloadBytes}-${sizes.manifestBytes}`;
+}
+
+/** One listed blob of a file: one of its two parts, or the server's record of its declared sizes. */
+export type ParsedFileBlob =
+  | { fileId: string; part: FilePart }
+  | { fileId: string; part: 'declared'; payloadBytes: number; manifestBytes: number };
+
+const DECLARED = /^declared-(0|[1-9][0-9]{0,15})-([1-9][0-9]{0,15})$/;
+
+/**
+ * Splits a listed blob name under `prefix` into file id and part (payload,
+ * manifest or the declaration), or returns null for anything else.
+ */
+export function parseFileBlobName(prefix: string, name: string): ParsedFileBlob | null {
   if (!name.startsWith(prefix)) return null;
   const [fileId, part, ...rest] = name.slice(prefix.length).split('/');
-  if (fileId === undefined || !isHexId(fileId) || rest.length > 0) return null;
-  if (part !== 'payload' && part !== 'manifest') return null;
-  return { fileId, part };
+  if (fileId === undefined || !isHexId(fileId) || rest.length > 0 || part === undefined) return null;
+  if (part === 'payload' || part === 'manifest') return { fileId, part };
+  const declared = DECLARED.exec(part);
+  if (declared === null) return null;
+  return { fileId, part: 'declared', payloadBytes: Number(declared[1]), manifestBytes: Number(declared[2]) };
 }

@@ -22,10 +22,20 @@ export interface BlobStore {
   }>;
   /** Properties of a committed blob, or null when it does not exist. */
   stat(name: string): Promise<ListedBlob | null>;
-  /** A small blob's bytes (at most `maxBytes`), or null when it does not exist. */
-  readSmall(name: string, maxBytes: number): Promise<Uint8Array | null>;
-  /** Writes a small blob only if none exists; resolves false when one already did. */
-  createIfAbsent(name: string, bytes: Uint8Array, contentType: string): Promise<boolean>;
+  /** A small blob's bytes (at most `maxBytes`) and ETag, or null when it does not exist. */
+  readSmall(name: string, maxBytes: number): Promise<SmallBlob | null>;
+  /** Writes a small blob only if none exists (`If-None-Match: *`); resolves its ETag, or null when one already did. */
+  createIfAbsent(name: string, bytes: Uint8Array, contentType: string): Promise<string | null>;
+  /** Replaces a blob only while its ETag is `etag` (`If-Match`); resolves the new ETag, or null when it changed or is gone. */
+  replaceIfMatch(name: string, bytes: Uint8Array, contentType: string, etag: string): Promise<string | null>;
+  /** Deletes a blob (and its uncommitted blocks) if it exists. */
+  delete(name: string): Promise<void>;
+}
+
+/** A small blob as read by the server. */
+export interface SmallBlob {
+  bytes: Uint8Array;
+  etag: string;
 }
 
 function isStatus(err: unknown, ...statuses: number[]): boolean {
@@ -73,7 +83,7 @@ export function containerBlobStore(container: ContainerClient): BlobStore {
         }
         const chunks: Buffer[] = [];
         for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
-        return new Uint8Array(Buffer.concat(chunks));
+        return { bytes: new Uint8Array(Buffer.concat(chunks)), etag: res.etag ?? '' };
       } catch (err) {
         if (isStatus(err, 404)) return null;
         throw err;
@@ -82,15 +92,32 @@ export function containerBlobStore(container: ContainerClient): BlobStore {
 
     async createIfAbsent(name, bytes, contentType) {
       try {
-        await container.getBlockBlobClient(name).upload(bytes, bytes.byteLength, {
+        const res = await container.getBlockBlobClient(name).upload(bytes, bytes.byteLength, {
           conditions: { ifNoneMatch: '*' },
           blobHTTPHeaders: { blobContentType: contentType },
         });
-        return true;
+        return res.etag ?? '';
       } catch (err) {
-        if (isStatus(err, 409, 412)) return false;
+        if (isStatus(err, 409, 412)) return null;
         throw err;
       }
+    },
+
+    async replaceIfMatch(name, bytes, contentType, etag) {
+      try {
+        const res = await container.getBlockBlobClient(name).upload(bytes, bytes.byteLength, {
+          conditions: { ifMatch: etag },
+          blobHTTPHeaders: { blobContentType: contentType },
+        });
+        return res.etag ?? '';
+      } catch (err) {
+        if (isStatus(err, 404, 409, 412)) return null;
+        throw err;
+      }
+    },
+
+    async delete(name) {
+      await container.getBlobClient(name).deleteIfExists();
     },
   };
 }

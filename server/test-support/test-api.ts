@@ -4,6 +4,7 @@
  * a controllable clock. Requests are injected with {@link call}, no socket.
  */
 import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
+import { API_PREFIX, errorBody, ROUTES, type RouteContract } from '../../src/contract/index.ts';
 import { prepareStorage, type AzuriteHandle } from '../azurite.ts';
 import type { AuditEntry } from '../audit-log.ts';
 import type { Api, ApiResponse } from '../api/api-types.ts';
@@ -21,6 +22,9 @@ export interface TestApi {
   /** Shifts the API's clock (not Azurite's) by this many ms. */
   clock: { offsetMs: number };
 }
+
+/** The fixed directory key of the tests (a deployment's comes from SEALDROP_DIRECTORY_KEY). */
+export const TEST_DIRECTORY_KEY: Uint8Array = new Uint8Array(32).fill(0x2a);
 
 /** Creates the container (CORS for a test origin) and returns an API bound to it. */
 export async function createTestApi(
@@ -48,6 +52,7 @@ export async function createTestApi(
     maxFileBytes: 1024 ** 3,
     maxManifestBytes: 1024 * 1024,
     maxBodyBytes: 16 * 1024,
+    directoryKey: TEST_DIRECTORY_KEY,
     userLimiter: tokenBucketLimiter({ perMinute: 10_000 }),
     ipLimiter: tokenBucketLimiter({ perMinute: 10_000 }),
     audit: (e) => audit.push(e),
@@ -69,7 +74,43 @@ export interface CallOptions {
   ip?: string;
 }
 
-/** Injects one request into `api` and parses a JSON body when there is one. */
+/** The contract route `method` + `url` names, or null for an unknown address. */
+function contractRoute(method: string, url: string): RouteContract | null {
+  const path = url.split('?')[0] ?? '';
+  if (!path.startsWith(`${API_PREFIX}/`)) return null;
+  const segments = path.slice(API_PREFIX.length).split('/');
+  for (const route of Object.values(ROUTES)) {
+    const pattern = route.path.split('/');
+    if (route.method !== method.toUpperCase() || pattern.length !== segments.length) continue;
+    if (pattern.every((p, i) => p.startsWith(':') || p === segments[i])) return route;
+  }
+  return null;
+}
+
+/**
+ * Checks an answer against the wire contract: a success must have its
+ * route's status and match its response schema (strictly: no extra field),
+ * a failure must be the contract's error body. Throws naming the mismatch.
+ */
+export function assertContract(method: string, url: string, status: number, json: unknown): void {
+  if (status >= 400) {
+    const parsed = errorBody.safeParse(json);
+    if (!parsed.success) throw new Error(`${method} ${url} answered ${status} without the contract's error body: ${parsed.error.message}`);
+    return;
+  }
+  if (status === 204) return; // CORS preflight: no body
+  const route = contractRoute(method, url);
+  if (route === null) throw new Error(`${method} ${url} answered ${status} but is not in the contract.`);
+  if (status !== route.status) throw new Error(`${method} ${url} answered ${status}; the contract says ${route.status}.`);
+  const parsed = route.response.safeParse(json);
+  if (!parsed.success) throw new Error(`${method} ${url} answered a body the contract does not allow: ${parsed.error.message}`);
+}
+
+/**
+ * Injects one request into `api`, parses a JSON body when there is one and
+ * checks the answer against the wire contract ({@link assertContract}), so
+ * every server test also tests the response schemas.
+ */
 export async function call(api: Api, method: string, url: string, opts: CallOptions = {}): Promise<ApiResponse & { json: unknown }> {
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.token !== undefined) {
@@ -83,5 +124,7 @@ export async function call(api: Api, method: string, url: string, opts: CallOpti
   }
   const res = await api.handle({ method, url, headers, body, remoteAddress: opts.ip ?? '127.0.0.1' });
   const text = typeof res.body === 'string' ? res.body : new TextDecoder().decode(res.body);
-  return { ...res, json: text === '' ? null : JSON.parse(text) };
+  const json: unknown = text === '' ? null : JSON.parse(text);
+  assertContract(method, url, res.status, json);
+  return { ...res, json };
 }

@@ -53,6 +53,20 @@ describe('ApiClient', () => {
     expect(t.requests).toEqual([undefined]);
   });
 
+  it('on 401 reauth_required throws ApiError at once: a refreshed token is no fresh sign-in', async () => {
+    const { calls, fetchFn } = scripted([json(401, { error: 'reauth_required', message: 'Sign in again to confirm it is you.' })]);
+    const t = tokens();
+    const client = new ApiClient('/api/v1', t.source, fetchFn);
+    let expired = 0;
+    client.onSessionExpired(() => (expired += 1));
+    const error = await client.post('/keys/recovery/replace', {}, Ok).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error instanceof ApiError && [error.status, error.code]).toEqual([401, 'reauth_required']);
+    expect(calls).toHaveLength(1);
+    expect(t.requests).toEqual([undefined]);
+    expect(expired).toBe(0);
+  });
+
   it('on 401 gets a fresh token once and retries', async () => {
     const { calls, fetchFn } = scripted([json(401, { error: 'unauthenticated', message: 'x' }), json(200, { ok: true })]);
     const t = tokens();

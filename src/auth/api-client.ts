@@ -5,45 +5,11 @@
  * still says 401, the session has expired ({@link SessionExpiredError}, and
  * the `SessionExpired` listeners hear about it).
  */
-import { z } from 'zod';
+import type { z } from 'zod';
+import { ApiError, ERROR_CODES, errorBody, OfflineError, SessionExpiredError, UnexpectedResponseError } from '../contract/index.ts';
 
-/** The server answered with an error status (other than a final 401). */
-export class ApiError extends Error {
-  /** HTTP status, e.g. 404 or 413. */
-  readonly status: number;
-  /** The server's error code, e.g. `not_found`; `http_<status>` when it sent none. */
-  readonly code: string;
-  constructor(status: number, code: string, message: string) {
-    super(message);
-    this.name = 'ApiError';
-    this.status = status;
-    this.code = code;
-  }
-}
-
-/** The sign-in is no longer accepted, even with a fresh token: sign in again. */
-export class SessionExpiredError extends Error {
-  constructor() {
-    super('Your sign-in has expired. Sign in again to continue.');
-    this.name = 'SessionExpiredError';
-  }
-}
-
-/** The server could not be reached (offline, or the server is down). */
-export class OfflineError extends Error {
-  constructor(options?: ErrorOptions) {
-    super('Sealdrop’s server cannot be reached. Check your connection and try again.', options);
-    this.name = 'OfflineError';
-  }
-}
-
-/** The server answered 2xx with a body that does not match what we expect. */
-export class UnexpectedResponseError extends Error {
-  constructor(path: string, options?: ErrorOptions) {
-    super(`Sealdrop’s server sent an answer it should not have (${path}).`, options);
-    this.name = 'UnexpectedResponseError';
-  }
-}
+// The error classes are part of the wire contract; re-exported so callers keep one import.
+export { ApiError, OfflineError, SessionExpiredError, UnexpectedResponseError };
 
 /** Supplies access tokens; `forceRefresh` asks for a new one instead of a cached one. */
 export type TokenSource = (options?: { forceRefresh?: boolean }) => Promise<string>;
@@ -53,14 +19,13 @@ export interface ApiCallOptions {
   signal?: AbortSignal;
 }
 
-const ErrorBodySchema = z.object({ error: z.string().min(1), message: z.string().min(1) });
-
 /**
  * Calls the token endpoint at `baseUrl` (e.g. `/api/v1`) with tokens from
  * `getToken`. Errors: {@link ApiError} for JSON error answers,
  * {@link SessionExpiredError} after a 401 that a fresh token did not cure,
  * {@link OfflineError} when the network fails, {@link UnexpectedResponseError}
- * when a success body fails its schema; an aborted call rejects with the
+ * when a success body fails its schema; a 401 `reauth_required` (the action
+ * needs a recent sign-in) is an {@link ApiError}, never retried; an aborted call rejects with the
  * signal's `AbortError`. Errors thrown by `getToken` pass through unchanged.
  */
 export class ApiClient {
@@ -118,6 +83,7 @@ export class ApiClient {
 
   async #call<T>(method: string, path: string, body: unknown, schema: z.ZodType<T>, options?: ApiCallOptions): Promise<T> {
     let response = await this.#send(method, path, body, await this.#token(), options);
+    if (response.status === 401 && (await isReauthRequired(response))) throw await toApiError(response);
     if (response.status === 401) {
       response = await this.#send(method, path, body, await this.#token({ forceRefresh: true }), options);
       if (response.status === 401) {
@@ -175,6 +141,19 @@ export class ApiClient {
   }
 }
 
+/**
+ * True when a 401 asks for a fresh interactive sign-in (the token is fine,
+ * but the action needs a recent one): no token refresh cures that, so it
+ * is an ApiError with code `reauth_required`, not an expired session.
+ */
+async function isReauthRequired(response: Response): Promise<boolean> {
+  try {
+    return errorBody.safeParse(await response.clone().json()).data?.error === ERROR_CODES.reauthRequired;
+  } catch {
+    return false;
+  }
+}
+
 async function toApiError(response: Response): Promise<ApiError> {
   let json: unknown;
   try {
@@ -182,7 +161,7 @@ async function toApiError(response: Response): Promise<ApiError> {
   } catch {
     json = undefined;
   }
-  const parsed = ErrorBodySchema.safeParse(json);
+  const parsed = errorBody.safeParse(json);
   if (parsed.success) return new ApiError(response.status, parsed.data.error, parsed.data.message);
   const message =
     response.status >= 500

@@ -2,7 +2,8 @@
  * Wires the app's sign-in pieces together once at start-up: runtime
  * settings, the MSAL session and the one API client.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
+import { meResponse, pathOf, ROUTES } from '../contract/index.ts';
 import { ApiClient } from './api-client.ts';
 import { loadAppConfig, type AppConfig } from './auth-config.ts';
 import { AuthSession } from './session.svelte.ts';
@@ -30,12 +31,13 @@ export async function setUpAuth(): Promise<AuthServices> {
   return { config, session, api };
 }
 
-/** The answer of `GET /api/v1/me` (docs/CONTRACTS.md §2). */
-export const MeSchema = z.object({
-  userId: z.string().regex(/^[0-9a-f]{32}$/),
-  email: z.string().nullable(),
-  name: z.string().nullable(),
-});
+/** The answer of `GET /api/v1/me` (the wire contract's `meResponse`). */
+export const MeSchema = meResponse;
 
 /** Who the token endpoint says the caller is. */
 export type Me = z.infer<typeof MeSchema>;
+
+/** Asks the token endpoint who the signed-in caller is. Throws the API client's errors. */
+export function fetchMe(api: Pick<ApiClient, 'get'>): Promise<Me> {
+  return api.get(pathOf(ROUTES.me), MeSchema);
+}

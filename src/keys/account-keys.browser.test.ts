@@ -1,8 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
-import { rsaIdentity, rsaRecipient, WrongPassphraseError, type KdfParams } from '../crypto/index.ts';
-import { StorageError } from '../storage/storage-error.ts';
+import { ApiError, ERROR_CODES, pathOf, ROUTES, type RouteContract } from '../contract/index.ts';
+import { generateIdentityKeys, exportPublicIdentity, rsaIdentity, rsaRecipient, WrongPassphraseError, type KdfParams } from '../crypto/index.ts';
 import {
+  checkPublishedKey,
+  readRecoveryCopy,
+  replaceRecoveryCopy,
   keyStatus,
   loadUnlockedIdentity,
   restoreFromKit,
@@ -10,10 +13,10 @@ import {
   setupKeys,
   type AccountKeyOptions,
   type KeyApi,
-  type KeyBlobTransport,
   type SetupStep,
 } from './account-keys.ts';
-import { RecoveryCopyExistsError, RecoveryKitError } from './key-errors.ts';
+import { fromBase64, toBase64 } from './base64.ts';
+import { NoRecoveryCopyError, PublishedKeyMismatchError, ReauthRequiredError, RecoveryCopyChangedError, RecoveryCopyExistsError, RecoveryKitError } from './key-errors.ts';
 import { createKeyStore, type KeyStore } from './key-store.ts';
 import { recoveryKitText } from './recovery-kit.ts';
 
@@ -21,35 +24,53 @@ import { recoveryKitText } from './recovery-kit.ts';
 const TEST_KDF: KdfParams = { kdf: 'scrypt', logN: 10, r: 8, p: 1 };
 const PASSPHRASE = 'lantern quiet marble oyster';
 
-/** Blob storage in a Map, with Azure's not-found and If-None-Match behaviour. */
-class FakeStorage implements KeyBlobTransport {
-  readonly blobs = new Map<string, Uint8Array>();
-  async getBlob(url: string): Promise<Uint8Array> {
-    const bytes = this.blobs.get(url);
-    if (bytes === undefined) throw new StorageError('not-found', { status: 404 });
-    return bytes.slice();
-  }
-  async putBlob(url: string, body: Blob, opts: { ifNoneMatch?: '*' } = {}): Promise<void> {
-    if (opts.ifNoneMatch === '*' && this.blobs.has(url)) throw new StorageError('conflict', { status: 409 });
-    this.blobs.set(url, new Uint8Array(await body.arrayBuffer()));
-  }
-}
-
-/** The token endpoint's key routes for one signed-in user; grants are just blob names. */
-class FakeApi implements KeyApi {
-  readonly calls: string[] = [];
+/**
+ * The token endpoint's key routes for one signed-in user, in memory, with
+ * the server's rules: bodies checked with the contract's schemas, the
+ * recovery copy and the public identity written once (409).
+ */
+class FakeKeyServer implements KeyApi {
+  recovery: Uint8Array | null = null;
+  etag = 1;
+  /** auth_time freshness, as the server would judge it from the token. */
+  freshSignIn = true;
+  readonly published = new Map<string, Uint8Array>();
   constructor(readonly userId: string) {}
+
   async post<T>(path: string, body: unknown, schema: z.ZodType<T>): Promise<T> {
-    this.calls.push(path);
-    const grant = (blob: string, permissions: string) => ({ url: blob, expiresAt: new Date().toISOString(), permissions });
-    if (path === '/keys/recovery') {
-      const write = typeof body === 'object' && body !== null && 'access' in body && body.access === 'write';
-      return schema.parse({ grant: grant(`keys/${this.userId}/recovery`, write ? 'cw' : 'r') });
+    const is = (route: RouteContract, param?: string) => path === pathOf(route, param);
+    const bytes = (b64: string): Uint8Array => fromBase64(b64) ?? new Uint8Array();
+    let answer: unknown;
+    if (is(ROUTES.readRecovery)) {
+      if (this.recovery === null) throw new ApiError(404, 'not_found', 'none');
+      answer = { recovery: toBase64(this.recovery), etag: `"${this.etag}"` };
+    } else if (is(ROUTES.createRecovery)) {
+      const { recovery } = ROUTES.createRecovery.body.parse(body);
+      if (this.recovery !== null) throw new ApiError(409, ERROR_CODES.recoveryExists, 'exists');
+      this.recovery = bytes(recovery);
+      answer = { etag: `"${this.etag}"` };
+    } else if (is(ROUTES.replaceRecovery)) {
+      const { recovery, etag } = ROUTES.replaceRecovery.body.parse(body);
+      if (!this.freshSignIn) throw new ApiError(401, ERROR_CODES.reauthRequired, 'again');
+      if (this.recovery === null) throw new ApiError(404, 'not_found', 'none');
+      if (etag !== `"${this.etag}"`) throw new ApiError(412, ERROR_CODES.stale, 'stale');
+      this.recovery = bytes(recovery);
+      this.etag += 1;
+      answer = { etag: `"${this.etag}"` };
+    } else if (is(ROUTES.publishKey)) {
+      const { publicIdentity } = ROUTES.publishKey.body.parse(body);
+      if (this.published.has(this.userId)) throw new ApiError(409, ERROR_CODES.publicKeyExists, 'exists');
+      this.published.set(this.userId, bytes(publicIdentity));
+      answer = { userId: this.userId };
+    } else if (path.startsWith('/keys/public/') && path.endsWith('/read')) {
+      const userId = path.split('/')[3] ?? '';
+      const key = this.published.get(userId);
+      if (key === undefined) throw new ApiError(404, 'not_found', 'none');
+      answer = { userId, publicIdentity: toBase64(key), rotations: [] };
+    } else {
+      throw new Error(`unexpected path ${path}`);
     }
-    if (path === '/keys/public') return schema.parse({ userId: this.userId, grant: grant(`keys/${this.userId}/public`, 'cw') });
-    const read = /^\/keys\/public\/([0-9a-f]{32})\/read$/.exec(path);
-    if (read?.[1] !== undefined) return schema.parse({ userId: read[1], grant: grant(`keys/${read[1]}/public`, 'r') });
-    throw new Error(`unexpected path ${path}`);
+    return schema.parse(answer);
   }
 }
 
@@ -62,19 +83,18 @@ function newUserId(): string {
   return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-/** A browser with its own IndexedDB database, sharing the account's storage. */
-function device(storage: FakeStorage): AccountKeyOptions & { store: KeyStore } {
+/** A browser with its own IndexedDB database (the account's server copy is the FakeKeyServer). */
+function device(): AccountKeyOptions & { store: KeyStore } {
   const store = createKeyStore(`test-device-${crypto.randomUUID()}`);
   stores.push(store);
-  return { store, blobs: storage, kdfParams: TEST_KDF, persist: async () => true };
+  return { store, kdfParams: TEST_KDF, persist: async () => true };
 }
 
 describe('account keys: setup and restore', () => {
   it('sets up on one device, restores on a new one, and the new one opens what was sealed to the first', async () => {
     const userId = newUserId();
-    const api = new FakeApi(userId);
-    const storage = new FakeStorage();
-    const first = device(storage);
+    const api = new FakeKeyServer(userId);
+    const first = device();
 
     expect(await keyStatus(api, userId, first)).toBe('needs-setup');
     const steps: SetupStep[] = [];
@@ -83,15 +103,15 @@ describe('account keys: setup and restore', () => {
     expect(setup.identity.encrypt.privateKey.extractable).toBe(false);
     expect(setup.identity.sign.privateKey.extractable).toBe(false);
     expect(setup.identity.fingerprint).toMatch(/^\d{5}( \d{5}){7}$/);
-    expect(storage.blobs.get(`keys/${userId}/recovery`)).toEqual(setup.recoveryBlob);
-    expect(storage.blobs.get(`keys/${userId}/public`)).toEqual(setup.identity.publicIdentity);
+    expect(api.recovery).toEqual(setup.recoveryBlob);
+    expect(api.published.get(userId)).toEqual(setup.identity.publicIdentity);
     expect(await keyStatus(api, userId, first)).toBe('ready');
 
     const fileKey = crypto.getRandomValues(new Uint8Array(32));
     const context = new TextEncoder().encode('file-context');
     const stanza = await rsaRecipient(setup.identity.encrypt.publicKey).wrap(fileKey, context);
 
-    const second = device(storage);
+    const second = device();
     expect(await keyStatus(api, userId, second)).toBe('needs-restore');
     const restored = await restoreKeys(api, userId, PASSPHRASE, second);
     expect(restored.identity.fingerprint).toBe(setup.identity.fingerprint);
@@ -106,46 +126,43 @@ describe('account keys: setup and restore', () => {
 
   it('a wrong passphrase throws WrongPassphraseError and stores nothing', async () => {
     const userId = newUserId();
-    const api = new FakeApi(userId);
-    const storage = new FakeStorage();
-    await setupKeys(api, userId, PASSPHRASE, undefined, device(storage));
-    const recoveryBefore = storage.blobs.get(`keys/${userId}/recovery`);
+    const api = new FakeKeyServer(userId);
+    await setupKeys(api, userId, PASSPHRASE, undefined, device());
+    const recoveryBefore = api.recovery;
 
-    const second = device(storage);
+    const second = device();
     await expect(restoreKeys(api, userId, 'lantern quiet marble oysters', second)).rejects.toBeInstanceOf(WrongPassphraseError);
     expect(await second.store.load(userId)).toBeNull();
-    expect(storage.blobs.get(`keys/${userId}/recovery`)).toEqual(recoveryBefore);
+    expect(api.recovery).toEqual(recoveryBefore);
     // The user can simply try again.
     expect((await restoreKeys(api, userId, PASSPHRASE, second)).identity.userId).toBe(userId);
   });
 
   it('a second device racing setup never overwrites the first copy', async () => {
     const userId = newUserId();
-    const api = new FakeApi(userId);
-    const storage = new FakeStorage();
-    const first = await setupKeys(api, userId, PASSPHRASE, undefined, device(storage));
-    const recovery = storage.blobs.get(`keys/${userId}/recovery`);
+    const api = new FakeKeyServer(userId);
+    const first = await setupKeys(api, userId, PASSPHRASE, undefined, device());
+    const recovery = api.recovery;
 
     // Same passphrase: the late device adopts the first device's keys.
-    const sameSecret = device(storage);
+    const sameSecret = device();
     const adopted = await setupKeys(api, userId, PASSPHRASE, undefined, sameSecret);
     expect(adopted.identity.fingerprint).toBe(first.identity.fingerprint);
 
     // Another passphrase: refused, nothing stored, storage untouched.
-    const otherSecret = device(storage);
+    const otherSecret = device();
     await expect(setupKeys(api, userId, 'glacier tuba nostril pamphlet', undefined, otherSecret)).rejects.toBeInstanceOf(
       RecoveryCopyExistsError,
     );
     expect(await otherSecret.store.load(userId)).toBeNull();
-    expect(storage.blobs.get(`keys/${userId}/recovery`)).toEqual(recovery);
-    expect(storage.blobs.get(`keys/${userId}/public`)).toEqual(first.identity.publicIdentity);
+    expect(api.recovery).toEqual(recovery);
+    expect(api.published.get(userId)).toEqual(first.identity.publicIdentity);
   });
 
   it('restores from a kit file when the copy in storage is gone, and puts the copy back', async () => {
     const userId = newUserId();
-    const api = new FakeApi(userId);
-    const storage = new FakeStorage();
-    const setup = await setupKeys(api, userId, PASSPHRASE, undefined, device(storage));
+    const api = new FakeKeyServer(userId);
+    const setup = await setupKeys(api, userId, PASSPHRASE, undefined, device());
     const text = recoveryKitText({
       userId,
       email: 'ada@example.test',
@@ -153,9 +170,9 @@ describe('account keys: setup and restore', () => {
       createdAt: new Date(),
       recoveryBlob: setup.recoveryBlob,
     });
-    storage.blobs.delete(`keys/${userId}/recovery`);
+    api.recovery = null;
 
-    const fresh = device(storage);
+    const fresh = device();
     expect(await keyStatus(api, userId, fresh)).toBe('needs-setup');
     await expect(restoreFromKit(api, userId, text, 'not the passphrase at all', fresh)).rejects.toBeInstanceOf(
       WrongPassphraseError,
@@ -163,10 +180,10 @@ describe('account keys: setup and restore', () => {
     expect(await fresh.store.load(userId)).toBeNull();
     const restored = await restoreFromKit(api, userId, text, PASSPHRASE, fresh);
     expect(restored.identity.fingerprint).toBe(setup.identity.fingerprint);
-    expect(storage.blobs.get(`keys/${userId}/recovery`)).toEqual(setup.recoveryBlob);
+    expect(api.recovery).toEqual(setup.recoveryBlob);
 
     const stranger = newUserId();
-    const error = await restoreFromKit(new FakeApi(stranger), stranger, text, PASSPHRASE, device(storage)).catch(
+    const error = await restoreFromKit(new FakeKeyServer(stranger), stranger, text, PASSPHRASE, device()).catch(
       (e: unknown) => e,
     );
     expect(error instanceof RecoveryKitError && error.code).toBe('kit-other-account');
@@ -174,17 +191,71 @@ describe('account keys: setup and restore', () => {
 
   it('refuses an old kit whose keys the account no longer uses', async () => {
     const userId = newUserId();
-    const api = new FakeApi(userId);
-    const storage = new FakeStorage();
-    const old = await setupKeys(api, userId, PASSPHRASE, undefined, device(storage));
+    const api = new FakeKeyServer(userId);
+    const old = await setupKeys(api, userId, PASSPHRASE, undefined, device());
     const oldKit = recoveryKitText({ userId, email: null, fingerprint: old.identity.fingerprint, createdAt: new Date(), recoveryBlob: old.recoveryBlob });
     // The account started over with new keys (storage cleared, set up again).
-    storage.blobs.clear();
-    await setupKeys(api, userId, PASSPHRASE, undefined, device(storage));
+    api.recovery = null;
+    api.published.clear();
+    await setupKeys(api, userId, PASSPHRASE, undefined, device());
 
-    const fresh = device(storage);
+    const fresh = device();
     const error = await restoreFromKit(api, userId, oldKit, PASSPHRASE, fresh).catch((e: unknown) => e);
     expect(error instanceof RecoveryKitError && error.code).toBe('kit-stale');
     expect(await fresh.store.load(userId)).toBeNull();
+  });
+
+  it('refuses to finish setup when another key is already published for the account', async () => {
+    const userId = newUserId();
+    const api = new FakeKeyServer(userId);
+    api.published.set(userId, await exportPublicIdentity(await generateIdentityKeys()));
+    const fresh = device();
+    await expect(setupKeys(api, userId, PASSPHRASE, undefined, fresh)).rejects.toBeInstanceOf(PublishedKeyMismatchError);
+    expect(await fresh.store.load(userId)).toBeNull();
+  });
+});
+
+describe('the start-up check of the published key', () => {
+  it('says ours for our key, other for a replaced one, and publishes ours when none is', async () => {
+    const userId = newUserId();
+    const api = new FakeKeyServer(userId);
+    const { identity } = await setupKeys(api, userId, PASSPHRASE, undefined, device());
+    expect(await checkPublishedKey(api, identity)).toBe('ours');
+
+    api.published.set(userId, await exportPublicIdentity(await generateIdentityKeys()));
+    expect(await checkPublishedKey(api, identity)).toBe('other');
+
+    // A published identity that fails its self-signature is not ours either.
+    const tampered = identity.publicIdentity.slice();
+    tampered[tampered.length - 1] = (tampered[tampered.length - 1] ?? 0) ^ 1;
+    api.published.set(userId, tampered);
+    expect(await checkPublishedKey(api, identity)).toBe('other');
+
+    api.published.clear();
+    expect(await checkPublishedKey(api, identity)).toBe('ours');
+    expect(api.published.get(userId)).toEqual(identity.publicIdentity);
+  });
+});
+
+describe('replacing the recovery copy (the transport of a passphrase change)', () => {
+  it('names the ETag it read; a stale one or a sign-in that is not fresh replaces nothing', async () => {
+    const userId = newUserId();
+    const api = new FakeKeyServer(userId);
+    await expect(readRecoveryCopy(api)).rejects.toBeInstanceOf(NoRecoveryCopyError);
+    const { recoveryBlob } = await setupKeys(api, userId, PASSPHRASE, undefined, device());
+    const read = await readRecoveryCopy(api);
+    expect(read.recoveryBlob).toEqual(recoveryBlob);
+
+    const replacement = Uint8Array.of(...recoveryBlob.slice(0, 8), 1, 2, 3);
+    api.freshSignIn = false;
+    await expect(replaceRecoveryCopy(api, replacement, read.etag)).rejects.toBeInstanceOf(ReauthRequiredError);
+    api.freshSignIn = true;
+    await expect(replaceRecoveryCopy(api, replacement, '"stale"')).rejects.toBeInstanceOf(RecoveryCopyChangedError);
+    expect(api.recovery).toEqual(recoveryBlob);
+
+    const etag = await replaceRecoveryCopy(api, replacement, read.etag);
+    expect(etag).not.toBe(read.etag);
+    expect(api.recovery).toEqual(replacement);
+    await expect(replaceRecoveryCopy(api, recoveryBlob, read.etag)).rejects.toBeInstanceOf(RecoveryCopyChangedError);
   });
 });

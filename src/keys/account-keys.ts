@@ -9,13 +9,28 @@
  * 3. restore from that backup at once: proves the backup opens with this
  *    passphrase before anything is uploaded, and yields NON-extractable
  *    private keys; the extractable ones are dropped;
- * 4. upload the backup to `keys/<userId>/recovery` with `If-None-Match: *`,
- *    so a second device setting up at the same moment cannot replace the
- *    first one's copy (the loser restores from the winner's copy instead);
- * 5. publish the public identity at `keys/<userId>/public`;
+ * 4. hand the backup to the token endpoint, which writes it once
+ *    (`POST /keys/recovery`; 409 afterwards), so a second device setting up
+ *    at the same moment cannot replace the first one's copy (the loser
+ *    restores from the winner's copy instead);
+ * 5. publish the public identity (`POST /keys/public`, also written once;
+ *    the server checks its self-signature);
  * 6. save in IndexedDB, ask for persistent storage.
+ *
+ * Key material travels as base64 in JSON through the API client only: this
+ * module has no storage transport, so `keys` does not depend on `storage`.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
+import {
+  ApiError,
+  ERROR_CODES,
+  pathOf,
+  publicKeyResponse,
+  publishedResponse,
+  recoveryResponse,
+  recoveryWrittenResponse,
+  ROUTES,
+} from '../contract/index.ts';
 import {
   backupIdentity,
   exportPublicIdentity,
@@ -28,9 +43,17 @@ import {
   type IdentityKeys,
   type KdfParams,
 } from '../crypto/index.ts';
-import { getBlob, putBlob } from '../storage/blob-rest.ts';
-import { StorageError } from '../storage/storage-error.ts';
-import { AccountMismatchError, NoRecoveryCopyError, RecoveryCopyExistsError, RecoveryKitError } from './key-errors.ts';
+import { fromBase64, toBase64 } from './base64.ts';
+import {
+  AccountMismatchError,
+  KeyRotationRefusedError,
+  NoRecoveryCopyError,
+  PublishedKeyMismatchError,
+  ReauthRequiredError,
+  RecoveryCopyChangedError,
+  RecoveryCopyExistsError,
+  RecoveryKitError,
+} from './key-errors.ts';
 import { defaultKeyStore, KeyStoreError, type KeyStore, type StoredIdentity } from './key-store.ts';
 import { parseRecoveryKit } from './recovery-kit.ts';
 
@@ -53,20 +76,10 @@ export interface KeyApi {
   post<T>(path: string, body: unknown, schema: z.ZodType<T>): Promise<T>;
 }
 
-/** The two blob calls this module needs; defaults to `src/storage/blob-rest.ts`. Tests pass an in-memory fake. */
-export interface KeyBlobTransport {
-  /** Returns the blob's bytes; throws StorageError kind 'not-found' when it does not exist. */
-  getBlob(url: string): Promise<Uint8Array>;
-  /** Writes the blob; with `ifNoneMatch: '*'` throws StorageError kind 'conflict' when it exists. */
-  putBlob(url: string, body: Blob, opts?: { ifNoneMatch?: '*' }): Promise<void>;
-}
-
 /** Dependencies and knobs, all optional; the defaults are the app's. */
 export interface AccountKeyOptions {
   /** Where keys are kept on this device (default: the app's IndexedDB key store). */
   store?: KeyStore;
-  /** Blob transport (default: plain fetch through `src/storage/blob-rest.ts`). */
-  blobs?: KeyBlobTransport;
   /** KDF parameters for a new backup (default: the crypto core's sound defaults). Tests pass small ones. */
   kdfParams?: KdfParams;
   /** Asks the browser to keep our storage (default: `navigator.storage.persist()`). */
@@ -88,22 +101,6 @@ export interface KeysUnlocked {
   persisted: boolean;
 }
 
-/** API paths, relative to the API base (`/api/v1`). */
-export const KEY_API_PATHS = {
-  recovery: '/keys/recovery',
-  publish: '/keys/public',
-  readPublic: (userId: string) => `/keys/public/${userId}/read`,
-} as const;
-
-const grantSchema = z.object({ url: z.string().min(1), expiresAt: z.string(), permissions: z.string() });
-const recoveryGrantSchema = z.object({ grant: grantSchema });
-const publicGrantSchema = z.object({ userId: z.string(), grant: grantSchema });
-
-const defaultBlobs: KeyBlobTransport = {
-  getBlob: (url) => getBlob(url),
-  putBlob: (url, body, opts) => putBlob(url, body, opts),
-};
-
 /**
  * Returns 'ready' when this device holds the account's keys, else
  * 'needs-restore' when a recovery copy exists in storage, else
@@ -112,7 +109,7 @@ const defaultBlobs: KeyBlobTransport = {
  */
 export async function keyStatus(api: KeyApi, userId: string, opts: AccountKeyOptions = {}): Promise<KeyStatus> {
   if ((await loadLocal(store(opts), userId)) !== null) return 'ready';
-  return (await downloadRecovery(api, opts)) === null ? 'needs-setup' : 'needs-restore';
+  return (await downloadRecovery(api)) === null ? 'needs-setup' : 'needs-restore';
 }
 
 /**
@@ -152,11 +149,7 @@ export async function setupKeys(
   await assertSamePublicKeys(fresh, keys);
 
   onStep?.('uploading');
-  const { grant } = await api.post(KEY_API_PATHS.recovery, { access: 'write' }, recoveryGrantSchema);
-  try {
-    await blobs(opts).putBlob(grant.url, new Blob([recoveryBlob]), { ifNoneMatch: '*' });
-  } catch (error) {
-    if (!(error instanceof StorageError && error.kind === 'conflict')) throw error;
+  if (!(await createRecoveryCopy(api, recoveryBlob))) {
     // Another device set up first: its copy is the account's keys from now on.
     try {
       return await restoreKeys(api, userId, passphrase, opts);
@@ -166,7 +159,10 @@ export async function setupKeys(
     }
   }
   const publicIdentity = await exportPublicIdentity(keys);
-  await publishPublicIdentity(api, userId, publicIdentity, opts);
+  if (!(await publishPublicIdentity(api, userId, publicIdentity))) {
+    // Our recovery copy was the first, yet a key is already published: not ours.
+    if ((await publishedKeyState(api, userId, keys)) !== 'ours') throw new PublishedKeyMismatchError();
+  }
 
   onStep?.('saving');
   const stored = await storedFrom(userId, keys, publicIdentity);
@@ -179,8 +175,9 @@ export async function setupKeys(
  * storage. Returns the unlocked identity. Throws WrongPassphraseError
  * (unchanged from the crypto core) when the passphrase does not open the
  * copy, NoRecoveryCopyError when there is none; on any throw nothing is
- * saved or overwritten. Republishes the public identity when storage lacks
- * it or holds another one (the recovery copy is the account's keys).
+ * saved or overwritten. Publishes the public identity when none is
+ * published; a different published one cannot be replaced from here (it is
+ * written once) and is reported by {@link checkPublishedKey} at start.
  */
 export async function restoreKeys(
   api: KeyApi,
@@ -188,13 +185,11 @@ export async function restoreKeys(
   passphrase: string,
   opts: AccountKeyOptions = {},
 ): Promise<KeysUnlocked> {
-  const recoveryBlob = await downloadRecovery(api, opts);
+  const recoveryBlob = await downloadRecovery(api);
   if (recoveryBlob === null) throw new NoRecoveryCopyError();
   const keys = await restoreIdentity(recoveryBlob, passphrase);
   const publicIdentity = await exportPublicIdentity(keys);
-  const remote = await readOwnPublicFingerprint(api, userId, opts);
-  const local = await fingerprint(publicIdentity);
-  if (remote !== local) await publishPublicIdentity(api, userId, publicIdentity, opts);
+  if ((await publishedKeyState(api, userId, keys)) === 'missing') await publishPublicIdentity(api, userId, publicIdentity);
   const stored = await saveRestored(store(opts), await storedFrom(userId, keys, publicIdentity));
   return { identity: toUnlocked(stored), recoveryBlob, persisted: await persist(opts) };
 }
@@ -218,19 +213,13 @@ export async function restoreFromKit(
   if (kit.userId !== userId) throw new RecoveryKitError('other-account');
   const keys = await restoreIdentity(kit.recoveryBlob, passphrase);
   const publicIdentity = await exportPublicIdentity(keys);
-  const local = await fingerprint(publicIdentity);
-  const remote = await readOwnPublicFingerprint(api, userId, opts);
-  // Never let an old kit replace the keys the account uses now.
-  if (remote !== null && remote !== local) throw new RecoveryKitError('stale');
+  const published = await publishedKeyState(api, userId, keys);
+  // Never let an old kit stand in for the keys the account uses now.
+  if (published === 'other') throw new RecoveryKitError('stale');
 
-  const { grant } = await api.post(KEY_API_PATHS.recovery, { access: 'write' }, recoveryGrantSchema);
-  try {
-    await blobs(opts).putBlob(grant.url, new Blob([kit.recoveryBlob]), { ifNoneMatch: '*' });
-  } catch (error) {
-    // A copy already in storage is fine: the public key check above matched.
-    if (!(error instanceof StorageError && error.kind === 'conflict')) throw error;
-  }
-  if (remote === null) await publishPublicIdentity(api, userId, publicIdentity, opts);
+  // A copy already in storage is fine (false): the public key check above matched.
+  await createRecoveryCopy(api, kit.recoveryBlob);
+  if (published === 'missing') await publishPublicIdentity(api, userId, publicIdentity);
   const stored = await saveRestored(store(opts), await storedFrom(userId, keys, publicIdentity));
   return { identity: toUnlocked(stored), recoveryBlob: kit.recoveryBlob, persisted: await persist(opts) };
 }
@@ -242,10 +231,6 @@ export async function forgetKeysOnThisDevice(userId: string, opts: AccountKeyOpt
 
 function store(opts: AccountKeyOptions): KeyStore {
   return opts.store ?? defaultKeyStore();
-}
-
-function blobs(opts: AccountKeyOptions): KeyBlobTransport {
-  return opts.blobs ?? defaultBlobs;
 }
 
 async function loadLocal(keyStore: KeyStore, userId: string): Promise<StoredIdentity | null> {
@@ -272,37 +257,144 @@ async function saveRestored(keyStore: KeyStore, identity: StoredIdentity): Promi
   return identity;
 }
 
-async function downloadRecovery(api: KeyApi, opts: AccountKeyOptions): Promise<Uint8Array<ArrayBuffer> | null> {
-  const { grant } = await api.post(KEY_API_PATHS.recovery, { access: 'read' }, recoveryGrantSchema);
-  return readBlobOrNull(grant.url, opts);
-}
-
-async function readBlobOrNull(url: string, opts: AccountKeyOptions): Promise<Uint8Array<ArrayBuffer> | null> {
+/** The recovery copy in storage, or null when there is none. Throws the API client's errors. */
+async function downloadRecovery(api: KeyApi): Promise<Uint8Array<ArrayBuffer> | null> {
   try {
-    return new Uint8Array(await blobs(opts).getBlob(url));
+    const answer = await api.post(pathOf(ROUTES.readRecovery), {}, recoveryResponse);
+    return decode(answer.recovery);
   } catch (error) {
-    if (error instanceof StorageError && error.kind === 'not-found') return null;
+    if (error instanceof ApiError && error.status === 404) return null;
     throw error;
   }
 }
 
-/** Returns the fingerprint of the account's published public identity, or null when none is published or it does not verify. */
-async function readOwnPublicFingerprint(api: KeyApi, userId: string, opts: AccountKeyOptions): Promise<string | null> {
-  const answer = await api.post(KEY_API_PATHS.readPublic(userId), {}, publicGrantSchema);
-  if (answer.userId !== userId) throw new AccountMismatchError();
-  const bytes = await readBlobOrNull(answer.grant.url, opts);
-  if (bytes === null) return null;
+/** Stores the first recovery copy; resolves false when the account already has one (409). */
+async function createRecoveryCopy(api: KeyApi, recoveryBlob: Uint8Array): Promise<boolean> {
   try {
-    return (await importPublicIdentity(bytes)).fingerprint;
-  } catch {
-    return null; // damaged or forged: ours replaces it
+    await api.post(pathOf(ROUTES.createRecovery), { recovery: toBase64(recoveryBlob) }, recoveryWrittenResponse);
+    return true;
+  } catch (error) {
+    if (error instanceof ApiError && error.code === ERROR_CODES.recoveryExists) return false;
+    throw error;
   }
 }
 
-async function publishPublicIdentity(api: KeyApi, userId: string, publicIdentity: Uint8Array, opts: AccountKeyOptions): Promise<void> {
-  const answer = await api.post(KEY_API_PATHS.publish, {}, publicGrantSchema);
+/** Publishes the public identity; resolves false when one is already published (409: it is written once). */
+async function publishPublicIdentity(api: KeyApi, userId: string, publicIdentity: Uint8Array): Promise<boolean> {
+  try {
+    const answer = await api.post(pathOf(ROUTES.publishKey), { publicIdentity: toBase64(publicIdentity) }, publishedResponse);
+    if (answer.userId !== userId) throw new AccountMismatchError();
+    return true;
+  } catch (error) {
+    if (error instanceof ApiError && error.code === ERROR_CODES.publicKeyExists) return false;
+    throw error;
+  }
+}
+
+/** What the directory publishes for an account, compared with a device's keys. */
+export type PublishedKeyState = 'ours' | 'missing' | 'other';
+
+/**
+ * Reads the account's published public identity and compares its two
+ * public keys with `keys` (exact SPKI comparison, after the self-signature
+ * verified). A published identity that does not parse or verify counts as
+ * 'other'. Throws the API client's errors.
+ */
+async function publishedKeyState(api: KeyApi, userId: string, keys: Pick<IdentityKeys, 'encrypt' | 'sign'>): Promise<PublishedKeyState> {
+  let answer: z.infer<typeof publicKeyResponse>;
+  try {
+    answer = await api.post(pathOf(ROUTES.readPublicKey, userId), {}, publicKeyResponse);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) return 'missing';
+    throw error;
+  }
   if (answer.userId !== userId) throw new AccountMismatchError();
-  await blobs(opts).putBlob(answer.grant.url, new Blob([new Uint8Array(publicIdentity)]));
+  let published: Awaited<ReturnType<typeof importPublicIdentity>>;
+  try {
+    published = await importPublicIdentity(decode(answer.publicIdentity));
+  } catch {
+    return 'other'; // damaged or forged
+  }
+  // samePublicKeys reads only the public halves; the private ones are ours, never compared or used.
+  const asPublished: IdentityKeys = {
+    encrypt: { publicKey: published.encrypt, privateKey: keys.encrypt.privateKey },
+    sign: { publicKey: published.verify, privateKey: keys.sign.privateKey },
+  };
+  return (await samePublicKeys(keys, asPublished)) ? 'ours' : 'other';
+}
+
+/**
+ * The start-up check: is the public identity published for this account the
+ * one this device holds? Resolves 'ours', 'missing' (then publishes ours
+ * and resolves 'ours' when that succeeds) or 'other' — which the app must
+ * say loudly: senders would encrypt to a key this device cannot open.
+ * Throws the API client's errors.
+ */
+export async function checkPublishedKey(api: KeyApi, identity: UnlockedIdentity): Promise<PublishedKeyState> {
+  const state = await publishedKeyState(api, identity.userId, identity);
+  if (state !== 'missing') return state;
+  if (await publishPublicIdentity(api, identity.userId, identity.publicIdentity)) return 'ours';
+  return publishedKeyState(api, identity.userId, identity);
+}
+
+/**
+ * The account's recovery copy and the ETag that a replacement must name
+ * (a passphrase change reads, unlocks with the old passphrase, re-wraps,
+ * then calls {@link replaceRecoveryCopy}). Throws NoRecoveryCopyError when
+ * there is none, and the API client's errors.
+ */
+export async function readRecoveryCopy(api: KeyApi): Promise<{ recoveryBlob: Uint8Array<ArrayBuffer>; etag: string }> {
+  try {
+    const answer = await api.post(pathOf(ROUTES.readRecovery), {}, recoveryResponse);
+    return { recoveryBlob: decode(answer.recovery), etag: answer.etag };
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) throw new NoRecoveryCopyError();
+    throw error;
+  }
+}
+
+/**
+ * Replaces the recovery copy read with ETag `etag` (a passphrase change).
+ * Resolves the new ETag. Throws ReauthRequiredError when the sign-in is not
+ * recent enough, RecoveryCopyChangedError when the copy changed since it was
+ * read (nothing replaced), NoRecoveryCopyError, and the API client's errors.
+ */
+export async function replaceRecoveryCopy(api: KeyApi, recoveryBlob: Uint8Array, etag: string): Promise<string> {
+  try {
+    const answer = await api.post(pathOf(ROUTES.replaceRecovery), { recovery: toBase64(recoveryBlob), etag }, recoveryWrittenResponse);
+    return answer.etag;
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    if (error.code === ERROR_CODES.reauthRequired) throw new ReauthRequiredError();
+    if (error.status === 412) throw new RecoveryCopyChangedError();
+    if (error.status === 404) throw new NoRecoveryCopyError();
+    throw error;
+  }
+}
+
+/**
+ * Publishes `publicIdentity` in place of the account's current one, with a
+ * rotation statement signed by the current signing key (SDRT, made by the
+ * crypto core). Throws KeyRotationRefusedError when the server refuses the
+ * statement or another change came first, and the API client's errors.
+ */
+export async function rotatePublishedKey(api: KeyApi, userId: string, publicIdentity: Uint8Array, statement: Uint8Array): Promise<void> {
+  try {
+    const answer = await api.post(pathOf(ROUTES.rotateKey), { publicIdentity: toBase64(publicIdentity), statement: toBase64(statement) }, publishedResponse);
+    if (answer.userId !== userId) throw new AccountMismatchError();
+  } catch (error) {
+    if (error instanceof ApiError && (error.status === 403 || error.status === 409 || error.status === 412)) {
+      throw new KeyRotationRefusedError(error.message);
+    }
+    throw error;
+  }
+}
+
+function decode(b64: string): Uint8Array<ArrayBuffer> {
+  // The contract's schema checked it is base64; null would mean a bug there.
+  const bytes = fromBase64(b64);
+  if (bytes === null) throw new Error('The server sent key material that is not base64.');
+  return bytes;
 }
 
 async function storedFrom(userId: string, keys: IdentityKeys, publicIdentity: Uint8Array): Promise<StoredIdentity> {

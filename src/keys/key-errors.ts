@@ -55,3 +55,39 @@ export class AccountMismatchError extends AccountKeysError {
     super('account-mismatch', 'The server answered for a different account. Sign out, sign in again and retry.');
   }
 }
+
+/**
+ * The public key the directory publishes for this account is not this
+ * device's: someone may have replaced it, or the keys were changed on
+ * another device. Senders would encrypt to the published key, so the user
+ * must hear about it.
+ */
+export class PublishedKeyMismatchError extends AccountKeysError {
+  constructor() {
+    super(
+      'published-key-mismatch',
+      'The public key published for your account is not the one on this device. If you did not change your keys on another device, someone may have replaced it: do not share files until this is resolved.',
+    );
+  }
+}
+
+/** Changing the passphrase needs a sign-in from the last few minutes: sign in again, then retry. */
+export class ReauthRequiredError extends AccountKeysError {
+  constructor() {
+    super('reauth-required', 'For your safety, sign in again to confirm it is you, then change your passphrase once more.');
+  }
+}
+
+/** The recovery copy changed since it was read (another device changed the passphrase): nothing was replaced. */
+export class RecoveryCopyChangedError extends AccountKeysError {
+  constructor() {
+    super('recovery-changed', 'Your keys were changed on another device meanwhile. Nothing was replaced; reload and try again.');
+  }
+}
+
+/** The server refused a key rotation: the statement is not signed by the published key, or another change came first. */
+export class KeyRotationRefusedError extends AccountKeysError {
+  constructor(message: string) {
+    super('rotation-refused', message);
+  }
+}

@@ -1,9 +1,10 @@
 /**
- * The token endpoint's grant answers (docs/CONTRACTS.md §2), validated with
- * zod, and `GrantKeeper`, which renews a grant before it expires and after
- * storage refuses it.
+ * What storage needs of the token endpoint (its grant answers are in the
+ * wire contract, src/contract) and `GrantKeeper`, which renews a grant
+ * before it expires and after storage refuses it.
  */
-import { z, type ZodType } from 'zod';
+import type { ZodType } from 'zod';
+import { pathOf, ROUTES, type Grant } from '../contract/index.ts';
 
 /**
  * What storage needs from the API client. The real `ApiClient` of
@@ -16,54 +17,15 @@ export interface GrantApi {
   post<T>(path: string, body: unknown, schema: ZodType<T>, options?: { signal?: AbortSignal }): Promise<T>;
 }
 
-/** A file id made by the server: 32 lowercase hex characters. */
-export const fileIdSchema = z.string().regex(/^[0-9a-f]{32}$/);
+export { fileGrantsSchema, fileListSchema, hexId as fileIdSchema, type FileEntry, type FileGrants, type FileListPage, type Grant } from '../contract/index.ts';
 
-/** A SAS grant for one blob: the URL with its SAS query, when it expires, what it allows. */
-export const grantSchema = z.object({
-  url: z.url({ protocol: /^https?$/ }),
-  expiresAt: z.iso.datetime({ offset: true }),
-  permissions: z.string(),
-});
-/** A SAS grant for one blob. */
-export type Grant = z.infer<typeof grantSchema>;
-
-/** Grants for the two blobs of one file (upload, renew, read and delete answers share this shape). */
-export const fileGrantsSchema = z.object({
-  fileId: fileIdSchema,
-  payload: grantSchema,
-  manifest: grantSchema,
-});
-/** Grants for a file's payload and manifest. */
-export type FileGrants = z.infer<typeof fileGrantsSchema>;
-
-/** One entry of `GET /files`. */
-export const fileEntrySchema = z.object({
-  fileId: fileIdSchema,
-  payloadBytes: z.number().int().nonnegative(),
-  manifestBytes: z.number().int().nonnegative(),
-  createdAt: z.string(),
-  etag: z.string(),
-  complete: z.boolean(),
-});
-/** One entry of the owner's file list, as the server sees it (no names: those are sealed). */
-export type FileEntry = z.infer<typeof fileEntrySchema>;
-
-/** One page of `GET /files`. */
-export const fileListSchema = z.object({
-  files: z.array(fileEntrySchema),
-  next: z.string().nullable(),
-});
-/** One page of the owner's file list. */
-export type FileListPage = z.infer<typeof fileListSchema>;
-
-/** API paths (relative to /api/v1) used by storage. */
+/** API paths (relative to /api/v1) used by storage, built from the contract's route table. */
 export const apiPaths = {
-  uploads: '/uploads',
-  renew: (fileId: string) => `/uploads/${fileId}/renew`,
-  files: (cursor: string | null) => (cursor === null ? '/files' : `/files?cursor=${encodeURIComponent(cursor)}`),
-  read: (fileId: string) => `/files/${fileId}/read`,
-  delete: (fileId: string) => `/files/${fileId}/delete`,
+  uploads: pathOf(ROUTES.createUpload),
+  renew: (fileId: string) => pathOf(ROUTES.renewUpload, fileId),
+  files: (cursor: string | null) => pathOf(ROUTES.listFiles, undefined, cursor === null ? undefined : { cursor }),
+  read: (fileId: string) => pathOf(ROUTES.readFile, fileId),
+  delete: (fileId: string) => pathOf(ROUTES.deleteFile, fileId),
 } as const;
 
 /** Longest time before expiry at which a grant is renewed ahead of need. */

@@ -7,7 +7,7 @@ import { isRetryable, StorageError } from './storage-error.ts';
 const policy = { retries: 3, baseDelayMs: 1, maxDelayMs: 4 };
 
 function grant(expiresInMs: number, now: number, tag: string): { payload: Grant; manifest: Grant } {
-  const g = { url: `https://x/${tag}?sig=1`, expiresAt: new Date(now + expiresInMs).toISOString(), permissions: 'rcw' };
+  const g = { url: `https://x/${tag}?sig=1`, expiresAt: new Date(now + expiresInMs).toISOString(), permissions: 'rcw' as const };
   return { payload: g, manifest: g };
 }
 

@@ -85,15 +85,17 @@ class MemoryBlobService {
 /** The token endpoint's grant routes, minting fake URLs on the memory service. */
 class FakeApi implements GrantApi {
   constructor(private readonly store: MemoryBlobService) {}
-  private grants(fileId: string, perms: string): unknown {
+  private grants(fileId: string, perms: [string, string]): unknown {
     const expiresAt = new Date(Date.now() + 600_000).toISOString();
-    const g = (kind: string) => ({ url: `${ORIGIN}files/u/${fileId}/${kind}?sig=x`, expiresAt, permissions: perms });
-    return { fileId, payload: g('payload'), manifest: g('manifest') };
+    const g = (kind: string, permissions: string) => ({ url: `${ORIGIN}files/u/${fileId}/${kind}?sig=x`, expiresAt, permissions });
+    return { fileId, payload: g('payload', perms[0]), manifest: g('manifest', perms[1]) };
   }
   post<T>(path: string, _body: unknown, schema: ZodType<T>): Promise<T> {
     const id = /^\/(?:uploads|files)\/([0-9a-f]{32})\//.exec(path)?.[1];
     const fileId = id ?? Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
-    return Promise.resolve(schema.parse(this.grants(fileId, 'rcwd')));
+    // The memory service does not check permissions; these are the ones the real routes grant.
+    const perms: [string, string] = path.endsWith('/read') ? ['r', 'r'] : path.endsWith('/delete') ? ['d', 'd'] : ['rcw', 'cw'];
+    return Promise.resolve(schema.parse(this.grants(fileId, perms)));
   }
   get<T>(_path: string, schema: ZodType<T>): Promise<T> {
     const ids = new Set([...this.store.blobs.keys()].map((k) => k.split('/')[3] ?? ''));

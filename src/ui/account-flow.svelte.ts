@@ -4,8 +4,8 @@
  * them from the recovery copy, or must set them up for the first time.
  */
 import type { ApiClient } from '../auth/api-client.ts';
-import { MeSchema, type Me } from '../auth/auth-setup.ts';
-import { keyStatus, loadUnlockedIdentity, type UnlockedIdentity } from '../keys/account-keys.ts';
+import { fetchMe, type Me } from '../auth/auth-setup.ts';
+import { checkPublishedKey, keyStatus, loadUnlockedIdentity, type PublishedKeyState, type UnlockedIdentity } from '../keys/account-keys.ts';
 import { handleError, type UserMessage } from './base/handle-error.ts';
 
 /** Where the signed-in person stands. */
@@ -17,6 +17,8 @@ export class AccountFlow {
   me = $state.raw<Me | null>(null);
   identity = $state.raw<UnlockedIdentity | null>(null);
   problem = $state<UserMessage | null>(null);
+  /** Whether the key published for this account is this device's; null until checked (or when the check could not run). */
+  publishedKey = $state<PublishedKeyState | null>(null);
   readonly #api: ApiClient;
 
   constructor(api: ApiClient) {
@@ -28,7 +30,7 @@ export class AccountFlow {
     this.phase = 'checking';
     this.problem = null;
     try {
-      const me = await this.#api.get('/me', MeSchema);
+      const me = await fetchMe(this.#api);
       this.me = me;
       const status = await keyStatus(this.#api, me.userId);
       if (status === 'ready') {
@@ -51,5 +53,19 @@ export class AccountFlow {
   keysReady(identity: UnlockedIdentity): void {
     this.identity = identity;
     this.phase = 'ready';
+    void this.#checkPublishedKey(identity);
+  }
+
+  /**
+   * Compares the published public key with this device's, so a replaced key
+   * is said loudly (see PublishedKeyAlert). A failed check (offline) stays
+   * silent: the next start checks again.
+   */
+  async #checkPublishedKey(identity: UnlockedIdentity): Promise<void> {
+    try {
+      this.publishedKey = await checkPublishedKey(this.#api, identity);
+    } catch {
+      this.publishedKey = null;
+    }
   }
 }

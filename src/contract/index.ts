@@ -1,0 +1,10 @@
+/**
+ * The wire contract between the app and the token endpoint: paths, request
+ * and response schemas, the error body and the client's error classes. It
+ * imports nothing of ours (zod only), so `auth`, `keys`, `storage`,
+ * `sharing` and `server/` may all depend on it.
+ */
+export * from './schemas.ts';
+export * from './routes.ts';
+export * from './errors.ts';
+export * from './app-config.ts';
