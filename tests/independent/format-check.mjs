@@ -1629,6 +1629,53 @@ for (const [nm, rule, want] of ONLY_RULE) {
   });
 }
 
+// Order-of-checks cases derived here from the negative inputs, changing one
+// thing; the expected class follows from the spec's order (cited), not from
+// the vector's error field. They cover orders no vector pins on its own.
+const DERIVED = [
+  ['manifest-kdf-over-cap-r', 'empty passphrase: KDF caps come first (§6.1, §7.2)', (n) => ({ ...n, identities: [{ kind: 'passphrase', passphrase: '' }] }), 'KdfParamsTooHighError'],
+  ['manifest-kdf-weak-scrypt', 'lone-surrogate passphrase: weak parameters come first (§7.2)', (n) => ({ ...n, identities: [{ kind: 'passphrase', passphrase: 'a\ud800' }] }), 'MalformedError'],
+  ['manifest-passphrase-body-95', 'empty passphrase: body length comes first (§7.2)', (n) => ({ ...n, identities: [{ kind: 'passphrase', passphrase: '' }] }), 'MalformedError'],
+  ['manifest-kdf-unknown-id', 'empty passphrase: unknown KDF id comes first (§7.2)', (n) => ({ ...n, identities: [{ kind: 'passphrase', passphrase: '' }] }), 'UnsupportedVersionError'],
+  ['backup-kdf-over-cap', 'empty passphrase: KDF caps come first (§11.1)', (n) => ({ ...n, passphrase: '' }), 'KdfParamsTooHighError'],
+  ['backup-appended-byte', 'empty passphrase: parsing comes first (§11.1)', (n) => ({ ...n, passphrase: '' }), 'MalformedError'],
+  ['backup-keys-do-not-match', 'wrong passphrase: the tags come before the key match (§11.1)', (n) => ({ ...n, passphrase: 'wrong' }), 'WrongPassphraseError'],
+  ['public-identity-rsa-3076-bits', 'flipped self-signature: the signature comes before the RSA rules (§10.1)', (n) => ({ ...n, bytes: flipLast(n.bytes) }), 'TamperedError'],
+  ['public-identity-rsa-3072-e3', 'flipped self-signature: the signature comes before the RSA rules (§10.1)', (n) => ({ ...n, bytes: flipLast(n.bytes) }), 'TamperedError'],
+  ['public-identity-hybrid-signing-key', 'flipped self-signature: the kind-2 form comes before the signature (§10.1)', (n) => ({ ...n, bytes: flipLast(n.bytes) }), 'MalformedError'],
+  ['manifest-segment-size-over-cap', 'flipped signature: parsing comes before the signature (§9.1)', (n) => ({ ...n, bytes: flipLast(n.bytes) }), 'MalformedError'],
+  ['manifest-two-passphrase-envelopes', 'no identities: parsing comes before the search (§7, §9.1)', (n) => ({ ...n, identities: [] }), 'MalformedError'],
+  ['manifest-signer-hybrid-point', 'wrong expected fileId: the signer check comes first, same class (§9.1)', (n) => ({ ...n, fileId: 'ff'.repeat(16) }), 'TamperedError'],
+  ['manifest-flipped-signature-byte', 'no identities: the signature comes before the search (§9.1)', (n) => ({ ...n, identities: [] }), 'TamperedError'],
+  ['manifest-wrong-file-id', 'no identities: the fileId comes before the search (§9.1)', (n) => ({ ...n, identities: [] }), 'TamperedError'],
+  ['manifest-metadata-nonzero-padding', 'another link secret: the search comes before the metadata (§9.1)', (n) => ({ ...n, identities: [{ kind: 'link', secret: 'ee'.repeat(32) }] }), 'WrongKeyError'],
+  ['manifest-rsa-envelope-31-bytes', 'then a link identity that is not its: the first thrown error is reported (§7.4)', (n) => ({ ...n, identities: [...n.identities, { kind: 'link', secret: 'ee'.repeat(32) }] }), 'MalformedError'],
+  ['rotation-same-identity-twice', 'garbage identities: the equal-hash check comes before the imports (§10.4)', (n) => ({ ...n, oldIdentity: '00', newIdentity: '00' }), 'MalformedError'],
+  ['rotation-about-another-identity', 'new identity of version 3: the imports come before the hash comparison (§10.4)', (n) => ({ ...n, newIdentity: n.newIdentity.slice(0, 8) + '03' + n.newIdentity.slice(10) }), 'UnsupportedVersionError'],
+  ['payload-truncated-at-boundary', 'a wrong digest: the end-of-input rules come before the digest (§5.4)', (n) => ({ ...n, payloadDigest: '00'.repeat(32) }), 'TruncatedError'],
+  ['payload-boundary-plus-15', 'a wrong digest: the end-of-input rules come before the digest (§5.4)', (n) => ({ ...n, payloadDigest: '00'.repeat(32) }), 'TruncatedError'],
+];
+{
+  const n = (V.negative ?? []).find((x) => x.name === 'manifest-search-order-identities-outer');
+  if (n && ST.passphraseScrypt) {
+    check('derived: manifest-search-order-identities-outer + then the right passphrase: a key ends the search, earlier errors are discarded (§7.4)', () => {
+      const r = runNegative({ ...n, identities: [...n.identities, { kind: 'passphrase', passphrase: ST.passphraseScrypt.passphrase }] });
+      return toHex(r.fileKey) === KS.fileKey || 'another key';
+    });
+  }
+}
+function flipLast(h) {
+  const b = negativeInput({ bytes: h });
+  b[b.length - 1] ^= 1;
+  return toHex(b);
+}
+for (const [nm, what, edit, want] of DERIVED) {
+  const n = (V.negative ?? []).find((x) => x.name === nm);
+  if (!n) continue;
+  const base = n.bytesFrom !== undefined ? { ...n, bytes: get(V, n.bytesFrom), bytesFrom: undefined } : n;
+  expectError(`derived: ${nm} + ${what}`, want, () => runNegative(edit(base)));
+}
+
 // §5.4 step 2's empty-final rule, built here from payloads[2] (2 full
 // segments): segment 1 re-sealed as NON-final, then an empty final segment at
 // index 2, with the digest of these bytes. Only that rule refuses it.
