@@ -27,7 +27,7 @@ export const KDF_LIMITS = {
   /** 128 · N · r · p: proportional to scrypt's running time. */
   scryptMaxWorkBytes: 512 * 1024 * 1024,
   pbkdf2MinIterations: 600_000,
-  pbkdf2MaxIterations: 10_000_000,
+  pbkdf2MaxIterations: 5_000_000,
 } as const;
 
 /** KDF id byte of scrypt. */
