@@ -381,8 +381,12 @@ export async function buildExtendedVectors(c: GeneratorContext): Promise<Record<
   pay('payload-appended-byte-after-full-final', `payloads[2] + 00 (its final segment is full); ${own}`, concatBytes(P2, Uint8Array.of(0)), 'TamperedError');
   pay(
     'payload-empty-final-after-full',
-    `payloads[2] + an empty segment 2 sealed as final (valid tag): refused at index 2 by the empty-final rule; ${own}`,
-    concatBytes(P2, await encryptSegment(c.contentKey, 2, true, new Uint8Array(0))),
+    `payloads[2]’s 2048 bytes sealed as two NON-final full segments 0 and 1, then an empty segment 2 sealed as final (every tag valid): only the empty-final rule refuses it, at index 2; ${own}`,
+    concatBytes(
+      await encryptSegment(c.contentKey, 0, false, p2.plaintext.subarray(0, 1024)),
+      await encryptSegment(c.contentKey, 1, false, p2.plaintext.subarray(1024)),
+      await encryptSegment(c.contentKey, 2, true, new Uint8Array(0)),
+    ),
     'TamperedError',
   );
   pay(
