@@ -458,7 +458,8 @@ function runKdf(block, pw) {
 }
 /** KEK for a reader: empty / lone-surrogate passphrase → wrong passphrase, no KDF. */
 function readerKek(block, passphrase) {
-  if (typeof passphrase !== 'string' || passphrase.length === 0 || hasLoneSurrogate(passphrase)) {
+  if (typeof passphrase !== 'string') throw new ArgumentError('passphrase is not a string');
+  if (passphrase.length === 0 || hasLoneSurrogate(passphrase)) {
     throw new WrongPassphraseError('empty passphrase or one without a UTF-8 form');
   }
   return runKdf(block, passBytes(passphrase));
@@ -976,12 +977,21 @@ function resolveKeyPath(p) {
   if (k === undefined) throw new Error(`vector path ${p} missing`);
   return k;
 }
+/** §13: `passphraseUtf16` = hex of UTF-16BE code units (may hold a lone surrogate). */
+function utf16Passphrase(o) {
+  if (o.passphraseUtf16 === undefined) return o.passphrase;
+  const b = fromHex(o.passphraseUtf16);
+  if (b.length % 2 !== 0) throw new Error('passphraseUtf16 of odd length');
+  let str = '';
+  for (let i = 0; i < b.length; i += 2) str += String.fromCharCode(b.readUInt16BE(i));
+  return str;
+}
 function makeIdentity(spec) {
   switch (spec.kind) {
     case 'link':
       return linkIdentity(fromHex(spec.secret));
     case 'passphrase':
-      return passphraseIdentity(spec.passphrase);
+      return passphraseIdentity(utf16Passphrase(spec));
     case 'rsa':
       return rsaIdentity(fromHex(resolveKeyPath(spec.key).privateKeyPkcs8));
     default:
@@ -1101,6 +1111,33 @@ check('limits: 255 bytes of fields pad to 256, 256 to 512 (§8.1)', () => {
   return (a.length === 256 && b.length === 512) || `${a.length}, ${b.length}`;
 });
 
+check('limits: stated sizes and ratios add up (§3.1, §5.7, §6.2, §7, §9.3, §10, §11)', () => {
+  const MiB = 2 ** 20;
+  const mem = (logN, r) => 128 * 2 ** logN * r;
+  const facts = [
+    ['header 57', 4 + 1 + 4 + 16 + 32 === 57],
+    ['10 GiB = 40,960 segments of 256 KiB', (10 * 2 ** 30) / 262144 === 40960],
+    ['16 segments per 4 MiB', (4 * MiB) / 262144 === 16],
+    ['overhead 0.006%', Math.abs((16 / 262144) * 100 - 0.006) < 0.0005],
+    ['default scrypt 128 MiB', mem(17, 8) === 128 * MiB],
+    ['logN 18 r 8 = 256 MiB memory cap', mem(18, 8) === 2 ** 28],
+    ['logN 18 r 8 p 2 = 512 MiB work cap', mem(18, 8) * 2 === 2 ** 29],
+    ['logN 21 r 1 = 256 MiB', mem(21, 1) === 2 ** 28],
+    ['work cap 4x default', 2 ** 29 / (mem(17, 8) * 1) === 4],
+    ['PBKDF2 cap 8.3x default', Math.abs(5000000 / 600000 - 8.33) < 0.01],
+    ['scrypt body 96', 36 + 12 + 48 === 96],
+    ['PBKDF2 body 97', 37 + 12 + 48 === 97],
+    ['link body 60', 12 + 48 === 60],
+    ['draft → manifest +189', -32 + 2 + 91 + 32 + 32 + 64 === 189],
+    ['rotation 133', 5 + 32 + 32 + 64 === 133],
+    ['fingerprint ≈ 133 bits', Math.abs(8 * Math.log2(100000) - 133) < 0.5],
+    ['link text 43 chars, 2 unused bits', Math.ceil(256 / 6) === 43 && 43 * 6 - 256 === 2],
+    ['largest metadata fields 5,406', 3 + 1024 + 3 + 255 + 3 + 8 + 3 + 8 + 3 + 4096 === 5406],
+  ];
+  const bad = facts.filter(([, ok]) => !ok).map(([n]) => n);
+  return bad.length === 0 || bad.join('; ');
+});
+
 // --- keys (§2 key forms).
 for (const k of ['rsa', 'rsa4096']) {
   const kp = V.keys?.[k] ?? V[k];
@@ -1134,6 +1171,7 @@ check('keys: hybrid and compressed forms of keys.ecdsa are refused (§2)', () =>
   }
   const y = spki[90] & 1;
   const comp = cat(fromHex('3039301306072a8648ce3d020106082a8648ce3d030107032200'), u8(2 + y), spki.subarray(27, 59));
+  if (comp.length !== 59) return 'compressed form is not 59 bytes';
   return !isEcSpki(comp) || 'compressed accepted';
 });
 
@@ -1556,7 +1594,7 @@ function runNegative(n) {
     case 'publicIdentity':
       return importPublicIdentity(negativeInput(n));
     case 'backup':
-      return restoreKit(negativeInput(n), n.passphrase);
+      return restoreKit(negativeInput(n), utf16Passphrase(n));
     case 'rotation':
       return verifyRotation(negativeInput(n), fromHex(n.oldIdentity), fromHex(n.newIdentity));
     case 'draft':
@@ -1564,7 +1602,7 @@ function runNegative(n) {
     case 'linkSecretText':
       return decodeLinkSecret(n.text);
     case 'recoveryKitFile':
-      return restoreKit(parseRecoveryKit(n.text).bytes, n.passphrase);
+      return restoreKit(parseRecoveryKit(n.text).bytes, utf16Passphrase(n));
     default:
       throw new Error(`unknown input kind ${n.input}`);
   }
@@ -1587,6 +1625,12 @@ const negNames = new Set();
     if (process.env.FC_TRACE) console.log(`TRACE ${n.name}: ${got} — ${traceMsg}`);
     return got === n.error || `reader says ${got}, vector says ${n.error}`;
   });
+});
+check('negative: lone-surrogate cases hold a lone surrogate (passphraseUtf16, §13)', () => {
+  const cases = (V.negative ?? []).filter((n) => /lone-surrogate/.test(n.name));
+  const holders = (n) => [n, ...(n.identities ?? [])].filter((o) => o.passphraseUtf16 !== undefined || o.passphrase !== undefined);
+  const bad = cases.filter((n) => !holders(n).some((o) => hasLoneSurrogate(utf16Passphrase(o))));
+  return (cases.length === 2 && bad.length === 0) || `${cases.length} cases; without a lone surrogate: ${bad.map((n) => n.name).join(', ')}`;
 });
 check('negative: vectors present', () => (V.negative ?? []).length > 0 || 'none');
 // The cases §13 explicitly names.
