@@ -405,6 +405,47 @@ function readPayloadStream(key, S, data, expectedDigest) {
   return cat(...out);
 }
 
+/**
+ * The same decision as a real push-based stream (§5.4 look-ahead): a full
+ * sealed segment is opened as non-final only once at least one more byte has
+ * arrived. Used to check that chunking never changes the outcome.
+ */
+class PayloadStream {
+  constructor(key, S, expectedDigest) {
+    Object.assign(this, { key, S, U: S + 16, expectedDigest, buf: EMPTY, index: 0, hs: [], out: [] });
+  }
+  push(chunk) {
+    this.buf = cat(this.buf, chunk);
+    while (this.buf.length > this.U) {
+      const sealed = this.buf.subarray(0, this.U);
+      const pt = openSegment(this.key, this.index, false, sealed);
+      if (pt === null) throw new TamperedError(`segment ${this.index} fails`);
+      this.out.push(pt);
+      this.hs.push(sha256(sealed));
+      this.buf = this.buf.subarray(this.U);
+      this.index++;
+    }
+  }
+  end() {
+    const rest = this.buf;
+    if (rest.length < 16) throw new TruncatedError(`${rest.length} bytes at the end`);
+    const fin = openSegment(this.key, this.index, true, rest);
+    if (fin === null) {
+      if (rest.length === this.U && openSegment(this.key, this.index, false, rest) !== null) throw new TruncatedError('final segment missing at a boundary');
+      throw new TamperedError(`final segment ${this.index} fails`);
+    }
+    if (on('empty-final') && fin.length === 0 && this.index > 0) throw new TamperedError('empty final segment after a full one');
+    this.hs.push(sha256(rest));
+    if (on('digest') && !payloadDigestOf(this.hs).equals(this.expectedDigest)) throw new TamperedError('payload digest differs');
+    return cat(...this.out, fin);
+  }
+}
+function streamInChunks(key, S, data, digest, size) {
+  const st = new PayloadStream(key, S, digest);
+  for (let i = 0; i < data.length; i += size) st.push(data.subarray(i, i + size));
+  return st.end();
+}
+
 // ---------------------------------------------------------------------------
 // Passphrase KDF (§6).
 
@@ -1541,7 +1582,7 @@ if (V.defaultSegmentSize) {
   eqHex('defaultSegmentSize.finalSegment', sp.segs[1], D.finalSegment);
   eq('defaultSegmentSize.segmentDigests', sp.digests.map(toHex), D.segmentDigests);
   eqHex('defaultSegmentSize.payloadDigest', sp.payloadDigest, D.payloadDigest);
-  check('defaultSegmentSize: stream reader opens it', () => readPayloadStream(ck, S, sp.payload, fromHex(D.payloadDigest)).equals(pt));
+  check('defaultSegmentSize: stream reader opens it (whole, and in 64 KiB chunks)', () => readPayloadStream(ck, S, sp.payload, fromHex(D.payloadDigest)).equals(pt) && streamInChunks(ck, S, sp.payload, fromHex(D.payloadDigest), 65536).equals(pt));
 }
 
 // --- passphraseNfc (§6.1).
@@ -1631,6 +1672,29 @@ check('negative: lone-surrogate cases hold a lone surrogate (passphraseUtf16, §
   const holders = (n) => [n, ...(n.identities ?? [])].filter((o) => o.passphraseUtf16 !== undefined || o.passphrase !== undefined);
   const bad = cases.filter((n) => !holders(n).some((o) => hasLoneSurrogate(utf16Passphrase(o))));
   return (cases.length === 2 && bad.length === 0) || `${cases.length} cases; without a lone surrogate: ${bad.map((n) => n.name).join(', ')}`;
+});
+check('payload stream: chunking never changes the outcome (§5.4), payloads and payload negatives', () => {
+  const outcome = (f) => {
+    try {
+      return 'ok:' + toHex(sha256(f()));
+    } catch (e) {
+      return e.name;
+    }
+  };
+  const cases = [
+    ...(V.payloads ?? []).map((p) => ({ name: p.description, key: contentKey, S: p.segmentSize, data: fromHex(p.payload), dig: fromHex(p.payloadDigest) })),
+    ...(V.negative ?? [])
+      .filter((n) => n.input === 'payload')
+      .map((n) => ({ name: n.name, key: /^[0-9a-f]{64}$/.test(n.contentKey) ? fromHex(n.contentKey) : fromHex(get(V, n.contentKey)), S: n.segmentSize, data: negativeInput(n), dig: fromHex(n.payloadDigest) })),
+  ];
+  for (const c of cases) {
+    const whole = outcome(() => readPayloadStream(c.key, c.S, c.data, c.dig));
+    for (const size of [1, 15, 16, 17, c.S, c.S + 15, c.S + 16, c.S + 17, 3 * c.S]) {
+      const got = outcome(() => streamInChunks(c.key, c.S, c.data, c.dig, size));
+      if (got !== whole) return `${c.name}: chunks of ${size} give ${got}, whole gives ${whole}`;
+    }
+  }
+  return cases.length > 0 || 'no payload cases';
 });
 check('negative: vectors present', () => (V.negative ?? []).length > 0 || 'none');
 // The cases §13 explicitly names.
