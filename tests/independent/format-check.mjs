@@ -918,12 +918,16 @@ function recoveryKitText({ email, userId, fingerprint: fp, createdAt, bytes }) {
     '',
   ].join('\n');
 }
+// §11.2: the data block is the first BEGIN marker (anywhere in a line)
+// followed, after nothing but base64 characters and whitespace (space, tab,
+// CR, LF), by an END marker. The middle class cannot hold '-', so the first
+// regex match is exactly that block.
+const KIT_BLOCK = /-----BEGIN SEALDROP RECOVERY KIT-----([A-Za-z0-9+/= \t\r\n]*)-----END SEALDROP RECOVERY KIT-----/;
 function parseRecoveryKit(text) {
   const lines = text.split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
-  const b = lines.indexOf(KIT_BEGIN);
-  const e = b < 0 ? -1 : lines.indexOf(KIT_END, b + 1);
-  if (b < 0 || e < 0) throw new RecoveryKitError('unreadable');
-  const data = lines.slice(b + 1, e).join('').replace(/[ \t\r\n]/g, '');
+  const block = KIT_BLOCK.exec(text);
+  if (block === null) throw new RecoveryKitError('unreadable');
+  const data = block[1].replace(/[ \t\r\n]/g, '');
   if (data.length === 0 || data.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(data)) throw new RecoveryKitError('unreadable');
   const field = (label) => {
     const l = lines.find((x) => x.startsWith(label + ':'));
@@ -1540,13 +1544,24 @@ if (V.backup) {
     const spaced = head + KIT_BEGIN + '\n' + data.replace(/(.{10})/g, '$1 \t') + KIT_END + tail;
     for (const x of [crlf, oneLine, spaced]) if (toHex(parseRecoveryKit(x).bytes) !== B.bytes) return 'not accepted';
     const noMail = parseRecoveryKit(recoveryKitText({ ...sample, email: null }));
-    return noMail.email === null || 'no-email';
+    if (noMail.email !== null) return 'no-email';
+    // Markers anywhere in a line; a stray BEGIN before the block; unused low bits not checked.
+    const midLine = t.replace(KIT_BEGIN, 'data: ' + KIT_BEGIN).replace(KIT_END, KIT_END + ' (end)');
+    const stray = t.replace('Do not edit the lines below.', 'Mentions ' + KIT_BEGIN + ' in prose.');
+    if (toHex(parseRecoveryKit(midLine).bytes) !== B.bytes) return 'markers inside a line';
+    if (toHex(parseRecoveryKit(stray).bytes) !== B.bytes) return 'a stray BEGIN before the block';
+    const b64 = Buffer.from([1, 2, 3, 4]).toString('base64'); // "AQIDBA==": last group has 4 unused bits
+    const dirty = b64.slice(0, 5) + 'B' + '=='; // same bytes, unused bits non-zero
+    const odd = recoveryKitText({ ...sample, bytes: Buffer.from([1, 2, 3, 4]) }).replace(b64, dirty);
+    return toHex(parseRecoveryKit(odd).bytes) === '01020304' || 'non-zero unused bits refused';
   });
   check('recovery kit file armor: unreadable inputs refused (§11.2)', () => {
     const t = recoveryKitText(sample);
     const bad = [
       t.replace(KIT_BEGIN, '-----BEGIN SEALDROP KIT-----'),
       t.replace(/-----BEGIN[^]*-----END/, KIT_BEGIN + '\n\n' + 'END'),
+      t.replace(KIT_BEGIN + '\n', KIT_BEGIN + '\n# comment\n'),
+      t.replace(/-----BEGIN[^]*-----END SEALDROP RECOVERY KIT-----/, KIT_BEGIN + '\n \t\r\n' + KIT_END),
       t.replace(KIT_BEGIN + '\n', KIT_BEGIN + '\nA'),
       t.replace(KIT_BEGIN + '\n', KIT_BEGIN + '\n-___'),
       t.replace(/User ID: +\S+/, 'User ID:          0123456789ABCDEF0123456789ABCDEF'),
