@@ -17,6 +17,7 @@ export {
   discardUpload,
   isSameSource,
   inspectPendingUpload,
+  RESTARTED_BECAUSE_CHANGED,
   type PendingUploadState,
   type SendFileOptions,
   type ResumeUploadOptions,

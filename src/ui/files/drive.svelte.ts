@@ -152,9 +152,11 @@ export class Drive {
 
   /**
    * Resumes an interrupted upload with the file the user chose again. Only
-   * the very same file (name, size and last-modified date) resumes: other
-   * content must never be sealed again under the old key, so a different
-   * file is refused in plain words and nothing is uploaded.
+   * a file with the same name, size and last-modified date is taken: a
+   * different file is refused in plain words and nothing is uploaded. The
+   * sender then proves the bytes are the ones sealed before (other content
+   * must never be sealed again under the old key) and otherwise starts over
+   * under a new key, saying so on the upload.
    */
   resumeWith(fileId: string, file: File): void {
     const record = this.#record(fileId);
