@@ -187,7 +187,9 @@ export interface ResumeUploadOptions extends SendCommonOptions {
  */
 export async function resumeUpload(opts: ResumeUploadOptions): Promise<{ fileId: string }> {
   const journal = opts.journal ?? defaultJournal();
-  const { record, file } = opts;
+  const { file } = opts;
+  // Our own copy: its block digests grow as blocks are journaled.
+  const record: UploadRecord = { ...opts.record, blockDigests: [...opts.record.blockDigests] };
   if (!isSameSource(record, file)) return startOver(opts, journal, null);
   let draft: SealedDraft;
   try {
