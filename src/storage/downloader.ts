@@ -84,6 +84,8 @@ export function openPayloadStream(opts: PayloadStreamOptions): ReadableStream<Ui
   const signal = opts.signal === undefined ? stop.signal : AbortSignal.any([opts.signal, stop.signal]);
   // Checks the whole payload against the manifest; keeps every segment's hash across reconnections.
   const verifier = new PayloadVerifier(opts.payloadDigest, segments);
+  /** Segment hashes still running (WebCrypto copies the bytes when called, so nothing else is held). */
+  const hashing = new Set<Promise<void>>();
 
   /** The open GET, or null between connections. */
   let body: RangeStream | null = null;
@@ -128,9 +130,14 @@ export function openPayloadStream(opts: PayloadStreamOptions): ReadableStream<Ui
 
   const decryptNext = (sealed: Uint8Array): void => {
     const index = received++;
-    // Hashed while it decrypts: one digest call per segment.
-    const job = Promise.all([decryptSegment(opts.contentKey, index, index === segments - 1, sealed), verifier.add(index, sealed)]).then(
-      ([plain]) => plain,
+    const job = decryptSegment(opts.contentKey, index, index === segments - 1, sealed);
+    // Hashed beside its decryption (one digest call), off the delivery path:
+    // only the final segment waits for every hash.
+    const hash = verifier.add(index, sealed).then(() => undefined);
+    hashing.add(hash);
+    void hash.then(
+      () => hashing.delete(hash),
+      () => undefined,
     );
     // A failure surfaces when the job reaches the head of the queue; until
     // then this keeps it from counting as unhandled.
@@ -183,9 +190,12 @@ export function openPayloadStream(opts: PayloadStreamOptions): ReadableStream<Ui
               const plain = await head;
               dropsInARow = 0;
               const last = received >= segments && decrypting.length === 0;
-              // Every earlier segment was hashed (its job resolved at the head before this one):
-              // the final plaintext leaves only if the payload is the one the owner signed.
-              if (last) await verifier.finish();
+              // The final plaintext leaves only once every segment is hashed and
+              // the payload is the one the owner signed.
+              if (last) {
+                await Promise.all(hashing);
+                await verifier.finish();
+              }
               if (plain.length > 0) controller.enqueue(plain);
               opts.onProgress?.(meter.add(plain.length));
               if (last) controller.close();
