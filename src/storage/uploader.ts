@@ -2,7 +2,9 @@
  * Seals a file block by block and uploads the blocks straight to blob
  * storage: several Put Blocks in flight, a bounded memory window, retries
  * with back-off, grant renewal, progress and cancel. Then commits the block
- * list without ever overwriting.
+ * list without ever overwriting. Each sealed segment is hashed as soon as it
+ * is sealed (the payload digest's h_i), while earlier blocks are uploading;
+ * a block's digests reach the caller (the journal) before its Put Block.
  *
  * Only ciphertext leaves this module; the plaintext is read one block at a
  * time (`Blob.slice`, the next one ahead), never the whole file.
@@ -63,8 +65,9 @@ export interface UploadBlocksOptions extends TransportOptions {
  * sealed, and the one after it read, so memory holds at most `parallel` + 1
  * sealed blocks and 2 plaintext ones. Resolves when all are stored
  * (uncommitted). Throws the first StorageError that retries could not cure,
- * what grant renewal throws, SourceChangedError, or the signal's reason on
- * cancel; on failure the other requests in flight are aborted.
+ * what grant renewal throws, what `beforeSend` throws, SourceChangedError,
+ * or the signal's reason on cancel; on failure the other requests in
+ * flight are aborted.
  */
 export async function uploadBlocks(opts: UploadBlocksOptions): Promise<void> {
   const parallel = Math.max(1, opts.parallel ?? DEFAULT_PARALLEL_BLOCKS);
