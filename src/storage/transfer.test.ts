@@ -331,6 +331,67 @@ describe('resume never reuses a nonce', () => {
     expect(store.putBlocks.slice(sentBefore)).toHaveLength(9 - 3);
     expect(await readAll((await openFileStream(api, fileId, identity, { transport: { fetch: store.fetch } })).stream)).toEqual(bytes);
   });
+
+  it('a file that changes during the resume, after the check, is still never sent under the old key', async () => {
+    const store = new MemoryBlobService();
+    const api = new FakeApi(store);
+    const bytes = content(8 * PER_BLOCK * SEGMENT);
+    const { journal, record } = await interrupted(store, api, bytes, 1);
+    const storedIds = new Set(store.putBlocks.map((p) => atob(p.blockId)));
+    const refused = record.blockDigests.findIndex((d, i) => d !== null && !storedIds.has(`blk-${String(i).padStart(6, '0')}`));
+    expect(refused).toBeGreaterThan(0);
+    const blockBytes = PER_BLOCK * SEGMENT;
+    const changed = Uint8Array.from(bytes);
+    changed[refused * blockBytes] = (changed[refused * blockBytes] ?? 0) ^ 1;
+    // Reads the original bytes for the check, then the changed ones when the block is sealed to be sent.
+    let readsOfRefused = 0;
+    class ChangingFile extends File {
+      override slice(start?: number, end?: number, type?: string): Blob {
+        if (start === refused * blockBytes && readsOfRefused++ >= 1) return new Blob([changed.slice(start, end)], { type });
+        return super.slice(start, end, type);
+      }
+    }
+    const sentBefore = store.putBlocks.length;
+    const notices: string[] = [];
+    const { fileId } = await resumeUpload({
+      api,
+      record,
+      file: new ChangingFile([bytes], 'ledger.bin', { lastModified: 1_700_000_000_000 }),
+      identity,
+      journal,
+      transport: { fetch: store.fetch, segmentSize: SEGMENT, segmentsPerBlock: PER_BLOCK, parallel: 1 },
+      onRestarted: (n) => notices.push(n),
+    });
+    expect(readsOfRefused).toBeGreaterThanOrEqual(2);
+    expect(fileId).not.toBe(record.fileId);
+    expect(notices).toEqual([RESTARTED_BECAUSE_CHANGED]);
+    const oldAfter = store.putBlocks.slice(sentBefore).filter((p) => p.name.includes(record.fileId));
+    // Only blocks that sealed to their journaled digest may have gone out under the old key.
+    expect(oldAfter.map((p) => atob(p.blockId))).not.toContain(`blk-${String(refused).padStart(6, '0')}`);
+    expect(await journal.list('u')).toEqual([]);
+  });
+
+  it('UploadQueue shows the restart on the upload and follows the new file id', async () => {
+    const store = new MemoryBlobService();
+    const api = new FakeApi(store);
+    const bytes = content(6 * PER_BLOCK * SEGMENT);
+    const { journal, record } = await interrupted(store, api, bytes, 2);
+    const changed = Uint8Array.from(bytes);
+    changed[0] = (changed[0] ?? 0) ^ 1;
+    const queue = new UploadQueue({ api, userId: 'u', identity, journal, transport: { fetch: store.fetch, segmentSize: SEGMENT, segmentsPerBlock: PER_BLOCK } });
+    const done = new Promise<void>((resolve) => {
+      queue.subscribe((items) => {
+        if (items[0]?.status === 'done' || items[0]?.status === 'failed') resolve();
+      });
+    });
+    queue.resume(record, fileOf(changed));
+    await done;
+    const item = queue.items[0];
+    expect(item).toMatchObject({ status: 'done', notice: RESTARTED_BECAUSE_CHANGED });
+    expect(item?.fileId).not.toBe(record.fileId);
+    const opened = await openFileStream(api, item?.fileId ?? '', identity, { transport: { fetch: store.fetch } });
+    expect(await readAll(opened.stream)).toEqual(changed);
+  });
 });
 
 describe('a payload re-sealed by a key holder', () => {
