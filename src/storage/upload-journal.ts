@@ -85,7 +85,11 @@ export function openUploadJournal(dbName: string = DB_NAME): UploadJournal {
     }));
   return {
     async put(record) {
-      await (await open()).put(STORE, uploadRecordSchema.parse(record));
+      const valid = uploadRecordSchema.parse(record);
+      // Write-ahead: a block digest must be on disk before its Put Block is
+      // sent, so ask for a flushed commit (Chromium's default is relaxed).
+      const tx = (await open()).transaction(STORE, 'readwrite', { durability: 'strict' });
+      await Promise.all([tx.store.put(valid), tx.done]);
     },
     async delete(fileId) {
       await (await open()).delete(STORE, fileId);
