@@ -315,7 +315,7 @@ async function main(): Promise<number> {
       sealdropApi:
         'sendFile (src/storage/sender.ts) with a bench GrantApi answering POST /uploads with runner-minted SAS URLs; ' +
         'getBlob + openManifest + openPayloadStream (src/storage/downloader.ts) for download-and-open; ' +
-        'sealManifest + createSealStream (src/crypto) on 16 MiB reads for seal, format only',
+        'sealDraft + createSealStream with a PayloadHasher + finishManifest (src/crypto) on 16 MiB reads for seal, format only',
       machine: {
         cores: cpus().length,
         totalMemBytes: totalmem(),

@@ -9,6 +9,9 @@
  *   file; nothing in storage names a file;
  * - flip one ciphertext byte in Azurite → the download refuses with the
  *   tamper message and is not left looking complete;
+ * - a key holder re-seals other bytes of the same size under the file's
+ *   own content key (every segment authenticates) → the payload digest
+ *   refuses it at the end, and the download fails;
  * - cut the network mid-upload → it resumes and the result is identical.
  *
  * Downloads go through the service-worker stream: headless Chromium cannot
@@ -18,6 +21,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { expect, test, type Download } from '@playwright/test';
+import { encryptSegment, openManifest, restoreIdentity, rsaIdentity, segmentCount } from '../src/crypto/index.ts';
 import { listStoredBlobs, stackContainer } from './support/blob-storage.ts';
 import { restoreKeys } from './support/keys.ts';
 import { gateBlocks, isPutBlock } from './support/block-gate.ts';
@@ -195,6 +199,44 @@ test('a flipped ciphertext byte: the download refuses with the tamper message an
   await page.reload();
   await expect(page.getByRole('rowheader', { name: /A file that cannot be opened/ })).toBeVisible();
   await expect(page.getByRole('table')).not.toContainText(name);
+});
+
+test('a payload re-sealed by a key holder: every segment opens, yet the download fails with the tamper message', async ({ page, context, request }) => {
+  test.setTimeout(120_000);
+  const name = 'resealed-target.bin';
+  const original = randomBytes(2 * MiB + 4097);
+  const path = writeFile(join(workDirOf(), 'reseal'), name, original);
+
+  await useServiceWorkerDownloads(context);
+  const { userId } = await newUserWithKeys(page, 'reseal', PASSPHRASE);
+  await serviceWorkerInControl(page);
+  await chooseFiles(page, [path]);
+  await uploaded(page, name);
+
+  // The key holder: the owner's keys from their recovery copy, so the file's content key.
+  const container = await stackContainer(request);
+  const recovery = await container.getBlockBlobClient(`keys/${userId}/recovery`).downloadToBuffer();
+  const keys = await restoreIdentity(new Uint8Array(recovery), PASSPHRASE);
+  const payloads = (await listStoredBlobs(container, `files/${userId}/`)).filter((b) => b.name.endsWith('/payload'));
+  expect(payloads).toHaveLength(1);
+  const payloadName = payloads[0]?.name ?? '';
+  const fileId = payloadName.split('/').at(-2) ?? '';
+  const manifest = await container.getBlockBlobClient(payloadName.replace(/\/payload$/, '/manifest')).downloadToBuffer();
+  const { contentKey, segmentSize } = await openManifest(new Uint8Array(manifest), [rsaIdentity(keys.encrypt.privateKey)], { fileId });
+  // Other bytes of the same size (one byte changed at the start), sealed under the right key and nonces.
+  const forged = Uint8Array.from(original);
+  forged[0] = (forged[0] ?? 0) ^ 0xff;
+  const count = segmentCount(forged.length, segmentSize);
+  const segments: Uint8Array[] = [];
+  for (let i = 0; i < count; i++) segments.push(await encryptSegment(contentKey, i, i === count - 1, forged.subarray(i * segmentSize, (i + 1) * segmentSize)));
+  await container.getBlockBlobClient(payloadName).uploadData(Buffer.concat(segments));
+
+  const downloads: Download[] = [];
+  page.on('download', (d) => downloads.push(d));
+  await page.getByRole('button', { name: `Download ${name}`, exact: true }).click();
+  await expect(page.getByRole('alert')).toContainText('This file is damaged or has been tampered with.');
+  await expect(page.getByRole('table')).toContainText('Download failed');
+  for (const d of downloads) expect(await d.failure()).not.toBeNull();
 });
 
 test('the network drops mid-upload: the upload resumes and the file is byte-identical', async ({ page, context }) => {

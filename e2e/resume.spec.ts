@@ -6,6 +6,10 @@
  *   interrupted upload; a different file with the same name is refused in
  *   plain words; the same file chosen again finishes it, sending only the
  *   blocks storage lacks, and the download is byte-identical;
+ * - a reload mid-upload, then a file with the same name, size and date but
+ *   other bytes: the resume proves the bytes differ from what was sealed
+ *   (block digests journaled before each Put Block), says so, and starts
+ *   over under a new key and file id; nothing more is sent for the old one;
  * - an expired session (the API answers 401, the identity provider refuses
  *   the refresh token and has no session): a banner asks to sign in again
  *   without leaving the page on its own; "Sign in" opens the provider's page
@@ -17,6 +21,7 @@
  * interrupt; nothing here asserts a timing.
  */
 import { randomBytes } from 'node:crypto';
+import { utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test, type BrowserContext, type Page, type Route } from '@playwright/test';
 import { listStoredBlobs, stackContainer } from './support/blob-storage.ts';
@@ -106,6 +111,60 @@ test('a reload mid-upload: the upload is offered for resume, a different file is
   await page.reload();
   await serviceWorkerInControl(page);
   expect(sha256(await download(page, name))).toBe(sha256(original));
+});
+
+test('a reload mid-upload, then the same name, size and date with other bytes: the upload starts over and the download is the new file', async ({
+  page,
+  context,
+}, testInfo) => {
+  test.setTimeout(240_000);
+  const name = 'site-survey.bin';
+  const original = randomBytes(20 * MiB + 1234);
+  const edited = randomBytes(original.length);
+  const path = writeFile(join(workDirOf(), 'changed-before'), name, original);
+  const editedPath = writeFile(join(workDirOf(), 'changed-after'), name, edited);
+  // The same last-modified date on both: name, size and date cannot tell them apart.
+  const when = new Date('2026-06-01T12:00:00Z');
+  utimesSync(path, when, when);
+  utimesSync(editedPath, when, when);
+
+  await useServiceWorkerDownloads(context);
+  await newUserWithKeys(page, 'changed', PASSPHRASE);
+  await serviceWorkerInControl(page);
+
+  const gate = await gateBlocks(page);
+  let firstBlockUrl = '';
+  page.on('request', (r) => {
+    if (isPutBlock(r) && firstBlockUrl === '') firstBlockUrl = r.url();
+  });
+  const stored = firstBlockStored(page);
+  await page.getByLabel('Choose files to upload').setInputFiles(path);
+  await stored;
+  await page.reload();
+  await gate.open();
+  const oldPayload = new URL(firstBlockUrl).pathname;
+  expect(oldPayload).toMatch(/\/[0-9a-f]{32}\/payload$/);
+
+  const putBlocksAfter: string[] = [];
+  page.on('request', (r) => {
+    if (isPutBlock(r)) putBlocksAfter.push(new URL(r.url()).pathname);
+  });
+  await expect(page.getByText(new RegExp(`Upload of ${name} was interrupted at \\d+%\\.`))).toBeVisible({ timeout: 20_000 });
+
+  await page.getByLabel(`File to resume the upload of ${name}`).setInputFiles(editedPath);
+  await expect(page.getByRole('status').filter({ hasText: 'This file changed since the upload was interrupted; it is being uploaded again from the start.' })).toBeVisible({
+    timeout: 60_000,
+  });
+  await page.screenshot({ path: testInfo.outputPath('changed-file-restarts.png'), fullPage: true });
+  await uploaded(page, name);
+
+  // Every block went to the new upload; not one more to the old file id (whose key sealed other bytes).
+  expect(putBlocksAfter.length).toBeGreaterThan(0);
+  expect(putBlocksAfter.filter((p) => p === oldPayload)).toEqual([]);
+
+  await page.reload();
+  await serviceWorkerInControl(page);
+  expect(sha256(await download(page, name))).toBe(sha256(edited));
 });
 
 /** The session ends: the API refuses the token, the provider refuses the refresh token and has no sign-in session. Returns the undo. */

@@ -3,7 +3,6 @@
  * path as a deployment (SEALDROP_* settings validated by `loadConfig`), with
  * the local values filled in.
  */
-import { Buffer } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { loadConfig } from './config.ts';
 import { createApiFromConfig } from './api/from-config.ts';
@@ -20,17 +19,12 @@ export interface LocalApiOptions {
   audience: string;
   scope: string;
   /**
-   * Base64 secret (≥ 32 bytes) for the key directory's blob names; the stack
-   * should generate it once into its data folder and pass it on every start
-   * (a new key orphans every directory entry and recovery copy). When absent,
-   * a fixed development key is used and a warning printed: names are then
-   * guessable, which is acceptable only on a throwaway local stack.
+   * Base64 secret (≥ 32 bytes) for the key directory's blob names, made once
+   * in the stack's data folder (loadOrCreateServerSecret) and passed on every
+   * start: a new key orphans every directory entry and recovery copy.
    */
-  directoryKey?: string;
+  directoryKey: string;
 }
-
-// Only for a local stack that has not been given its own key yet (see above).
-const DEV_ONLY_DIRECTORY_KEY = Buffer.from('sealdrop local stack: not a secret, set directoryKey').toString('base64');
 
 // Tuning a person may set for the local stack too; everything that names
 // storage or the issuer is the stack's own.
@@ -63,10 +57,7 @@ export function createLocalApi(
     SEALDROP_API_AUDIENCE: opts.audience,
     SEALDROP_API_SCOPE: opts.scope,
     SEALDROP_USER_ID_SCHEME: 'oidc',
-    SEALDROP_DIRECTORY_KEY: opts.directoryKey ?? DEV_ONLY_DIRECTORY_KEY,
+    SEALDROP_DIRECTORY_KEY: opts.directoryKey,
   });
-  if (opts.directoryKey === undefined) {
-    process.stderr.write('Warning: the local API uses a fixed development directory key; blob names of the key directory are guessable.\n');
-  }
   return toNodeHandler(createApiFromConfig(config), { maxBodyBytes: config.maxBodyBytes });
 }

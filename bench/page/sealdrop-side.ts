@@ -10,12 +10,14 @@ import {
   backupIdentity,
   createSealStream,
   DEFAULT_SEGMENT_SIZE,
+  finishManifest,
   generateIdentityKeys,
   openManifest,
+  PayloadHasher,
   rsaIdentity,
   rsaRecipient,
+  sealDraft,
   sealedSize,
-  sealManifest,
   type IdentityKeys,
 } from '../../src/crypto/index.ts';
 import { getBlob } from '../../src/storage/blob-rest.ts';
@@ -104,9 +106,10 @@ function transportOf(params: Params): { segmentSize: number; segmentsPerBlock: n
 }
 
 /**
- * Seals `source` and uploads it with the app's `sendFile` (probe manifest,
- * grant, manifest, IndexedDB journal, sealed blocks `concurrency` at a time,
- * commit, manifest). Returns what the download side needs. Throws what
+ * Seals `source` and uploads it with the app's `sendFile` (probe draft,
+ * grant, draft, IndexedDB journal, sealed and hashed blocks `concurrency` at
+ * a time with each block's digest journaled before it is sent, commit,
+ * finished manifest). Returns what the download side needs. Throws what
  * `sendFile` throws.
  */
 export async function sealAndUpload(source: Blob, urls: SealedUrls, params: Params): Promise<SealedFile> {
@@ -168,27 +171,28 @@ function sliceStream(blob: Blob, readBytes: number): ReadableStream<Uint8Array> 
 }
 
 /**
- * Seals `source` with the crypto core alone: a real `sealManifest` (RSA-OAEP
- * recipient, ECDSA signature, the real key schedule) for the content key,
- * then the file read `readBytes` at a time (as the raw peer reads it) piped
- * through `createSealStream(contentKey, DEFAULT_SEGMENT_SIZE)` into a sink
- * that only counts bytes. No upload code, no Blob bodies, no journal: the
- * format's own cost. Both inside the timing, as the raw peer's key generation
- * is. Throws when the sealed output is not the size the format defines, or
- * what the crypto core throws.
+ * Seals `source` with the crypto core alone: a real `sealDraft` (RSA-OAEP
+ * recipient, the real key schedule) for the content key, then the file read
+ * `readBytes` at a time (as the raw peer reads it) piped through
+ * `createSealStream(contentKey, DEFAULT_SEGMENT_SIZE)` with a PayloadHasher
+ * (one SHA-256 per sealed segment) into a sink that only counts bytes, then
+ * `finishManifest` (payload digest, MAC, ECDSA signature). No upload code,
+ * no Blob bodies, no journal: the format's own cost. All inside the timing,
+ * as the raw peer's key generation is. Throws when the sealed output is not
+ * the size the format defines, or what the crypto core throws.
  */
 export async function sealFormatOnly(source: Blob, readBytes: number): Promise<void> {
   const keys = await benchIdentity();
-  const { contentKey, segmentSize } = await sealManifest({
+  const draft = await sealDraft({
     fileId: '2'.repeat(32),
     metadata: { name: 'bench.bin', type: 'application/octet-stream', size: source.size, lastModified: 0 },
     recipients: [rsaRecipient(keys.encrypt.publicKey)],
-    signer: { privateKey: keys.sign.privateKey, publicKey: keys.sign.publicKey },
     segmentSize: DEFAULT_SEGMENT_SIZE,
   });
+  const hasher = new PayloadHasher();
   let sealedBytes = 0;
   await sliceStream(source, readBytes)
-    .pipeThrough(createSealStream(contentKey, segmentSize))
+    .pipeThrough(createSealStream(draft.contentKey, draft.segmentSize, { hasher }))
     .pipeTo(
       new WritableStream<Uint8Array>({
         write(chunk) {
@@ -196,14 +200,18 @@ export async function sealFormatOnly(source: Blob, readBytes: number): Promise<v
         },
       }),
     );
-  const expected = sealedSize(source.size, segmentSize);
+  const expected = sealedSize(source.size, draft.segmentSize);
   if (sealedBytes !== expected) throw new Error(`The seal stream gave ${sealedBytes} bytes, not the ${expected} the format defines.`);
+  const signer = { privateKey: keys.sign.privateKey, publicKey: keys.sign.publicKey };
+  const manifest = await finishManifest(draft, { payloadDigest: await hasher.digest(), signer });
+  if (manifest.length !== draft.manifestLength) throw new Error('The finished manifest is not the length its draft announced.');
 }
 
 /**
  * Downloads and opens a sealed file as the app does: read grant, manifest
  * GET, `openManifest` with the owner's key, then `openPayloadStream`
- * (one streaming GET, decrypt, in order) piped into `sink`. Throws TamperedError,
+ * (one streaming GET, decrypt and hash each segment, in order, the payload
+ * digest checked before the last bytes) piped into `sink`. Throws TamperedError,
  * TruncatedError, WrongKeyError or StorageError as the app would.
  */
 export async function downloadAndOpen(file: SealedFile, sink: ByteSink): Promise<void> {
@@ -218,6 +226,7 @@ export async function downloadAndOpen(file: SealedFile, sink: ByteSink): Promise
     contentKey: opened.contentKey,
     segmentSize: opened.segmentSize,
     plainBytes: opened.metadata.size,
+    payloadDigest: opened.payloadDigest,
     decryptsInFlight: file.params.downloadConcurrency,
   }).pipeTo(sink.stream);
 }

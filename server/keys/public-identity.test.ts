@@ -3,10 +3,22 @@ import { newTestKeys, publicIdentityV1, publicIdentityV2, rotationStatement } fr
 import { checkPublicIdentity, checkRotation, KeyProofError } from './public-identity.ts';
 
 describe('the server’s public identity check', () => {
-  it('accepts a self-signed SDPI v2 (and the transitional v1)', async () => {
+  it('accepts a self-signed SDPI v2 and refuses v1, which never shipped', async () => {
     const keys = await newTestKeys();
     await expect(checkPublicIdentity(await publicIdentityV2(keys))).resolves.toHaveProperty('verifyKey');
-    await expect(checkPublicIdentity(await publicIdentityV1(keys))).resolves.toHaveProperty('verifyKey');
+    await expect(checkPublicIdentity(await publicIdentityV1(keys))).rejects.toThrow(/version the server does not accept/);
+  });
+
+  it('refuses a signing key in the hybrid point form, which Node itself would import', async () => {
+    const keys = await newTestKeys();
+    const good = await publicIdentityV2(keys);
+    // The signing key's point tag (0x04) sits 27 bytes into its SPKI; the
+    // hybrid form tags the same point 0x06 or 0x07 by the parity of Y.
+    const ecAt = good.length - 64 - 91;
+    const hybrid = good.slice();
+    const y = hybrid[ecAt + 90] ?? 0;
+    hybrid[ecAt + 26] = (y & 1) === 1 ? 0x07 : 0x06;
+    await expect(checkPublicIdentity(hybrid)).rejects.toThrow(/one accepted P-256 form/);
   });
 
   it('refuses a flipped byte, a foreign signature, trailing bytes, another version and a missing key', async () => {

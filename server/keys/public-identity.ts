@@ -13,21 +13,26 @@
  *             ‖ signature(64) by the OLD signing key over labelled("sealdrop/v2/rotation", all preceding bytes)
  *   labelled(label, x) = UTF-8(label) ‖ 0x00 ‖ x; signatures are ECDSA P-256 / SHA-256, P1363 (r ‖ s).
  *
- * Transitional: SDPI v1 ("SDPI" ‖ 0x01 ‖ lp16 RSA SPKI ‖ lp16 ECDSA SPKI ‖
- * signature over labelled("sealdrop/v1/public-identity", …)) is what the app
- * still writes until the format v2 work is merged; {@link ACCEPT_V1} goes
- * away with it (v1 never shipped).
+ * Version 1 never shipped and is refused, as every v2 reader does. The
+ * signing key must be the one canonical 91-byte P-256 SPKI (uncompressed
+ * point), as docs/FORMAT.md §2 requires: Node's importKey also takes the
+ * "hybrid" 0x06/0x07 point form, so the bytes are checked first.
  */
 import { webcrypto } from 'node:crypto';
 
 const { subtle } = webcrypto;
 
-/** Accept the pre-v2 public identity the app writes today (remove once the format v2 crypto core is merged). */
-export const ACCEPT_V1 = true;
-
 const SIGN = { name: 'ECDSA', hash: 'SHA-256' } as const;
 const KIND_RSA = 1;
 const KIND_ECDSA = 2;
+/** A public identity lists 1 to 16 keys (docs/FORMAT.md §10.1). */
+const MAX_KEYS = 16;
+/** id-ecPublicKey, prime256v1, a 66-byte BIT STRING, uncompressed-point tag (docs/FORMAT.md §2). */
+const P256_SPKI_PREFIX = [
+  0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03,
+  0x42, 0x00, 0x04,
+];
+const P256_SPKI_LENGTH = 91;
 
 /** A public identity or rotation statement failed its checks; the message says which, in plain words. */
 export class KeyProofError extends Error {
@@ -74,6 +79,9 @@ export interface CheckedIdentity {
 }
 
 async function importVerifyKey(spki: Uint8Array<ArrayBuffer>): Promise<CryptoKey> {
+  if (spki.length !== P256_SPKI_LENGTH || !P256_SPKI_PREFIX.every((b, i) => spki[i] === b)) {
+    throw new KeyProofError('The signing key in the public key is not in the one accepted P-256 form.');
+  }
   try {
     return await subtle.importKey('spki', spki, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify']);
   } catch {
@@ -101,10 +109,11 @@ export async function checkPublicIdentity(bytes: Uint8Array): Promise<CheckedIde
   const version = r.u8();
   let rsa: Uint8Array<ArrayBuffer> | undefined;
   let ecdsa: Uint8Array<ArrayBuffer> | undefined;
-  let label: string;
-  if (version === 2) {
-    label = 'sealdrop/v2/public-identity';
+  if (version !== 2) throw new KeyProofError('This public key has a version the server does not accept.');
+  const label = 'sealdrop/v2/public-identity';
+  {
     const count = r.u8();
+    if (count < 1 || count > MAX_KEYS) throw new KeyProofError('The public key lists too few or too many keys.');
     let previous = 0;
     for (let i = 0; i < count; i++) {
       const kind = r.u8();
@@ -114,12 +123,6 @@ export async function checkPublicIdentity(bytes: Uint8Array): Promise<CheckedIde
       if (kind === KIND_RSA) rsa = key;
       if (kind === KIND_ECDSA) ecdsa = key;
     }
-  } else if (version === 1 && ACCEPT_V1) {
-    label = 'sealdrop/v1/public-identity';
-    rsa = r.lp16();
-    ecdsa = r.lp16();
-  } else {
-    throw new KeyProofError('This public key has a version the server does not accept.');
   }
   if (rsa === undefined || ecdsa === undefined) throw new KeyProofError('The public key lacks an encryption or a signing key.');
   const body = bytes.slice(0, r.at);

@@ -50,7 +50,7 @@ export async function publicIdentityV2(keys: TestKeys, signer: CryptoKey = keys.
   return concat(body, signature);
 }
 
-/** SDPI v1, as the app's crypto core writes it until format v2 is merged. */
+/** SDPI v1 (never shipped): servers must refuse it. */
 export async function publicIdentityV1(keys: TestKeys): Promise<Uint8Array<ArrayBuffer>> {
   const rsa = await spki(keys.encrypt.publicKey);
   const ec = await spki(keys.sign.publicKey);

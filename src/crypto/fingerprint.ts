@@ -7,7 +7,7 @@ import { MalformedError } from './errors.ts';
 import { labelled } from './format.ts';
 
 /** Label hashed in front of the key in a fingerprint. */
-export const LABEL_FINGERPRINT = 'sealdrop/v1/fingerprint';
+export const LABEL_FINGERPRINT = 'sealdrop/v2/fingerprint';
 
 /**
  * The 27 bytes every accepted signing-key SPKI starts with: the DER of

@@ -8,8 +8,8 @@ import { MalformedError, UnsupportedVersionError } from './errors.ts';
 
 /** ASCII "SDRP": the first four bytes of every manifest. */
 export const MAGIC: Bytes = utf8('SDRP');
-/** The only format version this code writes and reads. */
-export const FORMAT_VERSION = 1;
+/** The only format version this code writes and reads (v1 never shipped; readers drop it). */
+export const FORMAT_VERSION = 2;
 /** Length of an encoded header in bytes. */
 export const HEADER_LENGTH = 57;
 /** Length of the per-file HKDF salt in bytes. */
@@ -20,6 +20,13 @@ export const FILE_KEY_LENGTH = 32;
 export const MIN_SEGMENT_SIZE = 1024;
 /** Largest segment size a header may declare (16 MiB). */
 export const MAX_SEGMENT_SIZE = 16 * 1024 * 1024;
+
+/**
+ * Largest plaintext size Sealdrop writes or reads: the largest n whose sealed
+ * size n + 16 · ceil(n / 1024) is still ≤ 2^53 − 1 at the smallest segment
+ * size (a larger segment size only makes the sealed size smaller).
+ */
+export const MAX_PLAINTEXT_SIZE = 8_868_626_958_514_191;
 
 /** Decoded header fields. */
 export interface Header {
@@ -64,7 +71,7 @@ export function encodeHeader(header: Header): Bytes {
 /**
  * Reads the header at the start of `reader`. Throws MalformedError when the
  * magic is wrong or a field is out of range, UnsupportedVersionError when
- * the version is not 1.
+ * the version is not 2.
  */
 export function readHeader(reader: ByteReader): { header: Header; bytes: Bytes } {
   const start = reader.offset;

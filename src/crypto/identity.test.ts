@@ -19,7 +19,8 @@ import {
   type IdentityKeys,
 } from './identity.ts';
 import type { KdfParams } from './kdf.ts';
-import { openManifest, sealManifest } from './manifest.ts';
+import { openManifest } from './manifest.ts';
+import { sealForTest } from './test-seal.ts';
 import { rsaIdentity, rsaRecipient } from './recipients.ts';
 
 const FAST: KdfParams = { kdf: 'scrypt', logN: 10, r: 8, p: 1 };
@@ -53,9 +54,10 @@ describe('identity keys', () => {
     // The fingerprint names the key, not one export of it (signatures are randomised).
     expect(await fingerprint(await exportPublicIdentity(keys))).toBe(imported.fingerprint);
     // The imported encrypt key works with the real private key.
-    const sealed = await sealManifest({
+    const sealed = await sealForTest({
       fileId: FILE_ID,
-      metadata: { name: 'a', type: 'text/plain', size: 1, lastModified: 0 },
+      plaintext: new Uint8Array(1),
+      metadata: { name: 'a', type: 'text/plain' },
       recipients: [rsaRecipient(imported.encrypt)],
       signer: keys.sign,
       segmentSize: 1024,
@@ -68,15 +70,17 @@ describe('identity keys', () => {
     const pub = await exportPublicIdentity(keys);
     await expect(importPublicIdentity(flip(pub, pub.length - 1))).rejects.toThrow(TamperedError);
     await expect(importPublicIdentity(flip(pub, 100))).rejects.toThrow(TamperedError);
-    const v2 = pub.slice();
-    v2[4] = 2;
-    await expect(importPublicIdentity(v2)).rejects.toThrow(UnsupportedVersionError);
+    for (const version of [1, 3]) {
+      const other = pub.slice();
+      other[4] = version;
+      await expect(importPublicIdentity(other)).rejects.toThrow(UnsupportedVersionError);
+    }
     await expect(importPublicIdentity(pub.slice(0, 50))).rejects.toThrow(MalformedError);
     // Someone else's encryption key under my signature: the self-signature fails.
     const mine = await exportPublicIdentity(keys);
     const theirs = await exportPublicIdentity(other);
-    const encLen = ((mine[5] ?? 0) << 8) | (mine[6] ?? 0);
-    const spliced = new Uint8Array([...theirs.slice(0, 7 + encLen), ...mine.slice(7 + encLen)]);
+    const encLen = ((mine[7] ?? 0) << 8) | (mine[8] ?? 0);
+    const spliced = new Uint8Array([...theirs.slice(0, 9 + encLen), ...mine.slice(9 + encLen)]);
     await expect(importPublicIdentity(spliced)).rejects.toThrow(TamperedError);
   });
 });
@@ -98,9 +102,10 @@ describe('backup and restore', () => {
       await signingKeyFingerprint(keys.sign.publicKey),
     );
     // Restored keys open what the original public key sealed, and sign what the original verifies.
-    const sealed = await sealManifest({
+    const sealed = await sealForTest({
       fileId: FILE_ID,
-      metadata: { name: 'b', type: '', size: 0, lastModified: 1 },
+      plaintext: new Uint8Array(0),
+      metadata: { name: 'b', lastModified: 1 },
       recipients: [rsaRecipient(keys.encrypt.publicKey)],
       signer: restored.sign,
       segmentSize: 1024,

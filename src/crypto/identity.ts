@@ -9,7 +9,7 @@ import { MalformedError, TamperedError, UnsupportedVersionError, WrongPassphrase
 import { importVerifyKey, signingKeyFingerprint } from './fingerprint.ts';
 import { labelled } from './format.ts';
 import { checkRsaPublicKey } from './recipients.ts';
-import { DEFAULT_KDF_PARAMS, deriveKek, newKdfBlock, readKdfBlock, writeKdfBlock, type KdfBlock, type KdfParams } from './kdf.ts';
+import { DEFAULT_KDF_PARAMS, deriveKek, hasUtf8Form, newKdfBlock, readKdfBlock, writeKdfBlock, type KdfBlock, type KdfParams } from './kdf.ts';
 
 /** The user's two key pairs. */
 export interface IdentityKeys {
@@ -24,18 +24,31 @@ export const PUBLIC_IDENTITY_MAGIC = utf8('SDPI');
 /** ASCII "SDBK": first bytes of a recovery backup. */
 export const BACKUP_MAGIC = utf8('SDBK');
 /** Label in front of the bytes a public identity's self-signature covers. */
-export const LABEL_PUBLIC_IDENTITY = 'sealdrop/v1/public-identity';
-/** AAD label of the wrapped RSA private key in a backup. */
-export const LABEL_BACKUP_ENCRYPT = 'sealdrop/v1/backup/encrypt';
-/** AAD label of the wrapped ECDSA private key in a backup. */
-export const LABEL_BACKUP_SIGN = 'sealdrop/v1/backup/sign';
+export const LABEL_PUBLIC_IDENTITY = 'sealdrop/v2/public-identity';
+/** AAD label of every wrapped private key in a backup. */
+export const LABEL_BACKUP_KEY = 'sealdrop/v2/backup/key';
+/** Key kind of the RSA-OAEP encryption key (SPKI; PKCS#8 in a backup). */
+export const KEY_KIND_RSA_OAEP = 1;
+/** Key kind of the ECDSA P-256 signing key (SPKI; PKCS#8 in a backup). */
+export const KEY_KIND_ECDSA_P256 = 2;
+/** Most keys one public identity or backup may list. */
+export const MAX_KEYS = 16;
+/** Shortest wrapped private key a backup may hold: a GCM tag and at least one byte. */
+export const MIN_WRAPPED_KEY_LENGTH = 17;
 /** Accepted RSA modulus lengths in bits (inclusive, multiples of 8; FORMAT.md §2). */
 export { RSA_MODULUS_BITS } from './recipients.ts';
 
 const RSA_PARAMS = { name: 'RSA-OAEP', hash: 'SHA-256' } as const;
 const EC_PARAMS = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const ECDSA_SIGN = { name: 'ECDSA', hash: 'SHA-256' } as const;
-const VERSION = 1;
+const VERSION = 2;
+const SIGNATURE_LENGTH = 64;
+
+/** One entry of a key list: a kind byte and the key's bytes. */
+export interface KeyEntry {
+  kind: number;
+  key: Uint8Array;
+}
 
 /**
  * Returns a fresh RSA-OAEP-3072/SHA-256 pair and ECDSA P-256 pair. The
@@ -62,6 +75,42 @@ function readMagicAndVersion(r: ByteReader, magic: Bytes, what: string): void {
   if (r.u8() !== VERSION) throw new UnsupportedVersionError();
 }
 
+/** Reads `u8 count ‖ count × (u8 kind ‖ lp16 key)`; kinds strictly increasing from 1, 1 ≤ count ≤ 16. */
+function readKeyList(r: ByteReader): KeyEntry[] {
+  const count = r.u8();
+  if (count < 1 || count > MAX_KEYS) throw new MalformedError('A key list holds 1 to 16 keys.');
+  const entries: KeyEntry[] = [];
+  let last = 0;
+  for (let i = 0; i < count; i++) {
+    const kind = r.u8();
+    if (kind <= last) throw new MalformedError('A key list repeats a kind or has them out of order.');
+    last = kind;
+    entries.push({ kind, key: r.lp16().slice() });
+  }
+  return entries;
+}
+
+function writeKeyList(w: ByteWriter, entries: KeyEntry[]): void {
+  if (entries.length < 1 || entries.length > MAX_KEYS) throw new RangeError('A key list holds 1 to 16 keys.');
+  let last = 0;
+  w.u8(entries.length);
+  for (const e of entries) {
+    if (e.kind <= last || e.kind > 255) throw new RangeError('Key kinds must be strictly increasing, 1 to 255.');
+    last = e.kind;
+    w.u8(e.kind).lp16(e.key);
+  }
+}
+
+/** Returns the keys of kinds 1 and 2; throws MalformedError when either is missing. */
+function knownKeys(entries: KeyEntry[]): { encryptSpki: Bytes; verifySpki: Bytes } {
+  const find = (kind: number): Bytes => {
+    const e = entries.find((x) => x.kind === kind);
+    if (e === undefined) throw new MalformedError('A key list lacks its encryption or signing key.');
+    return toBytes(e.key);
+  };
+  return { encryptSpki: find(KEY_KIND_RSA_OAEP), verifySpki: find(KEY_KIND_ECDSA_P256) };
+}
+
 async function importEncryptKey(spkiBytes: Uint8Array): Promise<CryptoKey> {
   let key: CryptoKey;
   try {
@@ -79,57 +128,74 @@ async function importEncryptKey(spkiBytes: Uint8Array): Promise<CryptoKey> {
 }
 
 /**
- * Returns the public identity: both public keys as SPKI plus an ECDSA
- * self-signature (FORMAT.md §10.1). Throws when WebCrypto refuses the keys.
+ * Returns a public identity listing `entries` (kinds strictly increasing),
+ * self-signed by `signingKey` (test vectors use this to add unknown kinds;
+ * callers want exportPublicIdentity). Throws RangeError on a bad list.
  */
-export async function exportPublicIdentity(keys: IdentityKeys): Promise<Bytes> {
-  const body = new ByteWriter()
-    .raw(PUBLIC_IDENTITY_MAGIC)
-    .u8(VERSION)
-    .lp16(await spki(keys.encrypt.publicKey))
-    .lp16(await spki(keys.sign.publicKey))
-    .bytes();
-  const signature = await crypto.subtle.sign(ECDSA_SIGN, keys.sign.privateKey, labelled(LABEL_PUBLIC_IDENTITY, body));
+export async function assemblePublicIdentity(entries: KeyEntry[], signingKey: CryptoKey): Promise<Bytes> {
+  const w = new ByteWriter().raw(PUBLIC_IDENTITY_MAGIC).u8(VERSION);
+  writeKeyList(w, entries);
+  const body = w.bytes();
+  const signature = await crypto.subtle.sign(ECDSA_SIGN, signingKey, labelled(LABEL_PUBLIC_IDENTITY, body));
   return concatBytes(body, new Uint8Array(signature));
 }
 
-function parsePublicIdentity(bytes: Uint8Array): { body: Bytes; encryptSpki: Bytes; verifySpki: Bytes; signature: Bytes } {
+/**
+ * Returns the public identity: a key list holding the RSA-OAEP encryption
+ * key (kind 1) and the ECDSA signing key (kind 2) as SPKI, plus an ECDSA
+ * self-signature (FORMAT.md §10.1). Throws when WebCrypto refuses the keys.
+ */
+export async function exportPublicIdentity(keys: IdentityKeys): Promise<Bytes> {
+  return assemblePublicIdentity(
+    [
+      { kind: KEY_KIND_RSA_OAEP, key: await spki(keys.encrypt.publicKey) },
+      { kind: KEY_KIND_ECDSA_P256, key: await spki(keys.sign.publicKey) },
+    ],
+    keys.sign.privateKey,
+  );
+}
+
+function parsePublicIdentity(bytes: Uint8Array): { body: Bytes; entries: KeyEntry[]; signature: Bytes } {
   const r = new ByteReader(bytes);
   readMagicAndVersion(r, PUBLIC_IDENTITY_MAGIC, 'public key');
-  const encryptSpki = r.lp16().slice();
-  const verifySpki = r.lp16().slice();
+  const entries = readKeyList(r);
   const bodyLength = r.offset;
-  const signature = r.take(64).slice();
+  const signature = r.take(SIGNATURE_LENGTH).slice();
   r.end();
-  return { body: toBytes(bytes).slice(0, bodyLength), encryptSpki, verifySpki, signature };
+  return { body: toBytes(bytes).slice(0, bodyLength), entries, signature };
 }
 
 /**
- * Imports and verifies a public identity. Returns its RSA-OAEP encrypt key,
- * ECDSA verify key and fingerprint. Throws MalformedError (bad bytes or
- * keys), UnsupportedVersionError, TamperedError (self-signature fails).
+ * Imports and verifies a public identity (FORMAT.md §10.1). Returns its
+ * RSA-OAEP encrypt key, ECDSA verify key, fingerprint and the kinds it
+ * skipped (unknown kinds, covered by the self-signature but not used).
+ * Throws MalformedError (bad bytes, a missing or non-canonical key, a key
+ * outside FORMAT.md §2), UnsupportedVersionError, TamperedError
+ * (self-signature fails).
  */
 export async function importPublicIdentity(
   bytes: Uint8Array,
-): Promise<{ encrypt: CryptoKey; verify: CryptoKey; fingerprint: string }> {
+): Promise<{ encrypt: CryptoKey; verify: CryptoKey; fingerprint: string; skippedKinds: number[] }> {
   const p = parsePublicIdentity(bytes);
-  const verify = await importVerifyKey(p.verifySpki);
+  const { encryptSpki, verifySpki } = knownKeys(p.entries);
+  const verify = await importVerifyKey(verifySpki);
   if (!(await crypto.subtle.verify(ECDSA_SIGN, verify, p.signature, labelled(LABEL_PUBLIC_IDENTITY, p.body)))) {
     throw new TamperedError('The public key’s signature does not match.');
   }
-  const encrypt = await importEncryptKey(p.encryptSpki);
-  return { encrypt, verify, fingerprint: await signingKeyFingerprint(verify) };
+  const encrypt = await importEncryptKey(encryptSpki);
+  const skippedKinds = p.entries.map((e) => e.kind).filter((k) => k !== KEY_KIND_RSA_OAEP && k !== KEY_KIND_ECDSA_P256);
+  return { encrypt, verify, fingerprint: await signingKeyFingerprint(verify), skippedKinds };
 }
 
 /**
  * Returns the fingerprint people compare for a public identity (that of its
- * signing key; the signing key vouches for the encryption key through the
+ * signing key; the signing key vouches for the other keys through the
  * self-signature, which importPublicIdentity checks). Throws MalformedError
  * or UnsupportedVersionError when the bytes do not parse.
  */
 export async function fingerprint(publicIdentity: Uint8Array): Promise<string> {
   const p = parsePublicIdentity(publicIdentity);
-  return signingKeyFingerprint(await importVerifyKey(p.verifySpki));
+  return signingKeyFingerprint(await importVerifyKey(knownKeys(p.entries).verifySpki));
 }
 
 /**
@@ -147,6 +213,11 @@ export async function samePublicKeys(a: IdentityKeys, b: IdentityKeys): Promise<
   return toHex(new Uint8Array(ae)) === toHex(new Uint8Array(be)) && toHex(new Uint8Array(as)) === toHex(new Uint8Array(bs));
 }
 
+/** Returns the AAD of the wrapped private key of `kind` in a backup whose prefix is `prefix`. */
+function backupAad(kind: number, prefix: Uint8Array): Bytes {
+  return labelled(LABEL_BACKUP_KEY, Uint8Array.of(kind), prefix);
+}
+
 /** Returns a recovery backup made from explicit randomness (test vectors use this). */
 export async function assembleBackup(
   keys: IdentityKeys,
@@ -159,30 +230,26 @@ export async function assembleBackup(
   }
   const w = new ByteWriter().raw(BACKUP_MAGIC).u8(VERSION);
   writeKdfBlock(w, block);
-  w.lp16(await spki(keys.encrypt.publicKey)).lp16(await spki(keys.sign.publicKey));
+  writeKeyList(w, [
+    { kind: KEY_KIND_RSA_OAEP, key: await spki(keys.encrypt.publicKey) },
+    { kind: KEY_KIND_ECDSA_P256, key: await spki(keys.sign.publicKey) },
+  ]);
   const prefix = w.bytes();
   const kek = await deriveKek(passphrase, block, ['wrapKey']);
-  const wrap = async (key: CryptoKey, label: string, iv: Bytes): Promise<Bytes> =>
-    new Uint8Array(
-      await crypto.subtle.wrapKey('pkcs8', key, kek, { name: 'AES-GCM', iv, additionalData: labelled(label, prefix) }),
-    );
-  const wrappedEncrypt = await wrap(keys.encrypt.privateKey, LABEL_BACKUP_ENCRYPT, nonces.encrypt);
-  const wrappedSign = await wrap(keys.sign.privateKey, LABEL_BACKUP_SIGN, nonces.sign);
-  return new ByteWriter()
-    .raw(prefix)
-    .raw(nonces.encrypt)
-    .lp16(wrappedEncrypt)
-    .raw(nonces.sign)
-    .lp16(wrappedSign)
-    .bytes();
+  const wrap = async (key: CryptoKey, kind: number, iv: Bytes): Promise<Bytes> =>
+    new Uint8Array(await crypto.subtle.wrapKey('pkcs8', key, kek, { name: 'AES-GCM', iv, additionalData: backupAad(kind, prefix) }));
+  const wrappedEncrypt = await wrap(keys.encrypt.privateKey, KEY_KIND_RSA_OAEP, nonces.encrypt);
+  const wrappedSign = await wrap(keys.sign.privateKey, KEY_KIND_ECDSA_P256, nonces.sign);
+  return new ByteWriter().raw(prefix).raw(nonces.encrypt).lp16(wrappedEncrypt).raw(nonces.sign).lp16(wrappedSign).bytes();
 }
 
 /**
  * Returns the recovery backup: both private keys wrapped (AES-256-GCM,
  * WebCrypto wrapKey) under a key derived from `passphrase` (default scrypt
- * N=2^17, r=8, p=1), with both public keys. Throws TypeError when the
- * private keys are not extractable, KdfParamsTooHighError / MalformedError
- * for out-of-bounds params, RangeError for an empty passphrase.
+ * N=2^17, r=8, p=1), with both public keys in a key list. Throws TypeError
+ * when the private keys are not extractable, KdfParamsTooHighError /
+ * MalformedError for out-of-bounds params, RangeError for an empty
+ * passphrase or one with a lone surrogate.
  */
 export async function backupIdentity(
   keys: IdentityKeys,
@@ -195,47 +262,48 @@ export async function backupIdentity(
 /**
  * Restores a backup with `unwrapKey` straight into NON-extractable private
  * keys (the key bytes never exist in JavaScript). Returns the identity keys.
- * Throws WrongPassphraseError when the passphrase is empty or wrong (or the backup's tags fail),
- * KdfParamsTooHighError before any work for over-cap parameters,
+ * Keys of unknown kinds are skipped (their public halves are authenticated
+ * as part of every known key's AAD). Throws WrongPassphraseError when the
+ * passphrase is empty, has a lone surrogate or is wrong (or a known key's
+ * tag fails), KdfParamsTooHighError before any work for over-cap parameters,
  * MalformedError / UnsupportedVersionError when the bytes do not parse or
- * the keys do not match their public halves.
+ * the keys do not match their public halves (FORMAT.md §11).
  */
 export async function restoreIdentity(backup: Uint8Array, passphrase: string): Promise<IdentityKeys> {
   const r = new ByteReader(backup);
   readMagicAndVersion(r, BACKUP_MAGIC, 'recovery kit');
   const block = readKdfBlock(r);
-  const encryptSpki = r.lp16().slice();
-  const verifySpki = r.lp16().slice();
+  const entries = readKeyList(r);
   const prefix = toBytes(backup).slice(0, r.offset);
-  const encryptNonce = r.take(12).slice();
-  const wrappedEncrypt = r.lp16().slice();
-  const signNonce = r.take(12).slice();
-  const wrappedSign = r.lp16().slice();
+  const wrapped = entries.map(() => {
+    const nonce = r.take(12).slice();
+    const body = r.lp16().slice();
+    if (body.length < MIN_WRAPPED_KEY_LENGTH) throw new MalformedError('A wrapped key in the recovery kit is too short.');
+    return { nonce, body };
+  });
   r.end();
 
+  const { encryptSpki, verifySpki } = knownKeys(entries);
   const encryptPublic = await importEncryptKey(encryptSpki);
   const verifyPublic = await importVerifyKey(verifySpki);
-  // No kit is ever made with an empty passphrase, so none opens with one.
-  if (passphrase.length === 0) throw new WrongPassphraseError();
+  // No kit is ever made with an empty passphrase or one without a UTF-8 form, so none opens with one.
+  if (passphrase.length === 0 || !hasUtf8Form(passphrase)) throw new WrongPassphraseError();
   const kek = await deriveKek(passphrase, block, ['unwrapKey']);
-  const unwrap = async (
-    wrapped: Bytes,
-    iv: Bytes,
-    label: string,
-    algorithm: typeof RSA_PARAMS | typeof EC_PARAMS,
-    usages: KeyUsage[],
-  ): Promise<CryptoKey> => {
-    const params = { name: 'AES-GCM', iv, additionalData: labelled(label, prefix) };
+  const unwrap = async (kind: number, algorithm: typeof RSA_PARAMS | typeof EC_PARAMS, usages: KeyUsage[]): Promise<CryptoKey> => {
+    const at = entries.findIndex((e) => e.kind === kind);
+    const w = wrapped[at];
+    if (w === undefined) throw new MalformedError();
+    const params = { name: 'AES-GCM', iv: w.nonce, additionalData: backupAad(kind, prefix) };
     try {
-      return await crypto.subtle.unwrapKey('pkcs8', wrapped, kek, params, algorithm, false, usages);
+      return await crypto.subtle.unwrapKey('pkcs8', w.body, kek, params, algorithm, false, usages);
     } catch (error) {
       // OperationError = the AES-GCM tag failed; anything else = authentic but unusable bytes.
       if (error instanceof Error && error.name === 'OperationError') throw new WrongPassphraseError();
       throw new MalformedError('The recovery kit holds a damaged key.');
     }
   };
-  const decrypt = await unwrap(wrappedEncrypt, encryptNonce, LABEL_BACKUP_ENCRYPT, RSA_PARAMS, ['decrypt']);
-  const signKey = await unwrap(wrappedSign, signNonce, LABEL_BACKUP_SIGN, EC_PARAMS, ['sign']);
+  const decrypt = await unwrap(KEY_KIND_RSA_OAEP, RSA_PARAMS, ['decrypt']);
+  const signKey = await unwrap(KEY_KIND_ECDSA_P256, EC_PARAMS, ['sign']);
   await checkPairs(encryptPublic, decrypt, verifyPublic, signKey);
   return {
     encrypt: { publicKey: encryptPublic, privateKey: decrypt },

@@ -23,7 +23,16 @@ export {
   createSealStream,
   createOpenStream,
 } from './stream.ts';
-export { FORMAT_VERSION, MIN_SEGMENT_SIZE, MAX_SEGMENT_SIZE } from './format.ts';
+export { FORMAT_VERSION, MIN_SEGMENT_SIZE, MAX_SEGMENT_SIZE, MAX_PLAINTEXT_SIZE } from './format.ts';
+export {
+  DIGEST_LENGTH,
+  segmentDigest,
+  payloadDigest,
+  payloadDigestFromSegmentDigests,
+  PayloadHasher,
+  PayloadVerifier,
+  blockDigest,
+} from './payload-digest.ts';
 export {
   STANZA_RSA_OAEP,
   STANZA_PASSPHRASE,
@@ -36,13 +45,23 @@ export {
   linkSecretRecipient,
   linkSecretIdentity,
   newLinkSecret,
+  encodeLinkSecret,
+  decodeLinkSecret,
+  LINK_SECRET_TEXT_LENGTH,
   type Stanza,
   type Recipient,
   type Identity,
 } from './recipients.ts';
 export { DEFAULT_KDF_PARAMS, DEFAULT_PBKDF2_PARAMS, KDF_LIMITS, checkKdfParams, type KdfParams } from './kdf.ts';
-export { METADATA_LIMITS, type FileMetadata } from './metadata.ts';
-export { sealManifest, openManifest, type ManifestSigner } from './manifest.ts';
+export { METADATA_LIMITS, METADATA_PADDING_UNIT, type FileMetadata } from './metadata.ts';
+export {
+  sealDraft,
+  openDraft,
+  finishManifest,
+  openManifest,
+  type SealedDraft,
+  type ManifestSigner,
+} from './manifest.ts';
 export { signingKeyFingerprint } from './fingerprint.ts';
 export {
   generateIdentityKeys,
@@ -52,5 +71,8 @@ export {
   backupIdentity,
   restoreIdentity,
   samePublicKeys,
+  KEY_KIND_RSA_OAEP,
+  KEY_KIND_ECDSA_P256,
   type IdentityKeys,
 } from './identity.ts';
+export { signRotation, verifyRotation, ROTATION_LENGTH } from './rotation.ts';

@@ -27,7 +27,7 @@ export const KDF_LIMITS = {
   /** 128 · N · r · p: proportional to scrypt's running time. */
   scryptMaxWorkBytes: 512 * 1024 * 1024,
   pbkdf2MinIterations: 600_000,
-  pbkdf2MaxIterations: 10_000_000,
+  pbkdf2MaxIterations: 5_000_000,
 } as const;
 
 /** KDF id byte of scrypt. */
@@ -98,9 +98,15 @@ export function readKdfBlock(reader: ByteReader): KdfBlock {
   return { params, salt };
 }
 
+/** Returns whether `text` has a UTF-8 form (no lone surrogate; TextEncoder would silently write U+FFFD). */
+export function hasUtf8Form(text: string): boolean {
+  return !/[\uD800-\uDFFF]/u.test(text);
+}
+
 /** Returns the passphrase as the KDF sees it: UTF-8 of its Unicode NFC form. */
 export function passphraseBytes(passphrase: string): Bytes {
   if (passphrase.length === 0) throw new RangeError('The passphrase is empty.');
+  if (!hasUtf8Form(passphrase)) throw new RangeError('The passphrase is not valid Unicode (it has a lone surrogate).');
   return utf8(passphrase.normalize('NFC'));
 }
 
@@ -141,12 +147,4 @@ export async function deriveKdfBytes(passphrase: string, block: KdfBlock): Promi
 export async function deriveKek(passphrase: string, block: KdfBlock, usages: KeyUsage[]): Promise<CryptoKey> {
   const raw = await deriveKdfBytes(passphrase, block);
   return crypto.subtle.importKey('raw', raw, { name: 'AES-GCM' }, false, usages);
-}
-
-/** Reads a KDF block from `bytes` alone (whole input must be one block). */
-export function decodeKdfBlock(bytes: Uint8Array): KdfBlock {
-  const reader = new ByteReader(bytes);
-  const block = readKdfBlock(reader);
-  reader.end();
-  return block;
 }

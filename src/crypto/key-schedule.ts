@@ -6,14 +6,17 @@ import { toBytes, type Bytes } from './bytes.ts';
 import { FILE_KEY_LENGTH, HEADER_LENGTH, SALT_LENGTH, labelled } from './format.ts';
 
 /** HKDF label of the content (payload segments) key. */
-export const LABEL_CONTENT = 'sealdrop/v1/content';
+export const LABEL_CONTENT = 'sealdrop/v2/content';
 /** HKDF label of the metadata key. */
-export const LABEL_METADATA = 'sealdrop/v1/metadata';
+export const LABEL_METADATA = 'sealdrop/v2/metadata';
 /** HKDF label of the header-MAC (key commitment) key. */
-export const LABEL_HEADER_MAC = 'sealdrop/v1/header-mac';
+export const LABEL_HEADER_MAC = 'sealdrop/v2/header-mac';
+
+/** HKDF label of the draft-MAC key (the local, resumable draft of a manifest). */
+export const LABEL_DRAFT_MAC = 'sealdrop/v2/draft-mac';
 
 /** The purposes a sub-key can be derived for. */
-export type SubkeyLabel = typeof LABEL_CONTENT | typeof LABEL_METADATA | typeof LABEL_HEADER_MAC;
+export type SubkeyLabel = typeof LABEL_CONTENT | typeof LABEL_METADATA | typeof LABEL_HEADER_MAC | typeof LABEL_DRAFT_MAC;
 
 /**
  * Returns the 32 bytes HKDF-SHA-256(IKM = fileKey, salt, info = label ‖ 0x00 ‖ header).
@@ -45,9 +48,4 @@ export async function importAesGcmKey(raw: Uint8Array): Promise<CryptoKey> {
 /** Imports 32 raw bytes as a non-extractable HMAC-SHA-256 key for sign and verify. */
 export async function importHmacKey(raw: Uint8Array): Promise<CryptoKey> {
   return crypto.subtle.importKey('raw', toBytes(raw), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
-}
-
-/** Returns the file's non-extractable AES-256-GCM content key. */
-export async function deriveContentKey(fileKey: Uint8Array, salt: Uint8Array, header: Uint8Array): Promise<CryptoKey> {
-  return importAesGcmKey(await deriveSubkeyBytes(fileKey, salt, LABEL_CONTENT, header));
 }

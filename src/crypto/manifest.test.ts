@@ -11,7 +11,9 @@ import {
 } from './errors.ts';
 import { signingKeyFingerprint } from './fingerprint.ts';
 import { writeKdfBlock, type KdfParams } from './kdf.ts';
-import { openManifest, sealManifest, type ManifestSigner } from './manifest.ts';
+import { openManifest, type ManifestSigner } from './manifest.ts';
+import { PayloadHasher } from './payload-digest.ts';
+import { sealForTest } from './test-seal.ts';
 import type { FileMetadata } from './metadata.ts';
 import {
   STANZA_PASSPHRASE,
@@ -29,7 +31,7 @@ import {
 } from './recipients.ts';
 import { encodeMetadata } from './metadata.ts';
 import { createOpenStream, createSealStream } from './stream.ts';
-import { randomData, readAll, streamOf } from './test-streams.ts';
+import { pattern, randomData, readAll, streamOf } from './test-streams.ts';
 
 const FAST: KdfParams = { kdf: 'scrypt', logN: 10, r: 8, p: 1 };
 const FILE_ID = '0123456789abcdef0123456789abcdef';
@@ -59,11 +61,12 @@ beforeAll(async () => {
   [rsa, otherRsa] = await Promise.all([genRsa(), genRsa()]);
 }, 60_000);
 
-function seal(recipients: Recipient[], fileId = FILE_ID, meta = metadata) {
-  return sealManifest({ fileId, metadata: meta, recipients, signer, segmentSize: S });
+async function seal(recipients: Recipient[], fileId = FILE_ID, meta = metadata) {
+  const sealed = await sealForTest({ fileId, plaintext: pattern(meta.size), metadata: meta, recipients, signer, segmentSize: S });
+  return { ...sealed, contentKey: sealed.draft.contentKey, segmentSize: sealed.draft.segmentSize };
 }
 
-describe('sealManifest / openManifest round trips', () => {
+describe('sealDraft / finishManifest / openManifest round trips', () => {
   it('opens with a link secret and returns metadata, segment size and signer', async () => {
     const secret = newLinkSecret();
     const sealed = await seal([linkSecretRecipient(secret)]);
@@ -73,10 +76,10 @@ describe('sealManifest / openManifest round trips', () => {
     expect(opened.segmentSize).toBe(S);
     expect(opened.signer.fingerprint).toBe(await signingKeyFingerprint(signer.publicKey));
     expect(opened.signer.fingerprint).toMatch(/^\d{5}( \d{5}){7}$/);
-    // The content key from sealing and the one from opening are the same key.
-    const plain = randomData(3 * S + 5);
-    const payload = await readAll(streamOf(plain, 999).pipeThrough(createSealStream(sealed.contentKey, S)));
-    expect(await readAll(streamOf(payload, 700).pipeThrough(createOpenStream(opened.contentKey, S)))).toEqual(plain);
+    // The content key and payload digest from sealing are those the manifest gives back.
+    expect(opened.payloadDigest).toEqual(sealed.payloadDigest);
+    const opening = streamOf(sealed.payload, 700).pipeThrough(createOpenStream(opened.contentKey, S, opened));
+    expect(await readAll(opening)).toEqual(pattern(metadata.size));
   });
 
   it('opens with an RSA-OAEP private key, among several recipients', async () => {
@@ -154,16 +157,16 @@ describe('openManifest rejects', () => {
   };
 
   it('a flipped bit anywhere, with a typed error; TamperedError past the parse-critical bytes', async () => {
-    // Byte ranges whose flip leaves the structure parseable: salt/fileId, metadata, stanza body, MAC, signer key, signature.
-    const metaEnd = 57 + 2 + ((manifest[57] ?? 0) << 8) + (manifest[58] ?? 0);
+    // Byte ranges whose flip leaves the structure parseable: salt/fileId, signer key, digest, metadata, stanza body, MAC, signature.
+    const metaEnd = 184 + ((manifest[182] ?? 0) << 8) + (manifest[183] ?? 0);
     for (let at = 0; at < manifest.length; at++) {
       const error: unknown = await openWith(flip(manifest, at)).then(
         () => 'opened',
         (e: unknown) => e,
       );
       expect(error, `byte ${at}`).toBeInstanceOf(SealdropCryptoError);
-      const structural = at < 9 || at === 57 || at === 58 || (at >= metaEnd && at < metaEnd + 6);
-      if (!structural && at < manifest.length - 64 - 93) expect(error, `byte ${at}`).toBeInstanceOf(TamperedError);
+      const structural = at < 9 || at === 57 || at === 58 || at === 182 || at === 183 || (at >= metaEnd && at < metaEnd + 6);
+      if (!structural) expect(error, `byte ${at}`).toBeInstanceOf(TamperedError);
     }
     for (const at of [manifest.length - 1, manifest.length - 64, manifest.length - 33]) {
       await expect(openWith(flip(manifest, at)), `signature byte ${at}`).rejects.toThrow(TamperedError);
@@ -176,16 +179,18 @@ describe('openManifest rejects', () => {
 
   it('a manifest placed next to another file’s payload', async () => {
     const other = await seal([linkSecretRecipient(secret)]);
-    const otherPayload = await readAll(streamOf(randomData(2 * S), 4096).pipeThrough(createSealStream(other.contentKey, S)));
+    const otherPayload = await readAll(streamOf(randomData(2 * S), 4096).pipeThrough(createSealStream(other.contentKey, S, { hasher: new PayloadHasher() })));
     const opened = await openWith(manifest);
-    const opening = readAll(streamOf(otherPayload, 4096).pipeThrough(createOpenStream(opened.contentKey, S)));
+    const opening = readAll(streamOf(otherPayload, 4096).pipeThrough(createOpenStream(opened.contentKey, S, opened)));
     await expect(opening).rejects.toThrow(TamperedError);
   });
 
   it('an unknown version, a wrong magic, truncation and trailing bytes', async () => {
-    const v2 = manifest.slice();
-    v2[4] = 2;
-    await expect(openWith(v2)).rejects.toThrow(UnsupportedVersionError);
+    for (const version of [1, 3]) {
+      const other = manifest.slice();
+      other[4] = version;
+      await expect(openWith(other)).rejects.toThrow(UnsupportedVersionError);
+    }
     const magic = manifest.slice();
     magic[0] = 0x58;
     await expect(openWith(magic)).rejects.toThrow(MalformedError);
@@ -232,7 +237,7 @@ describe('openManifest rejects', () => {
     const pbkdf2: Recipient = {
       wrap: () => {
         const w = new ByteWriter();
-        writeKdfBlock(w, { params: { kdf: 'pbkdf2-sha256', iterations: 10_000_001 }, salt: randomBytes(32) });
+        writeKdfBlock(w, { params: { kdf: 'pbkdf2-sha256', iterations: 5_000_001 }, salt: randomBytes(32) });
         return Promise.resolve({ typeId: STANZA_PASSPHRASE, body: w.raw(randomBytes(60)).bytes() });
       },
     };
@@ -265,10 +270,12 @@ describe('FORMAT.md rules at the API edge', () => {
     expect((await openManifest(manifest, [linkSecretIdentity(secret)], { fileId: FILE_ID })).metadata).toEqual(metadata);
   });
 
-  it('writers refuse an empty passphrase; readers treat it as a wrong one', async () => {
+  it('writers refuse an empty passphrase or one with a lone surrogate; readers treat both as wrong', async () => {
     await expect(passphraseRecipient('', FAST).wrap(randomBytes(32), randomBytes(57))).rejects.toThrow(RangeError);
+    await expect(passphraseRecipient('a\ud800b', FAST).wrap(randomBytes(32), randomBytes(57))).rejects.toThrow(RangeError);
     const { manifest } = await seal([passphraseRecipient('x', FAST)]);
     await expect(openManifest(manifest, [passphraseIdentity('')], { fileId: FILE_ID })).rejects.toThrow(WrongPassphraseError);
+    await expect(openManifest(manifest, [passphraseIdentity('a\ud800b')], { fileId: FILE_ID })).rejects.toThrow(WrongPassphraseError);
   });
 
   it('writers refuse RSA keys outside 3072–4096 bits', async () => {

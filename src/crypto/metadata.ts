@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { ByteReader, ByteWriter, fromUtf8, utf8, type Bytes } from './bytes.ts';
 import { MalformedError } from './errors.ts';
+import { MAX_PLAINTEXT_SIZE } from './format.ts';
 
 /** What a reader learns about a file besides its content. */
 export interface FileMetadata {
@@ -21,9 +22,13 @@ export interface FileMetadata {
   relativePath?: string;
 }
 
+/** The padded metadata plaintext is a multiple of this many bytes (FORMAT.md §8.1). */
+export const METADATA_PADDING_UNIT = 256;
+
 /** Byte limits of the UTF-8 text fields. */
 export const METADATA_LIMITS = { nameBytes: 1024, typeBytes: 255, relativePathBytes: 4096 } as const;
 
+const TAG_END = 0;
 const TAG_NAME = 1;
 const TAG_TYPE = 2;
 const TAG_SIZE = 3;
@@ -33,7 +38,7 @@ const TAG_RELATIVE_PATH = 5;
 const metadataSchema = z.object({
   name: z.string(),
   type: z.string(),
-  size: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  size: z.number().int().nonnegative().max(MAX_PLAINTEXT_SIZE),
   lastModified: z.number().int().min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER),
   relativePath: z.string().optional(),
 });
@@ -47,10 +52,11 @@ function text(value: string, maxBytes: number): Bytes {
 }
 
 /**
- * Returns the TLV encoding of `metadata` (text stored as given: no
- * normalisation, no BOM added or removed). Throws RangeError when a field is
- * invalid (a lone surrogate, a size or time outside the safe-integer range)
- * or too long.
+ * Returns the padded TLV encoding of `metadata` (text stored as given: no
+ * normalisation, no BOM added or removed): the fields, then zero bytes (at
+ * least one: the end tag 0) up to a multiple of 256 bytes. Throws RangeError
+ * when a field is invalid (a lone surrogate, a size above MAX_PLAINTEXT_SIZE,
+ * a time outside the safe-integer range) or too long.
  */
 export function encodeMetadata(metadata: FileMetadata): Bytes {
   const parsed = metadataSchema.safeParse(metadata);
@@ -64,23 +70,35 @@ export function encodeMetadata(metadata: FileMetadata): Bytes {
   if (m.relativePath !== undefined) {
     w.u8(TAG_RELATIVE_PATH).lp16(text(m.relativePath, METADATA_LIMITS.relativePathBytes));
   }
-  return w.bytes();
+  const fields = w.bytes();
+  const padded = new Uint8Array(Math.ceil((fields.length + 1) / METADATA_PADDING_UNIT) * METADATA_PADDING_UNIT);
+  padded.set(fields);
+  return padded;
 }
 
 /**
- * Parses decrypted metadata. Throws MalformedError on unknown, repeated,
- * out-of-order or missing tags, wrong lengths, over-long text, invalid UTF-8.
+ * Parses decrypted, padded metadata. Throws MalformedError when the length
+ * is not a non-zero multiple of 256, on unknown, repeated, out-of-order or
+ * missing tags, wrong lengths, over-long text, invalid UTF-8, a missing end
+ * tag or a non-zero padding byte.
  */
 export function decodeMetadata(bytes: Uint8Array): FileMetadata {
+  if (bytes.length === 0 || bytes.length % METADATA_PADDING_UNIT !== 0) {
+    throw new MalformedError('The file metadata is not padded correctly.');
+  }
   const r = new ByteReader(bytes);
   const fields = new Map<number, Bytes>();
   let last = 0;
-  while (r.remaining > 0) {
+  for (;;) {
     const tag = r.u8();
-    if (tag <= last || tag > TAG_RELATIVE_PATH) throw new MalformedError('The file metadata has an unknown field.');
+    if (tag === TAG_END) break;
+    if (tag <= last) throw new MalformedError('The file metadata repeats a field or has them out of order.');
+    if (tag > TAG_RELATIVE_PATH) throw new MalformedError('The file metadata has an unknown field.');
     last = tag;
     fields.set(tag, r.lp16());
   }
+  // Every byte after the end tag is padding and must be zero, so the plaintext has one spelling.
+  if (!r.take(r.remaining).every((b) => b === 0)) throw new MalformedError('The file metadata padding is not zero.');
   const textField = (tag: number, maxBytes: number): string => {
     const v = fields.get(tag);
     if (v === undefined || v.length > maxBytes) throw new MalformedError('The file metadata is incomplete.');
@@ -97,7 +115,7 @@ export function decodeMetadata(bytes: Uint8Array): FileMetadata {
     size: intField(TAG_SIZE),
     lastModified: intField(TAG_LAST_MODIFIED),
   };
-  if (metadata.size < 0) throw new MalformedError('The file size is negative.');
+  if (metadata.size < 0 || metadata.size > MAX_PLAINTEXT_SIZE) throw new MalformedError('The file size is out of range.');
   if (fields.has(TAG_RELATIVE_PATH)) {
     metadata.relativePath = textField(TAG_RELATIVE_PATH, METADATA_LIMITS.relativePathBytes);
   }

@@ -16,6 +16,7 @@ import {
   DEFAULT_KDF_PARAMS,
   checkKdfParams,
   deriveKek,
+  hasUtf8Form,
   newKdfBlock,
   readKdfBlock,
   writeKdfBlock,
@@ -37,11 +38,11 @@ export const STANZA_PASSPHRASE = 2;
 export const STANZA_LINK_SECRET = 3;
 
 /** Label of the RSA-OAEP `label` parameter. */
-export const LABEL_RSA_OAEP = 'sealdrop/v1/rsa-oaep';
+export const LABEL_RSA_OAEP = 'sealdrop/v2/rsa-oaep';
 /** Label of the passphrase envelope's AES-GCM AAD. */
-export const LABEL_PASSPHRASE = 'sealdrop/v1/passphrase';
+export const LABEL_PASSPHRASE = 'sealdrop/v2/passphrase';
 /** Label of the link-secret HKDF info and AES-GCM AAD. */
-export const LABEL_LINK_SECRET = 'sealdrop/v1/link-secret';
+export const LABEL_LINK_SECRET = 'sealdrop/v2/link-secret';
 /** Length of a link secret in bytes. */
 export const LINK_SECRET_LENGTH = 32;
 /** Accepted RSA modulus lengths in bits (inclusive; the length must also be a multiple of 8). */
@@ -163,7 +164,9 @@ export async function sealPassphraseStanza(
 /**
  * Returns a recipient that wraps under a key derived from `passphrase`
  * (default scrypt N=2^17, r=8, p=1). A file holds at most one passphrase
- * stanza. Throws KdfParamsTooHighError / MalformedError on out-of-bounds params.
+ * stanza. Throws KdfParamsTooHighError / MalformedError on out-of-bounds
+ * params; its wrap rejects with RangeError for an empty passphrase or one
+ * with a lone surrogate (no UTF-8 form).
  */
 export function passphraseRecipient(passphrase: string, params: KdfParams = DEFAULT_KDF_PARAMS): Recipient {
   checkKdfParams(params);
@@ -179,7 +182,8 @@ export function passphraseRecipient(passphrase: string, params: KdfParams = DEFA
  * unknown KDF id, MalformedError for weak parameters or a body that is not
  * exactly 96 / 97 bytes, KdfParamsTooHighError for over-cap parameters, all
  * before any work); then it throws WrongPassphraseError when the passphrase
- * is empty (no envelope is ever made with one) or does not open it.
+ * is empty or has a lone surrogate (no envelope is ever made with one) or
+ * does not open it.
  */
 export function passphraseIdentity(passphrase: string): Identity {
   return {
@@ -190,7 +194,8 @@ export function passphraseIdentity(passphrase: string): Identity {
       const nonce = reader.take(12).slice();
       const sealed = reader.take(FILE_KEY_LENGTH + 16).slice();
       reader.end();
-      if (passphrase.length === 0) throw new WrongPassphraseError();
+      // No envelope is made with an empty passphrase or one without a UTF-8 form, so none opens with one.
+      if (passphrase.length === 0 || !hasUtf8Form(passphrase)) throw new WrongPassphraseError();
       const kek = await deriveKek(passphrase, block, ['decrypt']);
       const fileKey = await gcmOpen(kek, nonce, sealed, labelled(LABEL_PASSPHRASE, context));
       if (fileKey === null) throw new WrongPassphraseError();

@@ -11,6 +11,7 @@ import {
   sealedSize,
   segmentCount,
 } from './stream.ts';
+import { payloadDigest } from './payload-digest.ts';
 import { randomData, readAll, streamOf } from './test-streams.ts';
 
 const S = 1024;
@@ -20,8 +21,18 @@ const otherKey = await importAesGcmKey(randomData(32));
 async function seal(plain: Uint8Array, chunk = 4096, k = key): Promise<Uint8Array> {
   return readAll(streamOf(plain, chunk).pipeThrough(createSealStream(k, S)));
 }
+/**
+ * The payload digest of `sealed` as it is (cut into S + 16-byte segments), so
+ * these tests reach the segment rules of FORMAT.md §5.4 whatever the bytes;
+ * the digest rule itself is tested in trust.test.ts.
+ */
+async function digestOf(sealed: Uint8Array): Promise<Uint8Array> {
+  const segments: Uint8Array[] = [];
+  for (let at = 0; at < sealed.length; at += S + 16) segments.push(sealed.subarray(at, at + S + 16));
+  return segments.length === 0 ? new Uint8Array(32) : payloadDigest(segments);
+}
 async function open(sealed: Uint8Array, chunk = 4096, k = key): Promise<Uint8Array> {
-  return readAll(streamOf(sealed, chunk).pipeThrough(createOpenStream(k, S)));
+  return readAll(streamOf(sealed, chunk).pipeThrough(createOpenStream(k, S, { payloadDigest: await digestOf(sealed) })));
 }
 /** Returns sealed segment i of a payload. */
 function segment(payload: Uint8Array, i: number): Uint8Array {

@@ -9,7 +9,8 @@
  */
 import { toBytes, type Bytes } from './bytes.ts';
 import { MalformedError, TamperedError, TruncatedError } from './errors.ts';
-import { checkSegmentSize } from './format.ts';
+import { MAX_PLAINTEXT_SIZE, checkSegmentSize } from './format.ts';
+import { PayloadHasher, PayloadVerifier } from './payload-digest.ts';
 
 /**
  * Default plaintext bytes per segment: 256 KiB, chosen by measurement
@@ -31,13 +32,16 @@ export function segmentNonce(index: number, isFinal: boolean): Bytes {
 }
 
 function checkPlainBytes(plainBytes: number): void {
-  if (!Number.isSafeInteger(plainBytes) || plainBytes < 0) throw new RangeError('A size is a non-negative integer.');
+  if (!Number.isSafeInteger(plainBytes) || plainBytes < 0 || plainBytes > MAX_PLAINTEXT_SIZE) {
+    throw new RangeError('A size is an integer from 0 to MAX_PLAINTEXT_SIZE.');
+  }
 }
 
 /**
  * Returns how many segments a plaintext of `plainBytes` bytes seals into:
  * ceil(plainBytes / segmentSize), and 1 for an empty file (one empty final
- * segment). Throws RangeError on a negative or non-integer size or segment size.
+ * segment). Throws RangeError on a size that is not an integer from 0 to
+ * MAX_PLAINTEXT_SIZE, or an invalid segment size.
  */
 export function segmentCount(plainBytes: number, segmentSize: number = DEFAULT_SEGMENT_SIZE): number {
   checkPlainBytes(plainBytes);
@@ -142,14 +146,23 @@ function segmenter(
 }
 
 /**
- * Returns a TransformStream that seals plaintext bytes into the payload.
- * Throws RangeError on an invalid segment size; the stream errors if WebCrypto does.
+ * Returns a TransformStream that seals plaintext bytes into the payload. Pass
+ * a fresh PayloadHasher as `opts.hasher` to collect the segment digests; once
+ * the stream has closed, `await hasher.digest()` is the payload digest for
+ * finishManifest. Throws RangeError on an invalid segment size; the stream
+ * errors if WebCrypto does.
  */
-export function createSealStream(contentKey: CryptoKey, segmentSize: number): TransformStream<Uint8Array, Bytes> {
+export function createSealStream(
+  contentKey: CryptoKey,
+  segmentSize: number,
+  opts: { hasher?: PayloadHasher } = {},
+): TransformStream<Uint8Array, Bytes> {
   checkSegmentSize(segmentSize);
   let out: TransformStreamDefaultController<Bytes> | undefined;
   const seal = async (block: Uint8Array, index: number, isFinal: boolean): Promise<void> => {
-    out?.enqueue(await encryptSegment(contentKey, index, isFinal, block));
+    const sealed = await encryptSegment(contentKey, index, isFinal, block);
+    await opts.hasher?.add(index, sealed);
+    out?.enqueue(sealed);
   };
   const inner = segmenter(segmentSize, seal, (rest, index) => seal(rest, index, true));
   return new TransformStream<Uint8Array, Bytes>({
@@ -162,19 +175,31 @@ export function createSealStream(contentKey: CryptoKey, segmentSize: number): Tr
 }
 
 /**
- * Returns a TransformStream that opens a payload back into plaintext. The
- * readable side errors with TamperedError (a segment fails authentication,
- * bytes appended, segments swapped) or TruncatedError (the stream ends
- * before its final segment). Segments already emitted are authentic, but
- * the output is complete only when the stream closes without error.
- * Throws RangeError on an invalid segment size.
+ * Returns a TransformStream that opens a payload back into plaintext and
+ * checks it against `opts.payloadDigest` (from openManifest). The readable
+ * side errors with TamperedError (a segment fails authentication, bytes
+ * appended, segments swapped, or — at the end — the payload digest differs:
+ * content re-sealed by someone holding the file key) or TruncatedError (the
+ * stream ends before its final segment). The final segment's plaintext is
+ * only emitted after the digest matched; earlier segments are authentic
+ * against anyone without the file key, but the output is complete and the
+ * owner's only when the stream closes without error. Throws RangeError on
+ * an invalid segment size or a digest that is not 32 bytes.
  */
-export function createOpenStream(contentKey: CryptoKey, segmentSize: number): TransformStream<Uint8Array, Bytes> {
+export function createOpenStream(
+  contentKey: CryptoKey,
+  segmentSize: number,
+  opts: { payloadDigest: Uint8Array },
+): TransformStream<Uint8Array, Bytes> {
   checkSegmentSize(segmentSize);
+  if (opts.payloadDigest.length !== 32) throw new RangeError('A payload digest is 32 bytes.');
   const sealedSegment = segmentSize + TAG_LENGTH;
+  const hasher = new PayloadHasher();
   let out: TransformStreamDefaultController<Bytes> | undefined;
   const open = async (block: Uint8Array, index: number, isFinal: boolean): Promise<void> => {
-    out?.enqueue(await decryptSegment(contentKey, index, isFinal, block));
+    const plain = await decryptSegment(contentKey, index, isFinal, block);
+    await hasher.add(index, block);
+    out?.enqueue(plain);
   };
   const atEnd = async (rest: Uint8Array, index: number): Promise<void> => {
     if (rest.length < TAG_LENGTH) throw new TruncatedError();
@@ -190,6 +215,13 @@ export function createOpenStream(contentKey: CryptoKey, segmentSize: number): Tr
     }
     // Only an empty file may end in an empty final segment.
     if (plain.length === 0 && index > 0) throw new TamperedError();
+    await hasher.add(index, rest);
+    // Last check, before the final plaintext leaves: the payload is the one the owner signed.
+    const verifier = new PayloadVerifier(opts.payloadDigest, index + 1);
+    hasher.segmentDigests().forEach((d, i) => {
+      if (d !== undefined) verifier.addDigest(i, d);
+    });
+    await verifier.finish();
     out?.enqueue(plain);
   };
   const inner = segmenter(sealedSegment, open, atEnd);

@@ -1,13 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import rawVectors from './vectors/v1.json';
+import rawVectors from './vectors/v2.json';
 import { ByteReader, fromHex, toBytes, toHex, utf8 } from './bytes.ts';
 import { SealdropCryptoError } from './errors.ts';
 import { encodeHeader, readHeader } from './format.ts';
 import { restoreIdentity, exportPublicIdentity, fingerprint, importPublicIdentity } from './identity.ts';
-import { LABEL_CONTENT, LABEL_HEADER_MAC, LABEL_METADATA, deriveSubkeyBytes, importAesGcmKey } from './key-schedule.ts';
+import { verifyRotation } from './rotation.ts';
+import { PayloadHasher, segmentDigest } from './payload-digest.ts';
+import { LABEL_CONTENT, LABEL_DRAFT_MAC, LABEL_HEADER_MAC, LABEL_METADATA, deriveSubkeyBytes, importAesGcmKey } from './key-schedule.ts';
 import { deriveKdfBytes } from './kdf.ts';
-import { assembleManifest, openManifest, parseManifest } from './manifest.ts';
+import { assembleDraft, finishManifest, openManifest, parseManifest } from './manifest.ts';
 import { decodeMetadata, encodeMetadata } from './metadata.ts';
 import {
   decodeLinkSecret,
@@ -36,7 +38,7 @@ const metadataValue = z.object({
 });
 const identityRef = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('link'), secret: hex }),
-  z.object({ kind: z.literal('passphrase'), passphrase: z.string() }),
+  z.object({ kind: z.literal('passphrase'), passphrase: z.string().optional(), passphraseUtf16: hex.optional() }),
   z.object({ kind: z.literal('rsa'), key: z.enum(['keys.rsa', 'rsa4096']) }),
 ]);
 const errorName = z.enum([
@@ -49,8 +51,9 @@ const errorName = z.enum([
   'KdfParamsTooHighError',
 ]);
 const negativeBase = { name: z.string(), rule: z.string(), bytes: hex.optional(), bytesFrom: z.enum(['manifest.bytes', 'backup.bytes']).optional(), error: errorName };
+const digests = { segmentDigests: z.array(hex), payloadDigest: hex };
 const schema = z.object({
-  keys: z.object({ rsa: pair, ecdsa: pair }),
+  keys: z.object({ rsa: pair, ecdsa: pair, ecdsa2: pair }),
   keySchedule: z.object({
     fileKey: hex,
     salt: hex,
@@ -60,9 +63,10 @@ const schema = z.object({
     contentKey: hex,
     metadataKey: hex,
     headerMacKey: hex,
+    draftMacKey: hex,
   }),
-  segments: z.array(z.object({ index: z.number().int(), final: z.boolean(), plaintext: hex, sealed: hex })),
-  payloads: z.array(z.object({ description: z.string(), segmentSize: z.number().int(), plaintext: hex, payload: hex })),
+  segments: z.array(z.object({ index: z.number().int(), final: z.boolean(), plaintext: hex, sealed: hex, digest: hex })),
+  payloads: z.array(z.object({ description: z.string(), segmentSize: z.number().int(), plaintext: hex, payload: hex, ...digests })),
   metadata: z.object({
     value: metadataValue,
     encoded: hex,
@@ -91,9 +95,12 @@ const schema = z.object({
     }),
     rsaOaep: z.object({ body: hex }),
   }),
-  manifest: z.object({ bytes: hex, signerFingerprint: z.string() }),
+  draft: z.object({ bytes: hex, manifestLength: z.number().int() }),
+  manifest: z.object({ bytes: hex, payloadDigest: hex, signerFingerprint: z.string() }),
   publicIdentity: z.object({ bytes: hex, fingerprint: z.string() }),
+  publicIdentityUnknownKind: z.object({ bytes: hex, fingerprint: z.string(), skippedKinds: z.array(z.number().int()) }),
   backup: z.object({ passphrase: z.string(), bytes: hex }),
+  rotation: z.object({ newIdentity: hex, statement: hex, oldFingerprint: z.string(), newFingerprint: z.string() }),
   defaultSegmentSize: z.object({
     segmentSize: z.literal(262144),
     header: hex,
@@ -104,6 +111,7 @@ const schema = z.object({
     payloadSha256: hex,
     segment0Tag: hex,
     finalSegment: hex,
+    ...digests,
   }),
   rsa4096: z.object({ privateKeyPkcs8: hex, publicKeySpki: hex, body: hex }),
   passphraseNfc: z.object({
@@ -128,6 +136,7 @@ const schema = z.object({
       header: hex,
       metadata: metadataValue,
       metadataNonce: hex,
+      payloadDigest: hex,
       envelopes: z.array(z.object({ typeId: z.number().int(), body: hex })),
       bytes: hex,
       opensWith: z.array(identityRef),
@@ -135,10 +144,17 @@ const schema = z.object({
   ),
   negative: z.array(
     z.discriminatedUnion('input', [
-      z.object({ ...negativeBase, input: z.literal('payload'), segmentSize: z.number().int(), contentKey: z.literal('keySchedule.contentKey') }),
+      z.object({
+        ...negativeBase,
+        input: z.literal('payload'),
+        segmentSize: z.number().int(),
+        contentKey: z.literal('keySchedule.contentKey'),
+        payloadDigest: hex,
+      }),
       z.object({ ...negativeBase, input: z.literal('manifest'), fileId: z.string(), identities: z.array(identityRef) }),
       z.object({ ...negativeBase, input: z.literal('publicIdentity') }),
-      z.object({ ...negativeBase, input: z.literal('backup'), passphrase: z.string() }),
+      z.object({ ...negativeBase, input: z.literal('backup'), passphrase: z.string().optional(), passphraseUtf16: hex.optional() }),
+      z.object({ ...negativeBase, input: z.literal('rotation'), oldIdentity: hex, newIdentity: hex }),
     ]),
   ),
 });
@@ -155,9 +171,17 @@ const importRsa = () =>
   ]);
 const importRsa4096 = () =>
   crypto.subtle.importKey('pkcs8', fromHex(v.rsa4096.privateKeyPkcs8), { name: 'RSA-OAEP', hash: 'SHA-256' }, false, ['decrypt']);
+/** A passphrase given as text, or as hex UTF-16BE code units when it is not valid Unicode (FORMAT.md §13). */
+function passphraseOf(p: { passphrase?: string | undefined; passphraseUtf16?: string | undefined }): string {
+  if (p.passphrase !== undefined) return p.passphrase;
+  const units = fromHex(p.passphraseUtf16 ?? '');
+  let out = '';
+  for (let i = 0; i + 1 < units.length; i += 2) out += String.fromCharCode(((units[i] ?? 0) << 8) | (units[i + 1] ?? 0));
+  return out;
+}
 async function identityOf(ref: z.infer<typeof identityRef>): Promise<Identity> {
   if (ref.kind === 'link') return linkSecretIdentity(fromHex(ref.secret));
-  if (ref.kind === 'passphrase') return passphraseIdentity(ref.passphrase);
+  if (ref.kind === 'passphrase') return passphraseIdentity(passphraseOf(ref));
   return rsaIdentity(ref.key === 'keys.rsa' ? await importRsa() : await importRsa4096());
 }
 const importEcdsa = async () => ({
@@ -173,23 +197,60 @@ const importEcdsa = async () => ({
   ]),
 });
 
-describe('known-answer vectors (src/crypto/vectors/v1.json)', () => {
+/** The keys whose string values are text (docs/FORMAT.md §13); every other string is lowercase hex. */
+const TEXT_KEYS = [
+  'description', 'note', 'rule', 'name', 'error', 'input', 'kind', 'key', 'bytesFrom', 'plaintextRule', 'passphrase',
+  'text', 'fingerprint', 'signerFingerprint', 'oldFingerprint', 'newFingerprint', 'fileId',
+] as const;
+
+describe('known-answer vectors (src/crypto/vectors/v2.json)', () => {
+  it('every string is lowercase hex except the text fields FORMAT.md §13 lists, and each listed field occurs', () => {
+    const seen = new Set<string>();
+    const bad: string[] = [];
+    const walk = (node: unknown, key: string, path: string, inNegative: boolean, inMetadata: boolean): void => {
+      if (typeof node === 'string') {
+        const text = inMetadata || (TEXT_KEYS as readonly string[]).includes(key) || (key === 'contentKey' && inNegative);
+        if (text) seen.add(key === 'contentKey' ? 'contentKey (negative)' : inMetadata ? 'metadata value' : key);
+        else if (!/^([0-9a-f]{2})*$/.test(node)) bad.push(path);
+        return;
+      }
+      if (Array.isArray(node)) {
+        node.forEach((item, i) => walk(item, key, `${path}[${i}]`, inNegative, inMetadata));
+        return;
+      }
+      if (typeof node === 'object' && node !== null) {
+        for (const [k, child] of Object.entries(node)) {
+          walk(child, k, `${path}.${k}`, inNegative || k === 'negative', inMetadata || k === 'value' || k === 'metadata');
+        }
+      }
+    };
+    walk(rawVectors, '', '$', false, false);
+    expect(bad).toEqual([]);
+    expect([...seen].sort()).toEqual([...TEXT_KEYS, 'contentKey (negative)', 'metadata value'].sort());
+  });
+
   it('header encoding and HKDF sub-keys', async () => {
     expect(toHex(encodeHeader({ segmentSize: ks.segmentSize, fileId: ks.fileId, salt }))).toBe(ks.header);
     expect(toHex(await deriveSubkeyBytes(fileKey, salt, LABEL_CONTENT, header))).toBe(ks.contentKey);
     expect(toHex(await deriveSubkeyBytes(fileKey, salt, LABEL_METADATA, header))).toBe(ks.metadataKey);
     expect(toHex(await deriveSubkeyBytes(fileKey, salt, LABEL_HEADER_MAC, header))).toBe(ks.headerMacKey);
+    expect(toHex(await deriveSubkeyBytes(fileKey, salt, LABEL_DRAFT_MAC, header))).toBe(ks.draftMacKey);
   });
 
   it.each(v.segments)('segment $index (final: $final)', async (s) => {
     expect(toHex(await encryptSegment(contentKey, s.index, s.final, fromHex(s.plaintext)))).toBe(s.sealed);
     expect(toHex(await decryptSegment(contentKey, s.index, s.final, fromHex(s.sealed)))).toBe(s.plaintext);
+    expect(toHex(await segmentDigest(fromHex(s.sealed)))).toBe(s.digest);
   });
 
   it.each(v.payloads)('payload: $description', async (p) => {
-    const sealed = await readAll(streamOf(fromHex(p.plaintext), 300).pipeThrough(createSealStream(contentKey, p.segmentSize)));
+    const hasher = new PayloadHasher();
+    const sealed = await readAll(streamOf(fromHex(p.plaintext), 300).pipeThrough(createSealStream(contentKey, p.segmentSize, { hasher })));
     expect(toHex(sealed)).toBe(p.payload);
-    const opened = await readAll(streamOf(fromHex(p.payload), 777).pipeThrough(createOpenStream(contentKey, p.segmentSize)));
+    expect(hasher.segmentDigests().map((d) => d && toHex(d))).toEqual(p.segmentDigests);
+    expect(toHex(await hasher.digest())).toBe(p.payloadDigest);
+    const payloadDigest = fromHex(p.payloadDigest);
+    const opened = await readAll(streamOf(fromHex(p.payload), 777).pipeThrough(createOpenStream(contentKey, p.segmentSize, { payloadDigest })));
     expect(toHex(opened)).toBe(p.plaintext);
   });
 
@@ -237,35 +298,36 @@ describe('known-answer vectors (src/crypto/vectors/v1.json)', () => {
     expect(opened && toHex(opened)).toBe(ks.fileKey);
   });
 
-  it('signed manifest: opens with each stanza kind, and re-assembles to the same bytes up to the signature', async () => {
+  it('draft and signed manifest: the draft is reproduced, the manifest opens with each stanza kind and re-finishes to the same bytes up to the signature', async () => {
     const bytes = fromHex(v.manifest.bytes);
-    const expected = {
-      metadata: v.metadata.value,
-      segmentSize: ks.segmentSize,
-    };
     const identities = [
       linkSecretIdentity(fromHex(v.stanzas.linkSecret.secret)),
       passphraseIdentity(v.stanzas.passphraseScrypt.passphrase),
       rsaIdentity(await importRsa()),
     ];
+    const payload = v.payloads[1];
+    if (payload === undefined) throw new Error('vector missing');
+    expect(v.manifest.payloadDigest).toBe(payload.payloadDigest);
     for (const identity of identities) {
       const opened = await openManifest(bytes, [identity], { fileId: ks.fileId });
-      expect(opened).toMatchObject(expected);
+      expect(opened).toMatchObject({ metadata: v.metadata.value, segmentSize: ks.segmentSize });
+      expect(toHex(opened.payloadDigest)).toBe(v.manifest.payloadDigest);
       expect(opened.signer.fingerprint).toBe(v.manifest.signerFingerprint);
-      const payload = v.payloads[1];
-      if (payload === undefined) throw new Error('vector missing');
-      const plain = await readAll(streamOf(fromHex(payload.payload), 4096).pipeThrough(createOpenStream(opened.contentKey, 1024)));
+      const plain = await readAll(streamOf(fromHex(payload.payload), 4096).pipeThrough(createOpenStream(opened.contentKey, 1024, opened)));
       expect(toHex(plain)).toBe(payload.plaintext);
     }
     const parsed = parseManifest(bytes);
-    const again = await assembleManifest({
+    const draft = await assembleDraft({
       header: parsed.header,
       fileKey,
       metadata: v.metadata.value,
       metadataNonce: fromHex(v.metadata.nonce),
       stanzas: parsed.stanzas,
-      signer: await importEcdsa(),
     });
+    expect(toHex(draft.draft)).toBe(v.draft.bytes);
+    expect(draft.manifestLength).toBe(v.draft.manifestLength);
+    expect(bytes.length).toBe(v.draft.manifestLength);
+    const again = await finishManifest(draft, { payloadDigest: fromHex(v.manifest.payloadDigest), signer: await importEcdsa() });
     expect(toHex(again.subarray(0, again.length - 64))).toBe(v.manifest.bytes.slice(0, -128));
   });
 
@@ -275,6 +337,20 @@ describe('known-answer vectors (src/crypto/vectors/v1.json)', () => {
     const imported = await importPublicIdentity(bytes);
     expect(imported.fingerprint).toBe(v.publicIdentity.fingerprint);
     expect(v.manifest.signerFingerprint).toBe(v.publicIdentity.fingerprint);
+  });
+
+  it('a public identity with an unknown key kind is accepted, the kind skipped', async () => {
+    const u = v.publicIdentityUnknownKind;
+    const imported = await importPublicIdentity(fromHex(u.bytes));
+    expect(imported.fingerprint).toBe(u.fingerprint);
+    expect(imported.skippedKinds).toEqual(u.skippedKinds);
+    expect(u.fingerprint).toBe(v.publicIdentity.fingerprint);
+  });
+
+  it('rotation statement from publicIdentity to rotation.newIdentity', async () => {
+    const result = await verifyRotation(fromHex(v.rotation.statement), fromHex(v.publicIdentity.bytes), fromHex(v.rotation.newIdentity));
+    expect(result).toEqual({ oldFingerprint: v.rotation.oldFingerprint, newFingerprint: v.rotation.newFingerprint });
+    expect(v.rotation.statement.length).toBe(2 * 133);
   });
 
   it('recovery backup restores the fixed keys', async () => {
@@ -294,12 +370,15 @@ describe('known-answer vectors (src/crypto/vectors/v1.json)', () => {
     expect(toHex(await deriveSubkeyBytes(fileKey, salt, LABEL_CONTENT, bytes))).toBe(d.contentKey);
     const key = await importAesGcmKey(fromHex(d.contentKey));
     const plain = pattern(d.plaintextLength);
-    const payload = await readAll(streamOf(plain, 65536).pipeThrough(createSealStream(key, d.segmentSize)));
+    const hasher = new PayloadHasher();
+    const payload = await readAll(streamOf(plain, 65536).pipeThrough(createSealStream(key, d.segmentSize, { hasher })));
+    expect(hasher.segmentDigests().map((x) => x && toHex(x))).toEqual(d.segmentDigests);
+    expect(toHex(await hasher.digest())).toBe(d.payloadDigest);
     expect(payload.length).toBe(d.payloadLength);
     expect(toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', toBytes(payload))))).toBe(d.payloadSha256);
     expect(toHex(payload.subarray(d.segmentSize, d.segmentSize + 16))).toBe(d.segment0Tag);
     expect(toHex(payload.subarray(d.segmentSize + 16))).toBe(d.finalSegment);
-    const opened = await readAll(streamOf(payload, 100_000).pipeThrough(createOpenStream(key, d.segmentSize)));
+    const opened = await readAll(streamOf(payload, 100_000).pipeThrough(createOpenStream(key, d.segmentSize, { payloadDigest: fromHex(d.payloadDigest) })));
     expect(toHex(opened)).toBe(toHex(plain));
   });
 
@@ -336,18 +415,19 @@ describe('known-answer vectors (src/crypto/vectors/v1.json)', () => {
       expect(opened.metadata).toEqual(m.metadata);
       expect(opened.segmentSize).toBe(m.segmentSize);
       expect(opened.signer.fingerprint).toBe(v.publicIdentity.fingerprint);
+      expect(toHex(opened.payloadDigest)).toBe(m.payloadDigest);
     }
     const parsed = parseManifest(bytes);
     expect(toHex(parsed.headerBytes)).toBe(m.header);
     expect(parsed.stanzas.map((s) => ({ typeId: s.typeId, body: toHex(s.body) }))).toEqual(m.envelopes);
-    const again = await assembleManifest({
+    const draft = await assembleDraft({
       header: parsed.header,
       fileKey: fromHex(m.fileKey),
       metadata: m.metadata,
       metadataNonce: fromHex(m.metadataNonce),
       stanzas: parsed.stanzas,
-      signer: await importEcdsa(),
     });
+    const again = await finishManifest(draft, { payloadDigest: fromHex(m.payloadDigest), signer: await importEcdsa() });
     expect(toHex(again.subarray(0, again.length - 64))).toBe(m.bytes.slice(0, -128));
   }, 30_000);
 
@@ -357,14 +437,17 @@ describe('known-answer vectors (src/crypto/vectors/v1.json)', () => {
     const input = fromHex(source);
     let attempt: Promise<unknown>;
     if (n.input === 'payload') {
-      attempt = readAll(streamOf(input, 333).pipeThrough(createOpenStream(contentKey, n.segmentSize)));
+      const payloadDigest = fromHex(n.payloadDigest);
+      attempt = readAll(streamOf(input, 333).pipeThrough(createOpenStream(contentKey, n.segmentSize, { payloadDigest })));
     } else if (n.input === 'manifest') {
       const identities = await Promise.all(n.identities.map(identityOf));
       attempt = openManifest(input, identities, { fileId: n.fileId });
     } else if (n.input === 'publicIdentity') {
       attempt = importPublicIdentity(input);
+    } else if (n.input === 'backup') {
+      attempt = restoreIdentity(input, passphraseOf(n));
     } else {
-      attempt = restoreIdentity(input, n.passphrase);
+      attempt = verifyRotation(input, fromHex(n.oldIdentity), fromHex(n.newIdentity));
     }
     const error: unknown = await attempt.then(
       () => 'no error',

@@ -5,7 +5,7 @@
  * altered bytes. Runs in Node and in Chromium.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { encryptSegment, sealedSize, segmentCount, TamperedError, TruncatedError } from '../crypto/index.ts';
+import { encryptSegment, payloadDigest, sealedSize, segmentCount, TamperedError, TruncatedError } from '../crypto/index.ts';
 import type { FetchLike } from './blob-rest.ts';
 import { openPayloadStream } from './downloader.ts';
 import type { Grant } from './grants.ts';
@@ -85,11 +85,26 @@ beforeAll(async () => {
   key = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
 });
 
-async function seal(plain: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>> {
+/**
+ * The payload digest the (honest) manifest signs, by plaintext size: each
+ * test seals one plaintext per size, so `open` finds the digest of what was
+ * really sealed whatever the fake then serves.
+ */
+const signedDigests = new Map<number, Uint8Array>();
+
+/** Seals `plain` under the test key; the first sealing of a size records the digest the manifest would sign. */
+async function seal(plain: Uint8Array<ArrayBuffer>, opts: { record?: boolean } = {}): Promise<Uint8Array<ArrayBuffer>> {
   const count = segmentCount(plain.length, SEGMENT);
   const parts: Uint8Array<ArrayBuffer>[] = [];
   for (let i = 0; i < count; i++) parts.push(await encryptSegment(key, i, i === count - 1, plain.subarray(i * SEGMENT, (i + 1) * SEGMENT)));
+  if (opts.record !== false && !signedDigests.has(plain.length)) signedDigests.set(plain.length, await payloadDigest(parts));
   return new Uint8Array(await new Blob(parts).arrayBuffer());
+}
+
+function signedDigest(plainBytes: number): Uint8Array {
+  const digest = signedDigests.get(plainBytes);
+  if (digest === undefined) throw new Error(`nothing of ${plainBytes} bytes was sealed`);
+  return digest;
 }
 
 /** Reads the stream (or what a reader has left of it) to its end; returns what arrived and how it ended. */
@@ -117,6 +132,7 @@ function open(store: FakePayload, plainBytes: number, onProgress?: (done: number
     contentKey: key,
     segmentSize: SEGMENT,
     plainBytes,
+    payloadDigest: signedDigest(plainBytes),
     fetch: store.fetch,
     retry: FAST_RETRY,
     ...(onProgress !== undefined ? { onProgress: (p: { bytesDone: number }) => onProgress(p.bytesDone) } : {}),
@@ -254,12 +270,54 @@ describe('streaming download', () => {
       });
       return new Response(body, { status: res.status, headers: res.headers });
     };
-    const stream = openPayloadStream({ grants, contentKey: key, segmentSize: SEGMENT, plainBytes: plain.length, fetch: counting, retry: FAST_RETRY });
+    const stream = openPayloadStream({
+      grants,
+      contentKey: key,
+      segmentSize: SEGMENT,
+      plainBytes: plain.length,
+      payloadDigest: signedDigest(plain.length),
+      fetch: counting,
+      retry: FAST_RETRY,
+    });
     const reader = stream.getReader();
     await reader.read();
     await new Promise((r) => setTimeout(r, 50));
     // A few segments ahead at most (decryptions in flight + queue + stream buffers), far from all 200.
     expect(served).toBeLessThan(30 * SEALED_SEGMENT);
     await reader.cancel();
+  });
+
+  // A key holder (any recipient) can seal other content of the same size under
+  // the same content key: every segment's GCM tag is valid. Only the payload
+  // digest in the signed manifest tells it apart.
+  it('errors with TamperedError at the end when a key holder re-sealed the payload, and never delivers it whole', async () => {
+    const plain = content(9 * SEGMENT + 500);
+    await seal(plain); // what the owner signed
+    const forged = Uint8Array.from(plain);
+    forged[9 * SEGMENT + 7] = (forged[9 * SEGMENT + 7] ?? 0) ^ 0x55; // one byte of the last segment
+    const store = new FakePayload(await seal(forged, { record: false }));
+    const { bytes, error } = await drain(open(store, plain.length));
+    expect(error).toBeInstanceOf(TamperedError);
+    expect((error as TamperedError).message).toBe('The file’s content does not match what its owner signed.');
+    // The final segment (where the forgery sits) is held back: the output is never complete.
+    expect(bytes).toEqual(plain.subarray(0, 9 * SEGMENT));
+  });
+
+  it('keeps the segment hashes across a dropped connection: re-sealed bytes served after the drop are refused at the end', async () => {
+    const plain = content(7 * SEGMENT + 1);
+    const honest = await seal(plain);
+    const forged = Uint8Array.from(plain);
+    forged[5 * SEGMENT] = (forged[5 * SEGMENT] ?? 0) ^ 1;
+    const resealed = await seal(forged, { record: false });
+    const store: FakePayload = new FakePayload(honest, (n) => {
+      if (n === 1) store.bytes = resealed; // the resumed GET serves the key holder's payload
+      return n === 0 ? { dropAfter: 3 * SEALED_SEGMENT + 200 } : {};
+    });
+    const { bytes, error } = await drain(open(store, plain.length));
+    expect(store.ranges).toHaveLength(2);
+    expect(store.ranges[1]).toBe(`${3 * SEALED_SEGMENT}-${sealedSize(plain.length, SEGMENT) - 1}`);
+    expect(error).toBeInstanceOf(TamperedError);
+    expect(bytes.length).toBe(7 * SEGMENT);
+    expect(bytes.subarray(0, 3 * SEGMENT)).toEqual(plain.subarray(0, 3 * SEGMENT));
   });
 });

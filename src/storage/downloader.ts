@@ -12,8 +12,24 @@
  * from the first segment not yet received whole: bytes of a half-received
  * segment are dropped, nothing already delivered is delivered again, and
  * segment indices (hence nonces) continue where they were.
+ *
+ * Every sealed segment is also hashed (h_i, one digest call, alongside its
+ * decryption) into one PayloadVerifier that lives across reconnections, so
+ * the segments already checked keep their hashes. The final segment's
+ * plaintext is held back until the payload digest matches the manifest's:
+ * a payload re-sealed by someone holding the file key (same size, every
+ * GCM tag valid) errors the stream with TamperedError at the very end and
+ * is never delivered whole.
  */
-import { decryptSegment, sealedSize, segmentCount, TAG_LENGTH, TamperedError, TruncatedError } from '../crypto/index.ts';
+import {
+  decryptSegment,
+  PayloadVerifier,
+  sealedSize,
+  segmentCount,
+  TAG_LENGTH,
+  TamperedError,
+  TruncatedError,
+} from '../crypto/index.ts';
 import { getRangeStream, type FetchLike, type RangeStream } from './blob-rest.ts';
 import type { Grant } from './grants.ts';
 import { ProgressMeter, type TransferProgress } from './progress.ts';
@@ -33,6 +49,8 @@ export interface PayloadStreamOptions {
   segmentSize: number;
   /** Plaintext size from the authenticated metadata (never from the server's listing). */
   plainBytes: number;
+  /** The payload digest from the authenticated manifest (openManifest's `payloadDigest`). */
+  payloadDigest: Uint8Array;
   /** Segments decrypting at once (default DEFAULT_DECRYPTS_IN_FLIGHT). */
   decryptsInFlight?: number | undefined;
   /**
@@ -48,8 +66,9 @@ export interface PayloadStreamOptions {
 
 /**
  * Returns a stream of the file's plaintext. The stream errors with
- * TamperedError (a segment fails authentication, or the payload is longer
- * than the sealed size), TruncatedError (the payload is shorter), a
+ * TamperedError (a segment fails authentication, the payload is longer
+ * than the sealed size, or — before the last plaintext is delivered — the
+ * payload digest differs from the manifest's), TruncatedError (the payload is shorter), a
  * StorageError that retries could not cure (kind 'network' when the
  * connection kept dropping), or the signal's reason on cancel. Cancelling
  * the stream aborts the request in flight.
@@ -63,6 +82,10 @@ export function openPayloadStream(opts: PayloadStreamOptions): ReadableStream<Ui
   const meter = new ProgressMeter(opts.plainBytes);
   const stop = new AbortController();
   const signal = opts.signal === undefined ? stop.signal : AbortSignal.any([opts.signal, stop.signal]);
+  // Checks the whole payload against the manifest; keeps every segment's hash across reconnections.
+  const verifier = new PayloadVerifier(opts.payloadDigest, segments);
+  /** Segment hashes still running (WebCrypto copies the bytes when called, so nothing else is held). */
+  const hashing = new Set<Promise<void>>();
 
   /** The open GET, or null between connections. */
   let body: RangeStream | null = null;
@@ -108,6 +131,14 @@ export function openPayloadStream(opts: PayloadStreamOptions): ReadableStream<Ui
   const decryptNext = (sealed: Uint8Array): void => {
     const index = received++;
     const job = decryptSegment(opts.contentKey, index, index === segments - 1, sealed);
+    // Hashed beside its decryption (one digest call), off the delivery path:
+    // only the final segment waits for every hash.
+    const hash = verifier.add(index, sealed).then(() => undefined);
+    hashing.add(hash);
+    void hash.then(
+      () => hashing.delete(hash),
+      () => undefined,
+    );
     // A failure surfaces when the job reaches the head of the queue; until
     // then this keeps it from counting as unhandled.
     job.catch(() => undefined);
@@ -158,9 +189,16 @@ export function openPayloadStream(opts: PayloadStreamOptions): ReadableStream<Ui
               void decrypting.shift(); // `head`, awaited just below
               const plain = await head;
               dropsInARow = 0;
+              const last = received >= segments && decrypting.length === 0;
+              // The final plaintext leaves only once every segment is hashed and
+              // the payload is the one the owner signed.
+              if (last) {
+                await Promise.all(hashing);
+                await verifier.finish();
+              }
               if (plain.length > 0) controller.enqueue(plain);
               opts.onProgress?.(meter.add(plain.length));
-              if (received >= segments && decrypting.length === 0) controller.close();
+              if (last) controller.close();
               return;
             }
             if (body === null) {

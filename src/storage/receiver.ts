@@ -155,8 +155,9 @@ export interface OpenedFile {
   sealedBy: string;
   /**
    * The plaintext. It errors with TamperedError / TruncatedError if the
-   * payload fails authentication: the data is complete only when the stream
-   * closes without error.
+   * payload fails authentication, or its digest differs from the signed
+   * manifest's (checked before the last bytes are delivered): the data is
+   * complete only when the stream closes without error.
    */
   stream: ReadableStream<Uint8Array>;
 }
@@ -182,6 +183,7 @@ export async function openFileStream(
     contentKey: opened.contentKey,
     segmentSize: opened.segmentSize,
     plainBytes: opened.metadata.size,
+    payloadDigest: opened.payloadDigest,
     signal: opts.signal,
     onProgress: opts.onProgress,
   });

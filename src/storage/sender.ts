@@ -1,27 +1,32 @@
 /**
- * The sender: seals one file and uploads it (manifest grant → seal manifest
- * → journal → payload blocks → commit → manifest), and resumes an upload
- * that a reload, crash or lost connection interrupted. Emits progress; never
- * touches the DOM.
+ * The sender: seals one file and uploads it (manifest grant → draft →
+ * journal → payload blocks, each block's digest journaled before it is
+ * sent → commit → finished manifest), and resumes an upload that a reload,
+ * crash or lost connection interrupted, after proving the file still holds
+ * the bytes it sealed. Emits progress; never touches the DOM.
  */
 import { z } from 'zod';
 import {
-  openManifest,
+  finishManifest,
+  openDraft,
+  PayloadHasher,
   rsaIdentity,
   rsaRecipient,
+  sealDraft,
   sealedSize,
-  sealManifest,
   type FileMetadata,
   type IdentityKeys,
+  type SealedDraft,
+  blockDigest,
 } from '../crypto/index.ts';
 import { putBlob } from './blob-rest.ts';
 import { planBlocks, segmentsPerBlock as defaultSegmentsPerBlock, TARGET_BLOCK_BYTES, type BlockSpan } from './block-plan.ts';
 import { apiPaths, fileGrantsSchema, GrantKeeper, type FileGrants, type GrantApi } from './grants.ts';
-import type { TransferProgress } from './progress.ts';
+import { ProgressMeter, type TransferProgress } from './progress.ts';
 import { callStorage } from './retry.ts';
 import { StorageError } from './storage-error.ts';
 import { openUploadJournal, type UploadJournal, type UploadRecord } from './upload-journal.ts';
-import { commitBlocks, readPayloadState, uploadBlocks, type TransportOptions } from './uploader.ts';
+import { commitBlocks, readPayloadState, resealBlocks, uploadBlocks, type TransportOptions } from './uploader.ts';
 
 /** Options shared by sendFile and resumeUpload. */
 export interface SendCommonOptions {
@@ -56,6 +61,22 @@ function defaultJournal(): UploadJournal {
 /** A provisional file id: only used to measure the manifest's length before the server gives the real one. */
 const MEASURE_FILE_ID = '0'.repeat(32);
 
+/** What the user is told when a resume finds the file changed and starts over (UploadQueue shows it on the upload). */
+export const RESTARTED_BECAUSE_CHANGED =
+  'This file changed since the upload was interrupted; it is being uploaded again from the start.';
+
+/**
+ * A block sealed now differs from the digest journaled for it by an earlier
+ * session: the file's bytes changed. Never leaves this module: resumeUpload
+ * answers it by starting over under a new file key.
+ */
+class SourceDiffersError extends Error {
+  constructor() {
+    super('The file differs from the bytes sealed before the interruption.');
+    this.name = 'SourceDiffersError';
+  }
+}
+
 /**
  * Seals `file` and uploads it. Resolves with the server's file id once the
  * payload is committed and the manifest stored (the file is then complete).
@@ -71,7 +92,6 @@ const MEASURE_FILE_ID = '0'.repeat(32);
 export async function sendFile(opts: SendFileOptions): Promise<{ fileId: string }> {
   const journal = opts.journal ?? defaultJournal();
   const { file } = opts;
-  const segmentSizeWanted = opts.transport?.segmentSize;
   const metadata: FileMetadata = {
     name: file.name,
     type: file.type,
@@ -80,12 +100,11 @@ export async function sendFile(opts: SendFileOptions): Promise<{ fileId: string 
     ...(opts.relativePath !== undefined ? { relativePath: opts.relativePath } : {}),
   };
   const recipients = [rsaRecipient(opts.identity.encrypt.publicKey)];
-  const signer = { privateKey: opts.identity.sign.privateKey, publicKey: opts.identity.sign.publicKey };
 
   // The server wants the manifest's length before it names the file, and the
-  // name is inside the manifest: seal a throw-away one to measure it (its
-  // random file key is discarded, nothing is encrypted under it).
-  const probe = await sealManifest({ fileId: MEASURE_FILE_ID, metadata, recipients, signer, segmentSize: segmentSizeWanted });
+  // file id is inside the draft: a throw-away draft measures it (its random
+  // file key is discarded, nothing is encrypted under it).
+  const probe = await sealDraft({ fileId: MEASURE_FILE_ID, metadata, recipients, segmentSize: opts.transport?.segmentSize });
   const segmentSize = probe.segmentSize;
   const perBlock = opts.transport?.segmentsPerBlock ?? defaultSegmentsPerBlock(segmentSize, TARGET_BLOCK_BYTES, file.size);
   const blocks = planBlocks(file.size, segmentSize, perBlock); // throws before asking for a grant if too large
@@ -93,17 +112,17 @@ export async function sendFile(opts: SendFileOptions): Promise<{ fileId: string 
 
   const grants = await opts.api.post(
     apiPaths.uploads,
-    { payloadBytes: sealedSize(file.size, segmentSize), manifestBytes: probe.manifest.length },
+    { payloadBytes: sealedSize(file.size, segmentSize), manifestBytes: probe.manifestLength },
     fileGrantsSchema,
     withSignal(opts.signal),
   );
-  const sealed = await sealManifest({ fileId: grants.fileId, metadata, recipients, signer, segmentSize });
+  const draft = await sealDraft({ fileId: grants.fileId, metadata, recipients, segmentSize });
 
   const record: UploadRecord = {
-    version: 1,
+    version: 2,
     fileId: grants.fileId,
     userId: opts.userId,
-    manifest: sealed.manifest,
+    draft: draft.draft,
     source: {
       name: file.name,
       size: file.size,
@@ -112,6 +131,7 @@ export async function sendFile(opts: SendFileOptions): Promise<{ fileId: string 
     },
     segmentSize,
     segmentsPerBlock: perBlock,
+    blockDigests: [],
     createdAt: Date.now(),
     ...(opts.fileHandle !== undefined ? { handle: opts.fileHandle } : {}),
   };
@@ -119,17 +139,7 @@ export async function sendFile(opts: SendFileOptions): Promise<{ fileId: string 
   opts.onStarted?.(grants.fileId);
   const keeper = new GrantKeeper(grants, () => renewGrants(opts.api, grants.fileId, opts.signal));
   try {
-    await uploadBlocks({
-      ...opts.transport,
-      source: file,
-      contentKey: sealed.contentKey,
-      segmentSize,
-      blocks,
-      grants: keeper,
-      onProgress: opts.onProgress,
-      signal: opts.signal,
-    });
-    await finish(keeper, blocks, sealed.manifest, opts);
+    await sealAndFinish({ journal, record, draft, file, blocks, keeper, hasher: new PayloadHasher() }, opts);
   } catch (error) {
     if (opts.signal?.aborted === true) await journal.delete(grants.fileId).catch(() => undefined);
     throw error;
@@ -143,44 +153,53 @@ export interface ResumeUploadOptions extends SendCommonOptions {
   record: UploadRecord;
   /** The same file, picked again by the user (or reopened from `record.handle`). */
   file: File;
+  /** Told the new file id when the upload starts over (the file changed, or another file was picked). */
+  onStarted?: ((fileId: string) => void) | undefined;
+  /** Told, in plain words, that the upload starts over because the file changed (RESTARTED_BECAUSE_CHANGED). */
+  onRestarted?: ((notice: string) => void) | undefined;
 }
 
 /**
  * Finishes the upload described by `record`, sending only the blocks that
  * storage does not already hold (Get Block List). Resolves with the file id;
- * when the file picked again is not the same one, resolves with the id of a
- * brand-new upload instead (and the old record is dropped).
+ * when the file picked again is not the same one, or its bytes changed,
+ * resolves with the id of a brand-new upload instead (the old record is
+ * dropped, `onRestarted` is told).
  *
  * SAFETY: a block is re-sealed with the same content key and the same
- * segment nonces as before. That is only safe if the plaintext is identical:
- * the same nonce over different plaintext under one key would break
- * AES-GCM. So we resume only when the name, size AND lastModified match the
- * journal; otherwise we discard the record and start over with a fresh file
- * key and a new file id (sendFile).
+ * segment nonces as before. That is only safe if its plaintext is
+ * identical: the same nonce over different plaintext under one key breaks
+ * AES-GCM. Name, size and lastModified prove nothing (a file can change and
+ * keep all three), so the journal is write-ahead: the digest of every
+ * block's sealed segments is journaled BEFORE its Put Block is sent. A
+ * resume re-reads and re-seals every block with a journaled digest (stored
+ * or not: a Put Block may have reached storage just before the crash) and
+ * compares, before sending anything; one mismatch, or a stored block with
+ * no journaled digest, and it starts over with a fresh file key and a new
+ * file id (sendFile). While it then sends, a block that already has a
+ * journaled digest is only sent if it seals to that digest again, so a file
+ * changing during the resume cannot reuse a nonce either. Same key + same
+ * nonce + same plaintext gives the same ciphertext, so re-sending a
+ * verified block leaks nothing.
  *
- * Throws like sendFile; also WrongKeyError/TamperedError when the journaled
- * manifest no longer opens with the owner's key (the record is then dropped).
+ * Throws like sendFile; also WrongKeyError/TamperedError/MalformedError
+ * when the journaled draft no longer opens with the owner's key (the record
+ * is then dropped).
  */
 export async function resumeUpload(opts: ResumeUploadOptions): Promise<{ fileId: string }> {
   const journal = opts.journal ?? defaultJournal();
-  const { record, file } = opts;
-  if (!isSameSource(record, file)) {
-    await journal.delete(record.fileId);
-    return sendFile({
-      ...opts,
-      userId: record.userId,
-      relativePath: record.source.relativePath,
-      transport: { ...opts.transport, segmentSize: record.segmentSize, segmentsPerBlock: record.segmentsPerBlock },
-    });
-  }
-  let opened: Awaited<ReturnType<typeof openManifest>>;
+  const { file } = opts;
+  // Our own copy: its block digests grow as blocks are journaled.
+  const record: UploadRecord = { ...opts.record, blockDigests: [...opts.record.blockDigests] };
+  if (!isSameSource(record, file)) return startOver(opts, journal, null);
+  let draft: SealedDraft;
   try {
-    opened = await openManifest(record.manifest, [rsaIdentity(opts.identity.encrypt.privateKey)], { fileId: record.fileId });
+    draft = await openDraft(record.draft, [rsaIdentity(opts.identity.encrypt.privateKey)], { fileId: record.fileId });
   } catch (error) {
     await journal.delete(record.fileId);
     throw error;
   }
-  const blocks = planBlocks(file.size, opened.segmentSize, record.segmentsPerBlock);
+  const blocks = planBlocks(file.size, draft.segmentSize, record.segmentsPerBlock);
 
   let grants: FileGrants;
   try {
@@ -198,28 +217,126 @@ export async function resumeUpload(opts: ResumeUploadOptions): Promise<{ fileId:
   const keeper = new GrantKeeper(grants, () => renewGrants(opts.api, record.fileId, opts.signal));
   try {
     const state = await readPayloadState(keeper, blocks, { ...opts.transport, signal: opts.signal });
-    if (!state.committed) {
-      await uploadBlocks({
-        ...opts.transport,
+    const stored = (index: number): boolean => state.committed || state.uploaded.has(index);
+    const hasher = new PayloadHasher();
+    // Before anything is sent: every block ever sealed under this key must seal to its journaled digest again.
+    const meter = new ProgressMeter(file.size);
+    const journaled = blocks.filter((b) => (record.blockDigests[b.index] ?? null) !== null);
+    const unproven = blocks.some((b) => stored(b.index) && (record.blockDigests[b.index] ?? null) === null);
+    const same =
+      !unproven &&
+      (await resealBlocks({
         source: file,
-        contentKey: opened.contentKey,
-        segmentSize: opened.segmentSize,
-        blocks,
-        grants: keeper,
-        skip: state.uploaded,
-        onProgress: opts.onProgress,
+        contentKey: draft.contentKey,
+        segmentSize: draft.segmentSize,
+        blocks: journaled,
         signal: opts.signal,
-      });
-    } else {
-      opts.onProgress?.({ bytesDone: file.size, totalBytes: file.size, bytesPerSecond: 0, secondsLeft: 0 });
-    }
-    await finish(keeper, blocks, record.manifest, opts, state.committed);
+        check: async (block, digests) => {
+          const expected = record.blockDigests[block.index];
+          if (expected == null || !sameBytes(await blockDigest(digests), expected)) return false;
+          addSegmentDigests(hasher, block, digests);
+          if (stored(block.index)) opts.onProgress?.(meter.add(block.plainEnd - block.plainStart));
+          return true;
+        },
+      }));
+    if (!same) return await startOver(opts, journal, RESTARTED_BECAUSE_CHANGED);
+    await sealAndFinish(
+      { journal, record, draft, file, blocks, keeper, hasher, skip: state.uploaded, committed: state.committed },
+      opts,
+    );
   } catch (error) {
+    if (error instanceof SourceDiffersError) return startOver(opts, journal, RESTARTED_BECAUSE_CHANGED);
     if (opts.signal?.aborted === true) await journal.delete(record.fileId).catch(() => undefined);
     throw error;
   }
   await journal.delete(record.fileId);
   return { fileId: record.fileId };
+}
+
+/**
+ * Drops `opts.record` and uploads `opts.file` as a new file: a fresh file
+ * key and a new file id, so no nonce of the old key is ever used again.
+ * The old upload's uncommitted blocks expire in storage.
+ */
+async function startOver(opts: ResumeUploadOptions, journal: UploadJournal, notice: string | null): Promise<{ fileId: string }> {
+  const { record } = opts;
+  await journal.delete(record.fileId);
+  if (notice !== null) opts.onRestarted?.(notice);
+  return sendFile({
+    ...opts,
+    journal,
+    userId: record.userId,
+    relativePath: record.source.relativePath,
+    fileHandle: record.handle,
+    transport: { ...opts.transport, segmentSize: record.segmentSize, segmentsPerBlock: record.segmentsPerBlock },
+  });
+}
+
+/** What sealAndFinish works on. */
+interface UploadWork {
+  journal: UploadJournal;
+  /** The journal record; its blockDigests grow as blocks are sealed. */
+  record: UploadRecord;
+  draft: SealedDraft;
+  file: File;
+  blocks: readonly BlockSpan[];
+  keeper: GrantKeeper<FileGrants>;
+  /** Segment digests so far (those of blocks verified on resume). */
+  hasher: PayloadHasher;
+  /** Blocks storage already holds (their digests are in `hasher`). */
+  skip?: ReadonlySet<number>;
+  /** The payload is already committed (every digest is in `hasher`). */
+  committed?: boolean;
+}
+
+/**
+ * Seals and sends the blocks storage lacks, journaling each block's digest
+ * before its Put Block (a block journaled earlier must seal to the same
+ * digest, or SourceDiffersError), then commits the block list and stores
+ * the manifest finished with the payload digest.
+ */
+async function sealAndFinish(work: UploadWork, opts: SendCommonOptions): Promise<void> {
+  const { journal, record, hasher, blocks } = work;
+  if (work.committed === true) {
+    opts.onProgress?.({ bytesDone: work.file.size, totalBytes: work.file.size, bytesPerSecond: 0, secondsLeft: 0 });
+  } else {
+    await uploadBlocks({
+      ...opts.transport,
+      source: work.file,
+      contentKey: work.draft.contentKey,
+      segmentSize: work.draft.segmentSize,
+      blocks,
+      grants: work.keeper,
+      skip: work.skip,
+      onProgress: opts.onProgress,
+      signal: opts.signal,
+      beforeSend: async (block, digests) => {
+        const digest = await blockDigest(digests);
+        const journaled = record.blockDigests[block.index] ?? null;
+        if (journaled !== null) {
+          // Sealed (and maybe sent) before: only the very same bytes may go again.
+          if (!sameBytes(digest, journaled)) throw new SourceDiffersError();
+        } else {
+          while (record.blockDigests.length < block.index) record.blockDigests.push(null);
+          record.blockDigests[block.index] = digest;
+          await journal.put(record);
+        }
+        addSegmentDigests(hasher, block, digests);
+      },
+    });
+  }
+  const payloadDigest = await hasher.digest();
+  const signer = { privateKey: opts.identity.sign.privateKey, publicKey: opts.identity.sign.publicKey };
+  const manifest = await finishManifest(work.draft, { payloadDigest, signer });
+  await finish(work.keeper, blocks, manifest, opts, work.committed === true);
+}
+
+function addSegmentDigests(hasher: PayloadHasher, block: BlockSpan, digests: readonly Uint8Array[]): void {
+  digests.forEach((d, s) => hasher.addDigest(block.firstSegment + s, d));
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /**

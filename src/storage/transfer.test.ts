@@ -7,11 +7,19 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ZodType } from 'zod';
-import { generateIdentityKeys, TamperedError, type IdentityKeys } from '../crypto/index.ts';
+import {
+  encryptSegment,
+  generateIdentityKeys,
+  openManifest,
+  rsaIdentity,
+  segmentCount,
+  TamperedError,
+  type IdentityKeys,
+} from '../crypto/index.ts';
 import type { FetchLike } from './blob-rest.ts';
 import type { GrantApi } from './grants.ts';
 import { deleteFile, listDrive, openFileStream } from './receiver.ts';
-import { sendFile } from './sender.ts';
+import { RESTARTED_BECAUSE_CHANGED, resumeUpload, sendFile } from './sender.ts';
 import { memoryUploadJournal } from './upload-journal.ts';
 import { UploadQueue } from './upload-queue.ts';
 import { randomUnit } from './retry.ts';
@@ -25,6 +33,10 @@ class MemoryBlobService {
   readonly staged = new Map<string, Map<string, Uint8Array>>();
   readonly requests: string[] = [];
   readonly deleted: string[] = [];
+  /** Every Put Block that reached the service: blob name, block id, body. */
+  readonly putBlocks: { name: string; blockId: string; body: Uint8Array }[] = [];
+  /** Put Blocks accepted before the "network" is gone (503 to every later one); Infinity = never. */
+  putBlocksAllowed = Infinity;
   latencyMs = 0;
 
   readonly fetch: FetchLike = async (input, init) => {
@@ -38,6 +50,8 @@ class MemoryBlobService {
     const headers = new Headers(init.headers);
     const exists = this.blobs.has(name);
     if (method === 'PUT' && comp === 'block') {
+      if (this.putBlocks.length >= this.putBlocksAllowed) return new Response('', { status: 503 });
+      this.putBlocks.push({ name, blockId: url.searchParams.get('blockid') ?? '', body });
       const blocks = this.staged.get(name) ?? new Map<string, Uint8Array>();
       blocks.set(url.searchParams.get('blockid') ?? '', body);
       this.staged.set(name, blocks);
@@ -200,6 +214,217 @@ describe('sender and receiver over an in-memory blob service', () => {
     expect(store.deleted).toEqual(['manifest', 'payload']);
     expect(store.blobs.size).toBe(0);
     expect((await listDrive(api, identity, { transport: { fetch: store.fetch } })).files).toEqual([]);
+  });
+});
+
+describe('resume never reuses a nonce', () => {
+  const PER_BLOCK = 3;
+  const NO_RETRY = { retries: 0, baseDelayMs: 1, maxDelayMs: 1 };
+  const fileOf = (bytes: Uint8Array<ArrayBuffer>): File => new File([bytes], 'ledger.bin', { type: '', lastModified: 1_700_000_000_000 });
+
+  /** Uploads `bytes` until storage has taken `allowed` Put Blocks, then the network is gone; returns the journal with the record. */
+  async function interrupted(store: MemoryBlobService, api: FakeApi, bytes: Uint8Array<ArrayBuffer>, allowed: number) {
+    const journal = memoryUploadJournal();
+    store.putBlocksAllowed = allowed;
+    await expect(
+      sendFile({
+        api,
+        userId: 'u',
+        file: fileOf(bytes),
+        identity,
+        journal,
+        transport: { fetch: store.fetch, segmentSize: SEGMENT, segmentsPerBlock: PER_BLOCK, retry: NO_RETRY, parallel: 2 },
+      }),
+    ).rejects.toMatchObject({ kind: 'server' });
+    store.putBlocksAllowed = Infinity;
+    const [record, ...others] = await journal.list('u');
+    if (record === undefined || others.length > 0) throw new Error('expected one journal record');
+    return { journal, record };
+  }
+
+  it('a file whose bytes changed (same name, size and date) starts over under a new key and file id; no Put Block reuses the old key', async () => {
+    const store = new MemoryBlobService();
+    const api = new FakeApi(store);
+    const bytes = content(8 * PER_BLOCK * SEGMENT + 200);
+    const { journal, record } = await interrupted(store, api, bytes, 3);
+    const oldBlocks = store.putBlocks.filter((p) => p.name.includes(record.fileId));
+    expect(oldBlocks).toHaveLength(3);
+    // Journaled before sending: at least the blocks storage has, maybe the ones refused too.
+    expect(record.blockDigests.filter((d) => d !== null).length).toBeGreaterThanOrEqual(3);
+
+    // Block 1 changes; block 0 stays the same plaintext. Name, size and lastModified are unchanged.
+    const changed = Uint8Array.from(bytes);
+    changed[PER_BLOCK * SEGMENT + 10] = (changed[PER_BLOCK * SEGMENT + 10] ?? 0) ^ 0xff;
+    const sentBefore = store.putBlocks.length;
+    const notices: string[] = [];
+    const started: string[] = [];
+    const { fileId } = await resumeUpload({
+      api,
+      record,
+      file: fileOf(changed),
+      identity,
+      journal,
+      transport: { fetch: store.fetch, segmentSize: SEGMENT, segmentsPerBlock: PER_BLOCK },
+      onRestarted: (n) => notices.push(n),
+      onStarted: (id) => started.push(id),
+    });
+
+    expect(fileId).not.toBe(record.fileId);
+    expect(started).toEqual([fileId]);
+    expect(notices).toEqual([RESTARTED_BECAUSE_CHANGED]);
+    const after = store.putBlocks.slice(sentBefore);
+    // Not one Put Block for the old file id after the resume began.
+    expect(after.filter((p) => p.name.includes(record.fileId))).toEqual([]);
+    expect(after.every((p) => p.name.includes(fileId))).toBe(true);
+    // A new file key: block 0's plaintext is unchanged, yet it seals to other bytes than under the old key.
+    const oldFirst = oldBlocks.find((p) => p.blockId === after[0]?.blockId);
+    const newFirst = after.find((p) => p.blockId === oldFirst?.blockId);
+    expect(newFirst).toBeDefined();
+    expect(newFirst?.body).not.toEqual(oldFirst?.body);
+    expect(await journal.list('u')).toEqual([]);
+    const opened = await openFileStream(api, fileId, identity, { transport: { fetch: store.fetch } });
+    expect(await readAll(opened.stream)).toEqual(changed);
+  });
+
+  it('a file that changed only in a block sent but never stored still starts over (the journal is written before the Put Block)', async () => {
+    const store = new MemoryBlobService();
+    const api = new FakeApi(store);
+    const bytes = content(8 * PER_BLOCK * SEGMENT);
+    const { journal, record } = await interrupted(store, api, bytes, 1);
+    const storedIds = new Set(store.putBlocks.map((p) => p.blockId));
+    const journaled = record.blockDigests.flatMap((d, i) => (d === null ? [] : [i]));
+    // A block that was sealed and journaled, but that storage refused.
+    const refused = journaled.find((i) => ![...storedIds].some((id) => atob(id) === `blk-${String(i).padStart(6, '0')}`));
+    if (refused === undefined) throw new Error('expected a journaled block storage does not hold');
+    const changed = Uint8Array.from(bytes);
+    changed[refused * PER_BLOCK * SEGMENT] = (changed[refused * PER_BLOCK * SEGMENT] ?? 0) ^ 1;
+    const sentBefore = store.putBlocks.length;
+    const { fileId } = await resumeUpload({
+      api,
+      record,
+      file: fileOf(changed),
+      identity,
+      journal,
+      transport: { fetch: store.fetch, segmentSize: SEGMENT, segmentsPerBlock: PER_BLOCK },
+    });
+    expect(fileId).not.toBe(record.fileId);
+    expect(store.putBlocks.slice(sentBefore).filter((p) => p.name.includes(record.fileId))).toEqual([]);
+    expect(await readAll((await openFileStream(api, fileId, identity, { transport: { fetch: store.fetch } })).stream)).toEqual(changed);
+  });
+
+  it('the same bytes resume under the same file id, re-sealing (not re-sending) the stored blocks', async () => {
+    const store = new MemoryBlobService();
+    const api = new FakeApi(store);
+    const bytes = content(8 * PER_BLOCK * SEGMENT + 5);
+    const { journal, record } = await interrupted(store, api, bytes, 3);
+    const sentBefore = store.putBlocks.length;
+    const notices: string[] = [];
+    const { fileId } = await resumeUpload({
+      api,
+      record,
+      file: fileOf(Uint8Array.from(bytes)),
+      identity,
+      journal,
+      transport: { fetch: store.fetch, segmentSize: SEGMENT, segmentsPerBlock: PER_BLOCK },
+      onRestarted: (n) => notices.push(n),
+    });
+    expect(fileId).toBe(record.fileId);
+    expect(notices).toEqual([]);
+    expect(store.putBlocks.slice(sentBefore)).toHaveLength(9 - 3);
+    expect(await readAll((await openFileStream(api, fileId, identity, { transport: { fetch: store.fetch } })).stream)).toEqual(bytes);
+  });
+
+  it('a file that changes during the resume, after the check, is still never sent under the old key', async () => {
+    const store = new MemoryBlobService();
+    const api = new FakeApi(store);
+    const bytes = content(8 * PER_BLOCK * SEGMENT);
+    const { journal, record } = await interrupted(store, api, bytes, 1);
+    const storedIds = new Set(store.putBlocks.map((p) => atob(p.blockId)));
+    const refused = record.blockDigests.findIndex((d, i) => d !== null && !storedIds.has(`blk-${String(i).padStart(6, '0')}`));
+    expect(refused).toBeGreaterThan(0);
+    const blockBytes = PER_BLOCK * SEGMENT;
+    const changed = Uint8Array.from(bytes);
+    changed[refused * blockBytes] = (changed[refused * blockBytes] ?? 0) ^ 1;
+    // Reads the original bytes for the check, then the changed ones when the block is sealed to be sent.
+    let readsOfRefused = 0;
+    class ChangingFile extends File {
+      override slice(start?: number, end?: number, type?: string): Blob {
+        if (start === refused * blockBytes && readsOfRefused++ >= 1) return new Blob([changed.slice(start, end)], { type });
+        return super.slice(start, end, type);
+      }
+    }
+    const sentBefore = store.putBlocks.length;
+    const notices: string[] = [];
+    const { fileId } = await resumeUpload({
+      api,
+      record,
+      file: new ChangingFile([bytes], 'ledger.bin', { lastModified: 1_700_000_000_000 }),
+      identity,
+      journal,
+      transport: { fetch: store.fetch, segmentSize: SEGMENT, segmentsPerBlock: PER_BLOCK, parallel: 1 },
+      onRestarted: (n) => notices.push(n),
+    });
+    expect(readsOfRefused).toBeGreaterThanOrEqual(2);
+    expect(fileId).not.toBe(record.fileId);
+    expect(notices).toEqual([RESTARTED_BECAUSE_CHANGED]);
+    const oldAfter = store.putBlocks.slice(sentBefore).filter((p) => p.name.includes(record.fileId));
+    // Only blocks that sealed to their journaled digest may have gone out under the old key.
+    expect(oldAfter.map((p) => atob(p.blockId))).not.toContain(`blk-${String(refused).padStart(6, '0')}`);
+    expect(await journal.list('u')).toEqual([]);
+  });
+
+  it('UploadQueue shows the restart on the upload and follows the new file id', async () => {
+    const store = new MemoryBlobService();
+    const api = new FakeApi(store);
+    const bytes = content(6 * PER_BLOCK * SEGMENT);
+    const { journal, record } = await interrupted(store, api, bytes, 2);
+    const changed = Uint8Array.from(bytes);
+    changed[0] = (changed[0] ?? 0) ^ 1;
+    const queue = new UploadQueue({ api, userId: 'u', identity, journal, transport: { fetch: store.fetch, segmentSize: SEGMENT, segmentsPerBlock: PER_BLOCK } });
+    const done = new Promise<void>((resolve) => {
+      queue.subscribe((items) => {
+        if (items[0]?.status === 'done' || items[0]?.status === 'failed') resolve();
+      });
+    });
+    queue.resume(record, fileOf(changed));
+    await done;
+    const item = queue.items[0];
+    expect(item).toMatchObject({ status: 'done', notice: RESTARTED_BECAUSE_CHANGED });
+    expect(item?.fileId).not.toBe(record.fileId);
+    const opened = await openFileStream(api, item?.fileId ?? '', identity, { transport: { fetch: store.fetch } });
+    expect(await readAll(opened.stream)).toEqual(changed);
+  });
+});
+
+describe('a payload re-sealed by a key holder', () => {
+  it('fails with the tamper message at the end and is never delivered whole', async () => {
+    const store = new MemoryBlobService();
+    const bytes = content(10 * SEGMENT + 99);
+    const { api, fileId } = await upload(store, bytes);
+    // Anyone the file is shared with holds its content key: seal other bytes of the same size under it.
+    const manifest = store.blobs.get(`sealdrop/files/u/${fileId}/manifest`);
+    if (manifest === undefined) throw new Error('manifest missing');
+    const { contentKey } = await openManifest(manifest, [rsaIdentity(identity.encrypt.privateKey)], { fileId });
+    const forged = Uint8Array.from(bytes);
+    forged[3 * SEGMENT] = (forged[3 * SEGMENT] ?? 0) ^ 0x20;
+    const count = segmentCount(forged.length, SEGMENT);
+    const parts: Uint8Array<ArrayBuffer>[] = [];
+    for (let i = 0; i < count; i++) parts.push(await encryptSegment(contentKey, i, i === count - 1, forged.subarray(i * SEGMENT, (i + 1) * SEGMENT)));
+    store.blobs.set(`sealdrop/files/u/${fileId}/payload`, await new Blob(parts).bytes());
+
+    const opened = await openFileStream(api, fileId, identity, { transport: { fetch: store.fetch } });
+    const reader = opened.stream.getReader();
+    let delivered = 0;
+    const failure = await (async () => {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return null;
+        delivered += value.length;
+      }
+    })().catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(TamperedError);
+    expect((failure as TamperedError).message).toBe('The file’s content does not match what its owner signed.');
+    expect(delivered).toBeLessThan(bytes.length);
   });
 });
 

@@ -2,11 +2,16 @@
  * The upload journal: one IndexedDB record per unfinished upload, so an
  * upload interrupted by a reload, a crash or a lost connection can resume.
  *
- * A record holds the sealed manifest (the file key exists only wrapped
- * inside it, for the owner's RSA key), the segment and block layout, and a
- * description of the source file (name, size, lastModified, relativePath)
- * so the user can be asked to pick the same file again. It is kept only on
- * this device and deleted when the upload finishes or is cancelled.
+ * A record (version 2) holds the manifest draft (the file key exists only
+ * wrapped inside it, for the owner's RSA key), the segment and block
+ * layout, a description of the source file (name, size, lastModified,
+ * relativePath) so the user can be asked to pick the same file again, and,
+ * per block, a digest of that block's sealed segments, written BEFORE the
+ * block's Put Block is sent, so a resume can prove the file still holds the
+ * bytes sealed under this key (see resumeUpload). It is kept only on this
+ * device and deleted when the upload finishes or is cancelled. Records of
+ * any other version (v1 held a finished manifest and no block digests) are
+ * dropped when read: they cannot be resumed safely.
  */
 import { openDB, type IDBPDatabase } from 'idb';
 import { z } from 'zod';
@@ -21,13 +26,17 @@ const fileHandleSchema = z.custom<FileSystemFileHandle>(
   (v) => typeof FileSystemFileHandle !== 'undefined' && v instanceof FileSystemFileHandle,
 );
 
+const bytesSchema = z.custom<Uint8Array>((v) => v instanceof Uint8Array);
+/** Length of a block digest (SHA-256). */
+export const BLOCK_DIGEST_LENGTH = 32;
+
 /** The journal record of one unfinished upload. */
 export const uploadRecordSchema = z.object({
-  version: z.literal(1),
+  version: z.literal(2),
   fileId: fileIdSchema,
   userId: z.string().min(1),
-  /** The sealed manifest; openManifest with the owner's key gives the content key back. */
-  manifest: z.custom<Uint8Array>((v) => v instanceof Uint8Array),
+  /** The manifest draft (sealDraft); openDraft with the owner's key gives the content and MAC keys back. */
+  draft: bytesSchema,
   /** The local file this upload reads, to recognise it when picked again. */
   source: z.object({
     name: z.string(),
@@ -37,6 +46,12 @@ export const uploadRecordSchema = z.object({
   }),
   segmentSize: z.number().int().positive(),
   segmentsPerBlock: z.number().int().positive(),
+  /**
+   * By block index: SHA-256 of the concatenated digests of the block's
+   * sealed segments (blockDigest in the crypto core), or null for a block
+   * never sealed. Written before the block's Put Block is sent.
+   */
+  blockDigests: z.array(bytesSchema.refine((d) => d.length === BLOCK_DIGEST_LENGTH).nullable()),
   /** Milliseconds since the epoch. */
   createdAt: z.number(),
   handle: fileHandleSchema.optional(),
@@ -70,7 +85,11 @@ export function openUploadJournal(dbName: string = DB_NAME): UploadJournal {
     }));
   return {
     async put(record) {
-      await (await open()).put(STORE, uploadRecordSchema.parse(record));
+      const valid = uploadRecordSchema.parse(record);
+      // Write-ahead: a block digest must be on disk before its Put Block is
+      // sent, so ask for a flushed commit (Chromium's default is relaxed).
+      const tx = (await open()).transaction(STORE, 'readwrite', { durability: 'strict' });
+      await Promise.all([tx.store.put(valid), tx.done]);
     },
     async delete(fileId) {
       await (await open()).delete(STORE, fileId);

@@ -67,13 +67,14 @@ const FILE_ID = 'a'.repeat(32);
 
 function record(file: File, fileId = FILE_ID): UploadRecord {
   return {
-    version: 1,
+    version: 2,
     fileId,
     userId: USER,
-    manifest: new Uint8Array([1, 2, 3]),
+    draft: new Uint8Array([1, 2, 3]),
     source: { name: file.name, size: file.size, lastModified: file.lastModified },
     segmentSize: 65_536,
     segmentsPerBlock: 4,
+    blockDigests: [],
     createdAt: 0,
   };
 }

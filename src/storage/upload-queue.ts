@@ -27,6 +27,8 @@ export interface UploadItem {
   readonly error: unknown;
   /** The server's file id once known. */
   readonly fileId: string | null;
+  /** Something the user should know in plain words while it runs (e.g. a resume that had to start over). */
+  readonly notice: string | null;
 }
 
 /** What the queue needs to upload on the user's behalf. */
@@ -148,6 +150,7 @@ export class UploadQueue {
         progress: { bytesDone: 0, totalBytes: file.size, bytesPerSecond: 0, secondsLeft: null },
         error: null,
         fileId: record?.fileId ?? null,
+        notice: null,
       },
       file,
       record,
@@ -199,7 +202,13 @@ export class UploadQueue {
       const record = entry.record ?? (await this.journaled(entry.item.fileId));
       const { fileId } =
         record !== null
-          ? await this.transfer.resume({ ...common, record, file: entry.file })
+          ? await this.transfer.resume({
+              ...common,
+              record,
+              file: entry.file,
+              onStarted: (started) => this.update(entry, { fileId: started }),
+              onRestarted: (notice) => this.update(entry, { notice }),
+            })
           : await this.transfer.send({
               ...common,
               userId: this.opts.userId,

@@ -2,12 +2,14 @@
  * Seals a file block by block and uploads the blocks straight to blob
  * storage: several Put Blocks in flight, a bounded memory window, retries
  * with back-off, grant renewal, progress and cancel. Then commits the block
- * list without ever overwriting.
+ * list without ever overwriting. Each sealed segment is hashed as soon as it
+ * is sealed (the payload digest's h_i), while earlier blocks are uploading;
+ * a block's digests reach the caller (the journal) before its Put Block.
  *
  * Only ciphertext leaves this module; the plaintext is read one block at a
  * time (`Blob.slice`, the next one ahead), never the whole file.
  */
-import { encryptSegment, segmentCount } from '../crypto/index.ts';
+import { encryptSegment, segmentCount, segmentDigest } from '../crypto/index.ts';
 import { blockId, type BlockSpan } from './block-plan.ts';
 import { getBlockList, putBlock, putBlockList, type FetchLike } from './blob-rest.ts';
 import type { Grant } from './grants.ts';
@@ -44,6 +46,15 @@ export interface UploadBlocksOptions extends TransportOptions {
   grants: GrantSource<PayloadGrants>;
   /** Blocks already in storage (after a resume): not sealed or sent again. */
   skip?: ReadonlySet<number> | undefined;
+  /**
+   * Called with each block's segment digests (h_i of its sealed segments, in
+   * segment order) once the block is sealed and BEFORE its Put Block is
+   * sent; the send waits for it, and a throw stops the upload with nothing
+   * of that block sent. The sender journals the block's digest here
+   * (write-ahead) and refuses bytes that differ from an earlier session's.
+   * Calls come one at a time, in block order.
+   */
+  beforeSend?: ((block: BlockSpan, segmentDigests: Uint8Array[]) => Promise<void>) | undefined;
   onProgress?: ((progress: TransferProgress) => void) | undefined;
   signal?: AbortSignal | undefined;
 }
@@ -54,8 +65,9 @@ export interface UploadBlocksOptions extends TransportOptions {
  * sealed, and the one after it read, so memory holds at most `parallel` + 1
  * sealed blocks and 2 plaintext ones. Resolves when all are stored
  * (uncommitted). Throws the first StorageError that retries could not cure,
- * what grant renewal throws, SourceChangedError, or the signal's reason on
- * cancel; on failure the other requests in flight are aborted.
+ * what grant renewal throws, what `beforeSend` throws, SourceChangedError,
+ * or the signal's reason on cancel; on failure the other requests in
+ * flight are aborted.
  */
 export async function uploadBlocks(opts: UploadBlocksOptions): Promise<void> {
   const parallel = Math.max(1, opts.parallel ?? DEFAULT_PARALLEL_BLOCKS);
@@ -80,7 +92,9 @@ export async function uploadBlocks(opts: UploadBlocksOptions): Promise<void> {
       const after = todo[i + 1];
       reading = after === undefined ? null : readBlock(opts.source, after);
       reading?.catch(() => undefined);
-      const body = await sealBlock(plain, opts.contentKey, opts.segmentSize, block, totalSegments);
+      const { body, segmentDigests } = await sealBlock(plain, opts.contentKey, opts.segmentSize, block, totalSegments);
+      // Journal first (write-ahead), while the Put Blocks in flight go on.
+      await opts.beforeSend?.(block, segmentDigests);
       while (inFlight.size >= parallel) await Promise.race(inFlight);
       if (failure !== null) break;
       signal.throwIfAborted();
@@ -112,7 +126,7 @@ export async function uploadBlocks(opts: UploadBlocksOptions): Promise<void> {
 }
 
 /** Reads one block of plaintext (one file read per block). Throws SourceChangedError when the file changed. */
-async function readBlock(source: Blob, block: BlockSpan): Promise<Uint8Array<ArrayBuffer>> {
+export async function readBlock(source: Blob, block: BlockSpan): Promise<Uint8Array<ArrayBuffer>> {
   let plain: Uint8Array<ArrayBuffer>;
   try {
     plain = new Uint8Array(await source.slice(block.plainStart, block.plainEnd).arrayBuffer());
@@ -124,25 +138,69 @@ async function readBlock(source: Blob, block: BlockSpan): Promise<Uint8Array<Arr
   return plain;
 }
 
+/** One block sealed: its body for Put Block and the digest of each of its sealed segments. */
+export interface SealedBlock {
+  body: Blob;
+  /** h_i = SHA-256(sealed segment i) for the block's segments, in order (the payload digest's inputs). */
+  segmentDigests: Uint8Array[];
+}
+
 /**
  * Returns one block's sealed segments as one Blob (built from the segments
- * themselves: no concatenation copy). All segments of the block are handed
- * to WebCrypto at once, so its work is never waiting on our turn-taking.
+ * themselves: no concatenation copy) with each segment's digest. All
+ * segments of the block are handed to WebCrypto at once, each hashed (one
+ * digest call) as soon as it is sealed, so its work is never waiting on our
+ * turn-taking and hashing overlaps the sealing of the others.
  */
-async function sealBlock(
+export async function sealBlock(
   plain: Uint8Array<ArrayBuffer>,
   contentKey: CryptoKey,
   segmentSize: number,
   block: BlockSpan,
   totalSegments: number,
-): Promise<Blob> {
-  const sealing: Promise<Uint8Array<ArrayBuffer>>[] = [];
+): Promise<SealedBlock> {
+  const sealing: Promise<{ sealed: Uint8Array<ArrayBuffer>; digest: Uint8Array }>[] = [];
   for (let s = 0; s < block.segments; s++) {
     const index = block.firstSegment + s;
     const part = plain.subarray(s * segmentSize, Math.min(plain.length, (s + 1) * segmentSize));
-    sealing.push(encryptSegment(contentKey, index, index === totalSegments - 1, part));
+    sealing.push(
+      encryptSegment(contentKey, index, index === totalSegments - 1, part).then(async (sealed) => ({ sealed, digest: await segmentDigest(sealed) })),
+    );
   }
-  return new Blob(await Promise.all(sealing));
+  const done = await Promise.all(sealing);
+  return { body: new Blob(done.map((d) => d.sealed)), segmentDigests: done.map((d) => d.digest) };
+}
+
+/**
+ * Reads and seals `blocks` again WITHOUT sending anything, calling
+ * `check(block, segmentDigests)` for each, in order, until it returns
+ * false: how a resumed upload proves its source still holds the bytes it
+ * sealed before, and learns the segment digests of the blocks storage
+ * already has. The next block is read while one is sealed. Resolves true
+ * when every block passed. Throws SourceChangedError (file unreadable or
+ * shorter) or the signal's reason.
+ */
+export async function resealBlocks(opts: {
+  source: Blob;
+  contentKey: CryptoKey;
+  segmentSize: number;
+  blocks: readonly BlockSpan[];
+  check: (block: BlockSpan, segmentDigests: Uint8Array[]) => Promise<boolean>;
+  signal?: AbortSignal | undefined;
+}): Promise<boolean> {
+  const totalSegments = segmentCount(opts.source.size, opts.segmentSize);
+  let reading: Promise<Uint8Array<ArrayBuffer>> | null = null;
+  for (const [i, block] of opts.blocks.entries()) {
+    opts.signal?.throwIfAborted();
+    const plain = await (reading ?? readBlock(opts.source, block));
+    // Read the next block from disk while this one is sealed.
+    const after = opts.blocks[i + 1];
+    reading = after === undefined ? null : readBlock(opts.source, after);
+    reading?.catch(() => undefined);
+    const { segmentDigests } = await sealBlock(plain, opts.contentKey, opts.segmentSize, block, totalSegments);
+    if (!(await opts.check(block, segmentDigests))) return false;
+  }
+  return true;
 }
 
 /** The file changed on disk while it was being read: it is shorter than when the upload began. */

@@ -1,7 +1,8 @@
 /**
- * Writes src/crypto/vectors/v1.json: known-answer vectors for docs/FORMAT.md.
+ * Writes src/crypto/vectors/v2.json: known-answer vectors for docs/FORMAT.md
+ * (format version 2).
  *
- *   npx tsx tests/vectors/generate.ts
+ *   npm run vectors      (= npx tsx tests/vectors/generate.ts)
  *
  * Fixed keys, salts and nonces go in; expected bytes come out. Where the
  * primitive is randomised (RSA-OAEP, ECDSA), the vector gives fixed private
@@ -10,13 +11,20 @@
  * changes the randomised fields. Deterministic parts are cross-checked here
  * against node:crypto, an implementation independent of WebCrypto's API use.
  */
-import { createCipheriv, createHmac, hkdfSync, pbkdf2Sync, scryptSync } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { ByteReader, fromHex, toHex, type Bytes } from '../../src/crypto/bytes.ts';
+import { createCipheriv, createHash, createHmac, hkdfSync, pbkdf2Sync, scryptSync } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { ByteWriter, concatBytes, fromHex, toHex, type Bytes } from '../../src/crypto/bytes.ts';
 import { encodeHeader, type Header } from '../../src/crypto/format.ts';
-import { LABEL_CONTENT, LABEL_HEADER_MAC, LABEL_METADATA, deriveSubkeyBytes, importAesGcmKey } from '../../src/crypto/key-schedule.ts';
+import {
+  LABEL_CONTENT,
+  LABEL_DRAFT_MAC,
+  LABEL_HEADER_MAC,
+  LABEL_METADATA,
+  deriveSubkeyBytes,
+  importAesGcmKey,
+} from '../../src/crypto/key-schedule.ts';
 import { deriveKdfBytes, type KdfBlock } from '../../src/crypto/kdf.ts';
-import { assembleManifest } from '../../src/crypto/manifest.ts';
+import { assembleDraft, finishManifest } from '../../src/crypto/manifest.ts';
 import { encodeMetadata, type FileMetadata } from '../../src/crypto/metadata.ts';
 import {
   rsaIdentity,
@@ -27,11 +35,11 @@ import {
 } from '../../src/crypto/recipients.ts';
 import { assembleBackup } from '../../src/crypto/identity.ts';
 import { exportPublicIdentity, fingerprint } from '../../src/crypto/identity.ts';
-import { encryptSegment } from '../../src/crypto/stream.ts';
+import { PayloadHasher } from '../../src/crypto/payload-digest.ts';
+import { createSealStream, encryptSegment } from '../../src/crypto/stream.ts';
 import { pattern, readAll, streamOf } from '../../src/crypto/test-streams.ts';
-import { createSealStream } from '../../src/crypto/stream.ts';
 
-const OUT = new URL('../../src/crypto/vectors/v1.json', import.meta.url);
+const OUT = new URL('../../src/crypto/vectors/v2.json', import.meta.url);
 
 /** Deterministic "random" bytes for vectors: byte i = (seed + i) mod 256. */
 function fixed(length: number, seed: number): Bytes {
@@ -103,11 +111,13 @@ const sub = {
   content: await deriveSubkeyBytes(fileKey, header.salt, LABEL_CONTENT, headerBytes),
   metadata: await deriveSubkeyBytes(fileKey, header.salt, LABEL_METADATA, headerBytes),
   headerMac: await deriveSubkeyBytes(fileKey, header.salt, LABEL_HEADER_MAC, headerBytes),
+  draftMac: await deriveSubkeyBytes(fileKey, header.salt, LABEL_DRAFT_MAC, headerBytes),
 };
 for (const [label, value] of [
   [LABEL_CONTENT, sub.content],
   [LABEL_METADATA, sub.metadata],
   [LABEL_HEADER_MAC, sub.headerMac],
+  [LABEL_DRAFT_MAC, sub.draftMac],
 ] as const) {
   const info = Buffer.concat([Buffer.from(label), Buffer.of(0), headerBytes]);
   assertEqual(new Uint8Array(hkdfSync('sha256', fileKey, header.salt, info, 32)), value, `HKDF ${label}`);
@@ -122,6 +132,15 @@ function nodeSeal(key: Uint8Array, index: number, isFinal: boolean, plain: Uint8
   const c = createCipheriv('aes-256-gcm', key, iv);
   return Buffer.concat([c.update(plain), c.final(), c.getAuthTag()]);
 }
+const sha256 = (b: Uint8Array): Bytes => new Uint8Array(createHash('sha256').update(b).digest());
+/** The payload digest computed with node:crypto (FORMAT.md §5.5), to cross-check PayloadHasher. */
+function nodePayloadDigest(payload: Uint8Array, segmentSize: number): { segmentDigests: Bytes[]; payloadDigest: Bytes } {
+  const segmentDigests: Bytes[] = [];
+  for (let at = 0; at < payload.length; at += segmentSize + 16) segmentDigests.push(sha256(payload.subarray(at, at + segmentSize + 16)));
+  const count = Buffer.alloc(8);
+  count.writeBigUInt64BE(BigInt(segmentDigests.length));
+  return { segmentDigests, payloadDigest: sha256(Buffer.concat([Buffer.from('sealdrop/v2/payload\0'), count, ...segmentDigests])) };
+}
 const segments = [];
 for (const [index, isFinal, plain] of [
   [0, false, pattern(1024)],
@@ -132,7 +151,7 @@ for (const [index, isFinal, plain] of [
 ] as const) {
   const sealed = await encryptSegment(contentKey, index, isFinal, plain);
   assertEqual(nodeSeal(sub.content, index, isFinal, plain), sealed, `segment ${index}`);
-  segments.push({ index, final: isFinal, plaintext: toHex(plain), sealed: toHex(sealed) });
+  segments.push({ index, final: isFinal, plaintext: toHex(plain), sealed: toHex(sealed), digest: toHex(sha256(sealed)) });
 }
 const payloads = [];
 for (const [description, length] of [
@@ -141,8 +160,18 @@ for (const [description, length] of [
   ['two segments, full final segment', 2048],
 ] as const) {
   const plain = pattern(length);
-  const payload = await readAll(streamOf(plain, 700).pipeThrough(createSealStream(contentKey, 1024)));
-  payloads.push({ description, segmentSize: 1024, plaintext: toHex(plain), payload: toHex(payload) });
+  const hasher = new PayloadHasher();
+  const payload = await readAll(streamOf(plain, 700).pipeThrough(createSealStream(contentKey, 1024, { hasher })));
+  const digests = nodePayloadDigest(payload, 1024);
+  assertEqual(await hasher.digest(), digests.payloadDigest, `payload digest ${length}`);
+  payloads.push({
+    description,
+    segmentSize: 1024,
+    plaintext: toHex(plain),
+    payload: toHex(payload),
+    segmentDigests: digests.segmentDigests.map(toHex),
+    payloadDigest: toHex(digests.payloadDigest),
+  });
 }
 
 // --- metadata ------------------------------------------------------------------
@@ -175,13 +204,14 @@ const nfc = Buffer.from(passphrase.normalize('NFC'));
 assertEqual(scryptSync(nfc, scryptBlock.salt, 32, { N: 1024, r: 8, p: 1 }), scryptKek, 'scrypt');
 assertEqual(pbkdf2Sync(nfc, pbkdf2Block.salt, 600_000, 32, 'sha256'), pbkdf2Kek, 'PBKDF2');
 {
-  const linkKey = new Uint8Array(hkdfSync('sha256', linkSecret, new Uint8Array(0), Buffer.from('sealdrop/v1/link-secret\0'), 32));
+  const linkKey = new Uint8Array(hkdfSync('sha256', linkSecret, new Uint8Array(0), Buffer.from('sealdrop/v2/link-secret\0'), 32));
   const c = createCipheriv('aes-256-gcm', linkKey, linkNonce);
-  c.setAAD(Buffer.concat([Buffer.from('sealdrop/v1/link-secret\0'), headerBytes]));
+  c.setAAD(Buffer.concat([Buffer.from('sealdrop/v2/link-secret\0'), headerBytes]));
   assertEqual(Buffer.concat([linkNonce, c.update(fileKey), c.final(), c.getAuthTag()]), linkStanza.body, 'link stanza');
 }
 const rsa = await keyPair('rsa', previousHex(['keys', 'rsa', 'privateKeyPkcs8']), previousHex(['keys', 'rsa', 'publicKeySpki']));
 const ecdsa = await keyPair('ecdsa', previousHex(['keys', 'ecdsa', 'privateKeyPkcs8']), previousHex(['keys', 'ecdsa', 'publicKeySpki']));
+const ecdsa2 = await keyPair('ecdsa', previousHex(['keys', 'ecdsa2', 'privateKeyPkcs8']), previousHex(['keys', 'ecdsa2', 'publicKeySpki']));
 async function stableRsaBody(path: (string | number)[], pair: CryptoKeyPair, key: Uint8Array, context: Uint8Array): Promise<Stanza> {
   const old = previousHex(path);
   if (old !== undefined) {
@@ -193,29 +223,30 @@ async function stableRsaBody(path: (string | number)[], pair: CryptoKeyPair, key
 }
 const rsaStanza = await stableRsaBody(['stanzas', 'rsaOaep', 'body'], rsa, fileKey, headerBytes);
 
-// --- manifest ----------------------------------------------------------------------
-const manifestFresh = await assembleManifest({
-  header,
-  fileKey,
-  metadata: metadataValue,
-  metadataNonce,
-  stanzas: [linkStanza, scryptStanza, rsaStanza],
-  signer: ecdsa,
-});
+// --- draft and manifest --------------------------------------------------------------
+const payload1 = payloads[1];
+if (payload1 === undefined) throw new Error('payload vector missing');
+const manifestPayloadDigest = fromHex(payload1.payloadDigest);
+const draft = await assembleDraft({ header, fileKey, metadata: metadataValue, metadataNonce, stanzas: [linkStanza, scryptStanza, rsaStanza] });
+const ecdsaSpki = new Uint8Array(await crypto.subtle.exportKey('spki', ecdsa.publicKey));
+{
+  // Cross-check the draft with node:crypto: header ‖ lp16(metadata) ‖ count ‖ envelopes ‖ HMAC(draft-mac key, labelled).
+  const w = new ByteWriter().raw(headerBytes).lp16(sealedMetadata).u16(3);
+  for (const st of [linkStanza, scryptStanza, rsaStanza]) w.u8(st.typeId).lp16(st.body);
+  const body = w.bytes();
+  const mac = createHmac('sha256', sub.draftMac).update(Buffer.concat([Buffer.from('sealdrop/v2/draft-mac\0'), body])).digest();
+  assertEqual(draft.draft, concatBytes(body, mac), 'draft');
+}
+const manifestFresh = await finishManifest(draft, { payloadDigest: manifestPayloadDigest, signer: ecdsa });
 const manifest = stableSigned(['manifest', 'bytes'], manifestFresh);
 {
-  // Cross-check the MAC with node:crypto: it covers header through last stanza.
-  const r = new ByteReader(manifest);
-  r.take(57);
-  r.lp16();
-  const count = r.u16();
-  for (let i = 0; i < count; i++) {
-    r.u8();
-    r.lp16();
-  }
-  const macInput = manifest.subarray(0, r.offset);
-  assertEqual(createHmac('sha256', sub.headerMac).update(macInput).digest(), r.take(32), 'header MAC');
-  assertEqual(manifest.subarray(57 + 2, 57 + 2 + sealedMetadata.length), sealedMetadata, 'sealed metadata');
+  // Cross-check the MAC with node:crypto: it covers header, signer, digest, metadata and envelopes.
+  const w = new ByteWriter().raw(headerBytes).lp16(ecdsaSpki).raw(manifestPayloadDigest).lp16(sealedMetadata).u16(3);
+  for (const st of [linkStanza, scryptStanza, rsaStanza]) w.u8(st.typeId).lp16(st.body);
+  const macInput = w.bytes();
+  const mac = createHmac('sha256', sub.headerMac).update(macInput).digest();
+  assertEqual(manifest.subarray(0, manifest.length - 64), concatBytes(macInput, mac), 'manifest MAC');
+  if (manifest.length !== draft.manifestLength) throw new Error('manifestLength is wrong');
 }
 
 // --- identity ----------------------------------------------------------------------
@@ -245,7 +276,10 @@ const more = await extra.buildExtendedVectors({
   contentKey,
   rsa,
   ecdsa,
+  ecdsa2,
   manifest,
+  manifestPayloadDigest,
+  nodePayloadDigest,
   publicIdentity,
   backup,
   backupPassphrase,
@@ -253,13 +287,13 @@ const more = await extra.buildExtendedVectors({
   scryptStanza,
   metadataValue,
   sealedMetadata: new Uint8Array(sealedMetadata),
-  payloads: payloads.map((p) => ({ plaintext: fromHex(p.plaintext), payload: fromHex(p.payload) })),
+  payloads: payloads.map((p) => ({ plaintext: fromHex(p.plaintext), payload: fromHex(p.payload), payloadDigest: fromHex(p.payloadDigest) })),
 });
 
 const vectors = {
   description:
-    'Sealdrop format v1 known-answer vectors (docs/FORMAT.md §13). Every string is lowercase hex bytes EXCEPT these text fields: description, note, rule, name, error, kind, key (a vector path), plaintextRule, passphrase, text, fingerprint, signerFingerprint, fileId (32 lowercase hex characters, used as text), and every field inside metadata value objects. Generated by tests/vectors/generate.ts.',
-  keys: { rsa: await exportPair(rsa), ecdsa: await exportPair(ecdsa) },
+    'Sealdrop format v2 known-answer vectors (docs/FORMAT.md §13). Every string is lowercase hex bytes EXCEPT the values of these keys: description, note, rule, name, error, input, kind, key, bytesFrom, contentKey inside negative (a vector path), plaintextRule, passphrase, text, fingerprint, signerFingerprint, oldFingerprint, newFingerprint, fileId (32 lowercase hex characters, used as text), and every string inside the metadata value objects under value and metadata. Generated by tests/vectors/generate.ts (npm run vectors).',
+  keys: { rsa: await exportPair(rsa), ecdsa: await exportPair(ecdsa), ecdsa2: await exportPair(ecdsa2) },
   keySchedule: {
     fileKey: toHex(fileKey),
     salt: toHex(header.salt),
@@ -269,6 +303,7 @@ const vectors = {
     contentKey: toHex(sub.content),
     metadataKey: toHex(sub.metadata),
     headerMacKey: toHex(sub.headerMac),
+    draftMacKey: toHex(sub.draftMac),
   },
   segments,
   payloads,
@@ -300,9 +335,15 @@ const vectors = {
     },
     rsaOaep: { note: 'randomised: decrypt with keys.rsa.privateKeyPkcs8 to fileKey', body: toHex(rsaStanza.body) },
   },
+  draft: {
+    note: 'the draft (FORMAT.md §9.3) of manifest.bytes: header, metadata, envelopes [link, scrypt, RSA], draft MAC',
+    bytes: toHex(draft.draft),
+    manifestLength: draft.manifestLength,
+  },
   manifest: {
-    note: 'stanzas: link secret, passphrase (scrypt), RSA-OAEP (keys.rsa); signed by keys.ecdsa; the last 64 bytes (signature) are randomised',
+    note: 'signer keys.ecdsa; payloadDigest of payloads[1]; envelopes: link secret, passphrase (scrypt), RSA-OAEP (keys.rsa); the last 64 bytes (signature) are randomised',
     bytes: toHex(manifest),
+    payloadDigest: toHex(manifestPayloadDigest),
     signerFingerprint: await fingerprint(publicIdentity),
   },
   publicIdentity: {
@@ -313,5 +354,6 @@ const vectors = {
   backup: { passphrase: backupPassphrase, bytes: toHex(backup) },
   ...more,
 };
+mkdirSync(new URL('.', OUT), { recursive: true });
 writeFileSync(OUT, JSON.stringify(vectors, null, 2) + '\n');
 console.log(`wrote ${OUT.pathname}`);

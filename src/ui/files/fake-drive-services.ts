@@ -25,6 +25,7 @@ export function uploadItem(id: string, name: string, change: Partial<UploadItem>
     progress: { bytesDone: 0, totalBytes: 10, bytesPerSecond: 0, secondsLeft: null },
     error: null,
     fileId: null,
+    notice: null,
     ...change,
   };
 }
@@ -42,13 +43,14 @@ export function pickedFile(name: string, content = name, lastModified = 1_700_00
 /** The journal record of an interrupted upload of `file`. */
 export function journalRecord(file: File, id: string, change: Partial<UploadRecord> = {}): UploadRecord {
   return {
-    version: 1,
+    version: 2,
     fileId: id,
     userId: 'user-1',
-    manifest: new Uint8Array([1]),
+    draft: new Uint8Array([1]),
     source: { name: file.name, size: file.size, lastModified: file.lastModified },
     segmentSize: 65_536,
     segmentsPerBlock: 4,
+    blockDigests: [],
     createdAt: 0,
     ...change,
   };

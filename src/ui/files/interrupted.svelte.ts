@@ -1,7 +1,9 @@
 /**
  * Uploads a reload, crash or sign-in interrupted on this device, waiting
- * for the very same file to resume (or for Discard). Only that file may
- * resume: other content must never be sealed again under the old key.
+ * for the very same file to resume (or for Discard). Only a file with the
+ * same name, size and date is taken; the sender then proves its bytes are
+ * the ones sealed before, since other content must never be sealed again
+ * under the old key, and otherwise starts over under a new key.
  */
 import { SvelteMap, SvelteSet } from 'svelte/reactivity';
 import { isSameSource } from '../../storage/sender.ts';
@@ -110,8 +112,10 @@ export class InterruptedUploads {
 
   /**
    * Resumes an interrupted upload with the file the user chose again. Only
-   * the very same file (name, size and last-modified date) resumes: a
-   * different file is refused in plain words and nothing is uploaded.
+   * a file with the same name, size and last-modified date is taken: a
+   * different file is refused in plain words and nothing is uploaded. The
+   * sender then proves the bytes are the ones sealed before and otherwise
+   * starts over under a new key, saying so on the upload.
    */
   resumeWith(fileId: string, file: File): void {
     const record = this.#record(fileId);
