@@ -36,6 +36,7 @@ describe('startAzurite', () => {
     } finally {
       await azurite.stop();
     }
-  });
+    // Two emulator starts (about 5 s each when idle, 25 s seen on a loaded 2-core machine).
+  }, 90_000);
 });
 
