@@ -50,7 +50,7 @@ const errorName = z.enum([
   'WrongPassphraseError',
   'KdfParamsTooHighError',
 ]);
-const negativeBase = { name: z.string(), rule: z.string(), bytes: hex.optional(), bytesFrom: z.enum(['manifest.bytes', 'backup.bytes']).optional(), error: errorName };
+const negativeBase = { name: z.string(), rule: z.string(), bytes: hex.optional(), bytesFrom: z.enum(['manifest.bytes', 'backup.bytes']).optional(), error: errorName, ruleOffError: errorName.optional() };
 const digests = { segmentDigests: z.array(hex), payloadDigest: hex };
 const schema = z.object({
   keys: z.object({ rsa: pair, ecdsa: pair, ecdsa2: pair }),
@@ -142,6 +142,16 @@ const schema = z.object({
       opensWith: z.array(identityRef),
     }),
   ),
+  recoveryKitFile: z.object({
+    userId: z.string(),
+    email: z.string(),
+    fingerprint: z.string(),
+    createdAt: z.string(),
+    bytesFrom: z.literal('backup.bytes'),
+    text: z.string(),
+    accepts: z.array(z.object({ name: z.string(), rule: z.string(), text: z.string() })),
+    rejects: z.array(z.object({ name: z.string(), rule: z.string(), text: z.string() })),
+  }),
   negative: z.array(
     z.discriminatedUnion('input', [
       z.object({
@@ -200,7 +210,7 @@ const importEcdsa = async () => ({
 /** The keys whose string values are text (docs/FORMAT.md §13); every other string is lowercase hex. */
 const TEXT_KEYS = [
   'description', 'note', 'rule', 'name', 'error', 'input', 'kind', 'key', 'bytesFrom', 'plaintextRule', 'passphrase',
-  'text', 'fingerprint', 'signerFingerprint', 'oldFingerprint', 'newFingerprint', 'fileId',
+  'text', 'fingerprint', 'signerFingerprint', 'oldFingerprint', 'newFingerprint', 'fileId', 'ruleOffError', 'email', 'createdAt',
 ] as const;
 
 describe('known-answer vectors (src/crypto/vectors/v2.json)', () => {

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { fromHex } from '../crypto/bytes.ts';
+import rawVectors from '../crypto/vectors/v2.json';
 import { RecoveryKitError } from './key-errors.ts';
 import { fingerprintQrText, parseRecoveryKit, recoveryKitPrintData, recoveryKitText, type RecoveryKit } from './recovery-kit.ts';
 
@@ -42,6 +44,42 @@ describe('recovery kit file', () => {
     ['not a kit at all', () => 'hello'],
   ])('rejects a file with %s', (_name, damage) => {
     expect(() => parseRecoveryKit(damage(recoveryKitText(kit())))).toThrow(RecoveryKitError);
+  });
+
+  it.each([
+    ['a day that does not exist', '2025-02-30T05:06:07.000Z'],
+    ['hour 24', '2025-03-04T24:00:00.000Z'],
+    ['no milliseconds', '2025-03-04T05:06:07Z'],
+    ['another form Date parses', 'Tue, 04 Mar 2025 05:06:07 GMT'],
+    ['a time zone offset', '2025-03-04T05:06:07.000+00:00'],
+  ])('rejects a Created value that is not toISOString’s form: %s', (_name, created) => {
+    const text = recoveryKitText(kit()).replace('2025-03-04T05:06:07.000Z', created);
+    expect(() => parseRecoveryKit(text)).toThrow(RecoveryKitError);
+  });
+});
+
+/** The recovery kit file vector (docs/FORMAT.md §11.2, §13 `recoveryKitFile`). */
+describe('recovery kit file vector', () => {
+  const { backup, recoveryKitFile: file } = rawVectors;
+  const expected = {
+    userId: file.userId,
+    email: file.email,
+    fingerprint: file.fingerprint,
+    createdAt: new Date(file.createdAt),
+    recoveryBlob: fromHex(backup.bytes),
+  };
+
+  it('writes exactly the vector text', () => {
+    expect(file.bytesFrom).toBe('backup.bytes');
+    expect(recoveryKitText(expected)).toBe(file.text);
+  });
+
+  it.each([{ name: 'as written', rule: '', text: file.text }, ...file.accepts])('accepts $name', ({ text }) => {
+    expect(parseRecoveryKit(text)).toEqual(expected);
+  });
+
+  it.each(file.rejects)('rejects $name', ({ text }) => {
+    expect(() => parseRecoveryKit(text)).toThrow(RecoveryKitError);
   });
 });
 

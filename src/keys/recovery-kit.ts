@@ -80,7 +80,8 @@ export function recoveryKitFile(kit: RecoveryKit): Blob {
 const kitFieldsSchema = z.object({
   userId: z.string().regex(/^[0-9a-f]{32}$/),
   fingerprint: z.string().regex(/^\d{5}( \d{5}){7}$/),
-  createdAt: z.coerce.date().refine((d) => !Number.isNaN(d.getTime())),
+  // Exactly what toISOString writes (FORMAT.md §11.2): the round trip refuses other forms and days that do not exist.
+  createdAt: z.string().refine((s) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(s) && !Number.isNaN(Date.parse(s)) && new Date(s).toISOString() === s).transform((s) => new Date(s)),
 });
 
 /**

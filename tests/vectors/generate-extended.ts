@@ -20,6 +20,7 @@ import { signRotation } from '../../src/crypto/rotation.ts';
 import { MAX_PLAINTEXT_SIZE } from '../../src/crypto/format.ts';
 import { createSealStream, encryptSegment } from '../../src/crypto/stream.ts';
 import { pattern, readAll, streamOf } from '../../src/crypto/test-streams.ts';
+import { parseRecoveryKit, recoveryKitText } from '../../src/keys/recovery-kit.ts';
 
 /** What generate.ts hands over: its fixed inputs, outputs and helpers. */
 export interface GeneratorContext {
@@ -77,6 +78,8 @@ interface NegativeCase {
   passphraseUtf16?: string;
   oldIdentity?: string;
   newIdentity?: string;
+  /** Order cases only: the class a reader reports if it skips the rule this case names (FORMAT.md §13). */
+  ruleOffError?: string;
 }
 
 const sha256 = (b: Uint8Array): Bytes => new Uint8Array(createHash('sha256').update(b).digest());
@@ -381,7 +384,7 @@ export async function buildExtendedVectors(c: GeneratorContext): Promise<Record<
   pay('payload-appended-byte-after-full-final', `payloads[2] + 00 (its final segment is full); ${own}`, concatBytes(P2, Uint8Array.of(0)), 'TamperedError');
   pay(
     'payload-empty-final-after-full',
-    `payloads[2]’s 2048 bytes sealed as two NON-final full segments 0 and 1, then an empty segment 2 sealed as final (every tag valid): only the empty-final rule refuses it, at index 2; ${own}`,
+    `payloads[2]’s 2048 bytes sealed as two NON-final full segments 0 and 1, then an empty segment 2 sealed as final (every tag valid): only the empty-final rule refuses it, at index 2; payloadDigest = the digest of these bytes`,
     concatBytes(
       await encryptSegment(c.contentKey, 0, false, p2.plaintext.subarray(0, 1024)),
       await encryptSegment(c.contentKey, 1, false, p2.plaintext.subarray(1024)),
@@ -757,6 +760,209 @@ export async function buildExtendedVectors(c: GeneratorContext): Promise<Record<
   rot('rotation-about-another-identity', 'rotation.statement checked against publicIdentity → publicIdentityUnknownKind (a valid identity it does not name)', statement, 'TamperedError', c.publicIdentity, unknownKindBytes);
   rot('rotation-one-byte-short', 'rotation.statement without its last byte', statement.subarray(0, 132), 'MalformedError');
 
+  // Order pins (FORMAT.md §13 "Order cases"): two faults on purpose; `error` is the earlier rule's class and
+  // `ruleOffError` what a reader reports if it skips that rule (the later fault then decides).
+  const pinOrder = (ruleOffError: string): void => {
+    const last = negative[negative.length - 1];
+    if (last === undefined) throw new Error('no case to pin');
+    last.ruleOffError = ruleOffError;
+  };
+  const bytesOf = (name: string): Bytes => {
+    const found = negative.find((n) => n.name === name)?.bytes;
+    if (found === undefined) throw new Error(`negative case ${name} missing`);
+    return fromHex(found);
+  };
+  pay(
+    'payload-order-end-of-input-before-digest',
+    'payloads[2] cut after segment 0 (1040 bytes: the full final segment is missing), with payloadDigest = payloads[2].payloadDigest (the whole file’s, which these bytes do not match): the end-of-input rule (§5.4 step 2) decides before the digest (step 3)',
+    P2.subarray(0, F),
+    'TruncatedError',
+    p2.payloadDigest,
+  );
+  pinOrder('TamperedError');
+  {
+    const rsa2048 = bytesOf('public-identity-rsa-2048-e65537');
+    pid(
+      'public-identity-order-signature-before-rsa-rules',
+      'public-identity-rsa-2048-e65537 (a 2048-bit kind-1 key) with byte length−5 XOR 0x01 (self-signature broken): the self-signature is checked before the §2 RSA rules',
+      flip(rsa2048, rsa2048.length - 5),
+      'TamperedError',
+    );
+    pinOrder('MalformedError');
+  }
+  await env(
+    'manifest-order-kdf-cap-before-empty-passphrase',
+    'one passphrase envelope with scrypt logN 21, r 1, p 1 (over the logN cap), opened with the EMPTY passphrase: the KDF checks come before the empty-passphrase rule',
+    [kdfStanza({ kdf: 'scrypt', logN: 21, r: 1, p: 1 })],
+    'KdfParamsTooHighError',
+    [pass('')],
+  );
+  pinOrder('WrongPassphraseError');
+  await env(
+    'manifest-order-body-length-before-lone-surrogate',
+    'passphraseScrypt’s body without its last byte (95 bytes), opened with the lone-surrogate passphrase "a\\ud800b" (passphraseUtf16): the body length is checked before the lone-surrogate rule',
+    [{ typeId: 2, body: c.scryptStanza.body.subarray(0, 95) }],
+    'MalformedError',
+    [{ kind: 'passphrase', passphraseUtf16: LONE_SURROGATE_UTF16 }],
+  );
+  pinOrder('WrongPassphraseError');
+  kit(
+    'backup-order-kdf-cap-before-lone-surrogate',
+    'backup.bytes with scrypt logN (byte 38) = 21, restored with the lone-surrogate passphrase "a\\ud800b" (passphraseUtf16): the KDF checks come before the lone-surrogate rule',
+    patch(B, 38, 21),
+    'KdfParamsTooHighError',
+    { utf16: LONE_SURROGATE_UTF16 },
+  );
+  pinOrder('WrongPassphraseError');
+  kit(
+    'backup-order-kdf-cap-before-empty-passphrase',
+    'backup.bytes with scrypt logN (byte 38) = 21, restored with the empty passphrase: the KDF checks come before the empty-passphrase rule',
+    patch(B, 38, 21),
+    'KdfParamsTooHighError',
+    '',
+  );
+  pinOrder('WrongPassphraseError');
+  {
+    const unsupported = patch(c.publicIdentity, 4, 3);
+    rot(
+      'rotation-order-equal-hashes-before-import',
+      'the statement of rotation-same-identity-twice (both hashes equal), checked against publicIdentity.bytes with byte 4 = 03 as BOTH identities (neither imports): the equal-hashes rule comes before the imports',
+      bytesOf('rotation-same-identity-twice'),
+      'MalformedError',
+      unsupported,
+      unsupported,
+    );
+    pinOrder('UnsupportedVersionError');
+  }
+  {
+    const dirty = fields(...goodFields);
+    dirty[255] = 1;
+    await crafted(
+      'manifest-order-later-key-discards-errors',
+      'envelopes [passphraseScrypt, link]; identities [passphrase "wrong", link]; metadata with non-zero padding (as manifest-metadata-nonzero-padding), MAC and signature valid. The passphrase identity throws wrong passphrase; the link identity then finds the key, which discards that error (§7.4 step 2); the metadata rule refuses the file',
+      { sealedMetadata: await sealMeta(dirty, headerBytes), stanzas: [c.scryptStanza, linkStanza] },
+      'MalformedError',
+      [pass('wrong'), link],
+    );
+    pinOrder('WrongPassphraseError');
+  }
+  {
+    // Kind 1 authentic under the KEK but not PKCS#8; kind 2's tag broken: kind 1's import is met first.
+    const rb = new ByteReader(B);
+    rb.take(5 + 36);
+    const count = rb.u8();
+    for (let i = 0; i < count; i++) {
+      rb.u8();
+      rb.lp16();
+    }
+    const prefix = B.slice(0, rb.offset);
+    const nonce1 = rb.take(12).slice();
+    rb.lp16();
+    const nonce2 = rb.take(12).slice();
+    const wrapped2 = rb.lp16().slice();
+    const kek = await crypto.subtle.importKey(
+      'raw',
+      toBytes(await deriveKdfBytes(c.backupPassphrase, { params: { kdf: 'scrypt', logN: 10, r: 8, p: 1 }, salt: fixed(32, 0x30) })),
+      'AES-GCM',
+      false,
+      ['encrypt'],
+    );
+    const notPkcs8 = new Uint8Array(
+      await crypto.subtle.encrypt({ name: 'AES-GCM', iv: nonce1, additionalData: labelled('sealdrop/v2/backup/key', Uint8Array.of(1), prefix) }, kek, toBytes(fixed(64, 0x01))),
+    );
+    const bytes = new ByteWriter().raw(prefix).raw(nonce1).lp16(notPkcs8).raw(nonce2).lp16(flip(wrapped2, wrapped2.length - 1)).bytes();
+    kit(
+      'backup-order-kind1-import-before-kind2-tag',
+      'backup.bytes with the kind-1 wrapped key replaced by 64 bytes of pattern seed 0x01 (not PKCS#8) sealed correctly under the KEK, nonce and AAD, and the kind-2 wrapped key’s last byte XOR 0x01 (tag fails): kind 1 is unwrapped AND imported before kind 2’s tag is checked',
+      bytes,
+      'MalformedError',
+    );
+    pinOrder('WrongPassphraseError');
+  }
+  // passphraseUtf16 is decoded, not ignored: these open only with the decoded passphrase, then fail a later rule.
+  {
+    const utf16be = (text: string): string => {
+      let out = '';
+      for (let i = 0; i < text.length; i++) out += text.charCodeAt(i).toString(16).padStart(4, '0');
+      return out;
+    };
+    man(
+      'manifest-passphrase-utf16-decoded',
+      'the bytes of manifest-mac-only-digest-substituted, opened with passphraseUtf16 = the UTF-16BE of "correct horse battery staple ✓" (the right passphrase): it opens the scrypt envelope and the MAC refuses the file. A reader that ignores passphraseUtf16 reports WrongPassphraseError or WrongKeyError instead',
+      bytesOf('manifest-mac-only-digest-substituted'),
+      'TamperedError',
+      [{ kind: 'passphrase', passphraseUtf16: utf16be(rightPass) }],
+    );
+    kit(
+      'backup-passphrase-utf16-decoded',
+      'the bytes of backup-keys-do-not-match, restored with passphraseUtf16 = the UTF-16BE of "recovery passphrase for vectors" (the right passphrase): the keys unwrap and the pair check refuses the kit. A reader that ignores passphraseUtf16 reports WrongPassphraseError instead',
+      bytesOf('backup-keys-do-not-match'),
+      'MalformedError',
+      { utf16: utf16be(c.backupPassphrase) },
+    );
+  }
+
+  // The recovery kit file (FORMAT.md §11.2): the text recoveryKitText writes for backup.bytes, and what readers accept and refuse.
+  const kitFields = {
+    userId: '0123456789abcdef0123456789abcdef',
+    email: 'ada@example.test',
+    fingerprint: await fingerprint(c.publicIdentity),
+    createdAt: '2026-01-02T03:04:05.678Z',
+  };
+  const kitText = recoveryKitText({ ...kitFields, createdAt: new Date(kitFields.createdAt), recoveryBlob: toBytes(B) });
+  const [beforeData, afterBegin] = kitText.split('-----BEGIN SEALDROP RECOVERY KIT-----\n');
+  const [dataLines] = (afterBegin ?? '').split('-----END SEALDROP RECOVERY KIT-----');
+  if (beforeData === undefined || dataLines === undefined) throw new Error('kit text has no armor');
+  const data = dataLines.replace(/\n/g, '');
+  const withData = (block: string): string => `${beforeData}-----BEGIN SEALDROP RECOVERY KIT-----\n${block}-----END SEALDROP RECOVERY KIT-----\n`;
+  const accepts = [
+    { name: 'crlf', rule: 'the file with every LF replaced by CR LF', text: kitText.replace(/\n/g, '\r\n') },
+    {
+      name: 'base64-one-line-odd-whitespace',
+      rule: 'the data on one line, with a TAB, U+00A0, U+3000 and U+FEFF inserted between base64 characters (each is whitespace, §11.2)',
+      text: withData(`${data.slice(0, 10)}\t${data.slice(10, 20)}\u00a0${data.slice(20, 30)}\u3000${data.slice(30, 40)}\ufeff${data.slice(40)}\n`),
+    },
+    {
+      name: 'first-begin-that-is-followed',
+      rule: 'a stray line "-----BEGIN SEALDROP RECOVERY KIT----- (see below)" before the real block: the first BEGIN is not followed by base64 and whitespace only, so the block is the later one',
+      text: kitText.replace('Do not edit the lines below.\n', 'Do not edit the lines below.\n-----BEGIN SEALDROP RECOVERY KIT----- (see below)\n'),
+    },
+  ];
+  const rejects = [
+    { name: 'missing-end', rule: 'the END line removed', text: kitText.replace('-----END SEALDROP RECOVERY KIT-----\n', '') },
+    { name: 'bad-base64-character', rule: 'the first base64 character replaced by "!"', text: withData(`!${dataLines.slice(1)}`) },
+    { name: 'base64-length-not-multiple-of-4', rule: 'the last base64 line without its last character', text: withData(`${dataLines.trimEnd().slice(0, -1)}\n`) },
+    { name: 'base64-padding-inside', rule: 'an "=" inserted after the first 4 base64 characters', text: withData(`${data.slice(0, 4)}=${data.slice(4)}\n`) },
+    { name: 'empty-block', rule: 'nothing but a blank line between BEGIN and END', text: withData('\n') },
+    { name: 'created-not-a-calendar-date', rule: 'Created: 2026-02-30T00:00:00.000Z (right grammar, no such day; some engines roll it over to 2 March)', text: kitText.replace(kitFields.createdAt, '2026-02-30T00:00:00.000Z') },
+    { name: 'created-other-form', rule: 'Created: Fri, 02 Jan 2026 03:04:05 GMT (a form Date parses, not the §11.2 grammar)', text: kitText.replace(kitFields.createdAt, 'Fri, 02 Jan 2026 03:04:05 GMT') },
+    { name: 'created-no-milliseconds', rule: 'Created: 2026-01-02T03:04:05Z (milliseconds missing)', text: kitText.replace(kitFields.createdAt, '2026-01-02T03:04:05Z') },
+    { name: 'user-id-uppercase', rule: 'User ID in uppercase hex', text: kitText.replace(kitFields.userId, kitFields.userId.toUpperCase()) },
+    { name: 'fingerprint-missing', rule: 'the Key fingerprint line removed', text: kitText.replace(/Key fingerprint:.*\n/, '') },
+  ];
+  // Self-check against the reference reader.
+  for (const a of [{ name: 'as written', rule: '', text: kitText }, ...accepts]) {
+    const parsed = parseRecoveryKit(a.text);
+    if (toHex(parsed.recoveryBlob) !== toHex(B) || parsed.createdAt.toISOString() !== kitFields.createdAt) throw new Error(`kit accept ${a.name}`);
+  }
+  for (const r of rejects) {
+    let refused = false;
+    try {
+      parseRecoveryKit(r.text);
+    } catch {
+      refused = true;
+    }
+    if (!refused) throw new Error(`kit reject ${r.name} was accepted`);
+  }
+  const recoveryKitFile = {
+    note: 'FORMAT.md §11.2: text is what recoveryKitText writes for these fields and backup.bytes; every accepts[].text decodes to backup.bytes with the same fields; every rejects[].text is not a readable kit',
+    ...kitFields,
+    bytesFrom: 'backup.bytes',
+    text: kitText,
+    accepts,
+    rejects,
+  };
+
   return {
     publicIdentityUnknownKind,
     rotation,
@@ -764,6 +970,7 @@ export async function buildExtendedVectors(c: GeneratorContext): Promise<Record<
     rsa4096: rsa4096Vector,
     passphraseNfc,
     linkSecretText,
+    recoveryKitFile,
     metadataVariants,
     manifestVariants,
     negative,
