@@ -96,6 +96,38 @@ describe('callStorage', () => {
     expect(source.renewals).toBe(1);
   });
 
+  it('waits at least the pause storage named with Retry-After on a 429 or 503, plus jitter', async () => {
+    const errors = [
+      new StorageError('server', { status: 429, retryAfterMs: 4000 }),
+      new StorageError('server', { status: 503, retryAfterMs: 2000 }),
+    ];
+    const pauses: number[] = [];
+    const result = await callStorage(
+      fixed('g'),
+      () => {
+        const next = errors.shift();
+        return next === undefined ? Promise.resolve('ok') : Promise.reject(next);
+      },
+      { policy, random: () => 0.5, sleep: (ms) => (pauses.push(ms), Promise.resolve()) },
+    );
+    expect(result).toBe('ok');
+    // 4 s + half of a 1 s spread; 2 s + half of a 1 s spread (the back-off here is a few ms).
+    expect(pauses).toEqual([4500, 2500]);
+  });
+
+  it('does not sit out a Retry-After longer than a minute: the caller decides', async () => {
+    const pauses: number[] = [];
+    let calls = 0;
+    await expect(
+      callStorage(fixed('g'), () => (calls++, Promise.reject(new StorageError('server', { status: 503, retryAfterMs: 120_000 }))), {
+        policy,
+        sleep: (ms) => (pauses.push(ms), Promise.resolve()),
+      }),
+    ).rejects.toMatchObject({ kind: 'server', status: 503, retryAfterMs: 120_000 });
+    expect(calls).toBe(1);
+    expect(pauses).toEqual([]);
+  });
+
   it('stops waiting when cancelled', async () => {
     const stop = new AbortController();
     const slow = { retries: 3, baseDelayMs: 60_000, maxDelayMs: 60_000 };
