@@ -54,6 +54,11 @@ export class OfflineError extends Error {
  * again later"); tell them apart with `instanceof` before OfflineError.
  */
 export class ServerUnreachableError extends OfflineError {
+  /**
+   * 503, as if the endpoint had said "Service Unavailable": code that sorts
+   * failures by status (e.g. the upload retry policy) treats it as temporary.
+   */
+  readonly status = 503;
   constructor(options?: ErrorOptions) {
     super(options);
     this.name = 'ServerUnreachableError';
