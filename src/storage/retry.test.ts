@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GrantKeeper, type Grant } from './grants.ts';
 import { ProgressMeter } from './progress.ts';
-import { backoffDelay, callStorage, DEFAULT_RETRY_POLICY, randomUnit, type GrantSource } from './retry.ts';
+import { backoffDelay, callStorage, DEFAULT_RETRY_POLICY, onStorageTrouble, randomUnit, type GrantSource } from './retry.ts';
 import { isRetryable, StorageError } from './storage-error.ts';
 
 const policy = { retries: 3, baseDelayMs: 1, maxDelayMs: 4 };
@@ -126,6 +126,19 @@ describe('callStorage', () => {
     ).rejects.toMatchObject({ kind: 'server', status: 503, retryAfterMs: 120_000 });
     expect(calls).toBe(1);
     expect(pauses).toEqual([]);
+  });
+
+  it('tells StorageTrouble listeners about requests that got no answer, not about other failures', async () => {
+    const heard: string[] = [];
+    const stop = onStorageTrouble((e) => heard.push(e.kind));
+    const errors = [new StorageError('network'), new StorageError('server', { status: 500 })];
+    await callStorage(fixed('g'), () => {
+      const next = errors.shift();
+      return next === undefined ? Promise.resolve('ok') : Promise.reject(next);
+    }, { policy });
+    stop();
+    await callStorage(fixed('g'), () => Promise.reject(new StorageError('network')), { policy: { ...policy, retries: 0 } }).catch(() => undefined);
+    expect(heard).toEqual(['network']);
   });
 
   it('stops waiting when cancelled', async () => {

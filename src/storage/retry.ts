@@ -68,6 +68,18 @@ export function pauseAfter(error: StorageError, attempt: number, policy: RetryPo
   return named === null ? null : Math.max(backoff, named);
 }
 
+const troubleListeners = new Set<(error: StorageError) => void>();
+
+/**
+ * Registers a `StorageTrouble` listener, told each time a storage request
+ * gets no answer (a network error) while being retried, so the page can
+ * find out which part is down and say so. Returns the unregister function.
+ */
+export function onStorageTrouble(listener: (error: StorageError) => void): () => void {
+  troubleListeners.add(listener);
+  return () => troubleListeners.delete(listener);
+}
+
 /** Something that hands out the current grants and renews them after a refusal (see GrantKeeper). */
 export interface GrantSource<G> {
   current(): Promise<G>;
@@ -112,6 +124,7 @@ export async function callStorage<G, T>(
         await grants.renewAfterRefusal(used);
         continue;
       }
+      if (error instanceof StorageError && error.kind === 'network') for (const listener of troubleListeners) listener(error);
       if (!isRetryable(error) || attempt >= policy.retries || !(error instanceof StorageError)) throw error;
       const delay = pauseAfter(error, attempt, policy, opts.random);
       // Storage asked for a longer pause than we wait here: let the caller's own patience decide.
