@@ -125,3 +125,15 @@ test('a 429 on a grant is retried after Retry-After and the upload finishes by i
   expect(answers[0]?.retryAfter).toMatch(/^[1-9]\d*$/);
   await expect(page.getByRole('alert')).toHaveCount(0);
 });
+
+test('when only storage fails, the page says "Storage is not answering", not "You are offline"', async ({ browser }) => {
+  const { page } = await signedIn(browser, 'stranded', true);
+  // Storage refuses every connection from this page; our own origin (and /health) still answer.
+  await page.route(`${new URL(stack.blobEndpoint).origin}/**`, (route) => route.abort('connectionrefused'));
+  const path = writeFile(workDirOf(), 'stranded.bin', randomBytes(16 * 1024));
+  await chooseFiles(page, path);
+  const notice = page.getByRole('alert').filter({ hasText: 'Storage is not answering.' });
+  await expect(notice).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByText('You are offline.')).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Check again' })).toBeVisible();
+});
