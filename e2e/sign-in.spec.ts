@@ -113,7 +113,7 @@ test('security headers on the app, the bridge page, the API and the provider', a
   expect(bridge.headers()['content-security-policy']).toContain("script-src 'self'");
 
   const api = await request.get('/api/v1/health');
-  expect(await api.json()).toEqual({ status: 'ok' });
+  expect(await api.json()).toEqual({ status: 'ok', storage: 'ok', identity: 'ok' });
   expect(api.headers()['content-security-policy']).toContain("default-src 'none'");
   expect(api.headers()['referrer-policy']).toBe('no-referrer');
 

@@ -41,6 +41,12 @@ export interface LocalStackOptions {
   inMemory?: boolean;
   /** Folder of the built app; default `dist/` in the project. */
   distDir?: string;
+  /**
+   * Test-only: requests per minute per user and per address, overriding
+   * SEALDROP_RATE_*. `npm start` never sets it; the rate-limit e2e spec
+   * starts its own stack with low limits so it does not slow the shared one.
+   */
+  rateLimit?: { perUserPerMinute: number; perIpPerMinute: number };
 }
 
 /** A running local stack. */
@@ -142,6 +148,10 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       scope: LOCAL_API_SCOPE,
       // Made once in the data folder; keys the key directory's blob names.
       directoryKey: await loadOrCreateServerSecret(dataDir),
+    }, opts.rateLimit === undefined ? process.env : {
+      ...process.env,
+      SEALDROP_RATE_USER_PER_MINUTE: String(opts.rateLimit.perUserPerMinute),
+      SEALDROP_RATE_IP_PER_MINUTE: String(opts.rateLimit.perIpPerMinute),
     });
 
     const blobOrigin = new URL(azurite.blobEndpoint).origin;

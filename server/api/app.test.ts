@@ -6,7 +6,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../audit-log.ts';
 import { deriveUserId } from '../auth/user-id.ts';
-import { tokenBucketLimiter } from '../rate-limit.ts';
+import { tokenBucketLimiter, type RateLimiter } from '../rate-limit.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import type { Api } from './api-types.ts';
 import { createApi, type ApiDeps } from './app.ts';
@@ -143,7 +143,7 @@ describe('sign-in token', () => {
 
   it('is required by every route but health', async () => {
     const { api } = makeApi();
-    expect((await call(api, 'GET', '/api/v1/health')).json).toEqual({ status: 'ok' });
+    expect((await call(api, 'GET', '/api/v1/health')).json).toEqual({ status: 'ok', storage: 'ok', identity: 'ok' });
     const authed = Object.values(ROUTES).filter((r) => r.auth);
     expect(authed.length).toBe(Object.keys(ROUTES).length - 1);
     for (const route of authed) {
@@ -188,10 +188,100 @@ describe('rate limits', () => {
     const statuses = [];
     for (let i = 0; i < 5; i++) statuses.push((await call(api, 'GET', '/api/v1/me', { ip: '192.0.2.7' })).status);
     expect(statuses).toEqual([401, 401, 401, 429, 429]);
-    const limited = await call(api, 'GET', '/api/v1/health', { ip: '192.0.2.7' });
+    const limited = await call(api, 'GET', '/api/v1/me', { ip: '192.0.2.7' });
     expect(limited.status).toBe(429);
     expect(limited.headers['retry-after']).toMatch(/^\d+$/);
-    expect((await call(api, 'GET', '/api/v1/health', { ip: '192.0.2.8' })).status).toBe(200);
+    expect(errorSchema.parse(limited.json).error).toBe('rate_limited');
+    expect((await call(api, 'GET', '/api/v1/me', { ip: '192.0.2.8' })).status).toBe(401);
+  });
+});
+
+/** A limiter that records every key it is asked for and refuses once `allow` keys of a name were taken. */
+function countingLimiter(allow = Infinity): RateLimiter & { taken: string[] } {
+  const taken: string[] = [];
+  return {
+    taken,
+    take(key) {
+      taken.push(key);
+      return taken.filter((k) => k === key).length <= allow ? { allowed: true } : { allowed: false, retryAfterSeconds: 7 };
+    },
+  };
+}
+
+describe('limiter order', () => {
+  it('charges a signed-in request to its user only, never to its address', async () => {
+    const users = countingLimiter();
+    const ips = countingLimiter();
+    const { api } = makeApi({ userLimiter: users, ipLimiter: ips });
+    const token = await issuer.mint('alice');
+    expect((await call(api, 'GET', '/api/v1/me', { token, ip: '192.0.2.1' })).status).toBe(200);
+    expect(users.taken).toHaveLength(1);
+    expect(users.taken[0]).toMatch(/^user:[0-9a-f]{32}$/);
+    expect(ips.taken).toEqual([]);
+  });
+
+  it('does not charge the address for a request the user limiter refused', async () => {
+    const users = countingLimiter(2);
+    const ips = countingLimiter();
+    const { api } = makeApi({ userLimiter: users, ipLimiter: ips });
+    const token = await issuer.mint('flood');
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await call(api, 'GET', '/api/v1/me', { token, ip: '192.0.2.1' })).status);
+    expect(statuses).toEqual([200, 200, 429, 429]);
+    expect(users.taken).toHaveLength(4);
+    expect(ips.taken).toEqual([]);
+  });
+
+  it('charges the address once for requests without a verified sign-in: no token, a bad token, 404, 405, 413', async () => {
+    const users = countingLimiter();
+    const ips = countingLimiter();
+    const { api } = makeApi({ userLimiter: users, ipLimiter: ips });
+    const token = await issuer.mint('bob');
+    expect((await call(api, 'GET', '/api/v1/me', { ip: '192.0.2.9' })).status).toBe(401);
+    expect((await call(api, 'GET', '/api/v1/me', { ip: '192.0.2.9', token: unsignedToken('x') })).status).toBe(401);
+    expect((await call(api, 'GET', '/api/v1/nothing', { ip: '192.0.2.9', token })).status).toBe(404);
+    expect((await call(api, 'GET', '/api/v1/uploads', { ip: '192.0.2.9', token })).status).toBe(405);
+    expect((await call(api, 'POST', '/api/v1/uploads', { ip: '192.0.2.9', token, body: new Uint8Array(2048) })).status).toBe(413);
+    expect(ips.taken).toEqual(Array(5).fill('ip:192.0.2.9'));
+    expect(users.taken).toEqual([]);
+  });
+
+  it('never limits /health and never charges it', async () => {
+    const users = countingLimiter(0);
+    const ips = countingLimiter(0);
+    const { api } = makeApi({ userLimiter: users, ipLimiter: ips });
+    for (let i = 0; i < 3; i++) expect((await call(api, 'GET', '/api/v1/health', { ip: '192.0.2.7' })).status).toBe(200);
+    expect(ips.taken).toEqual([]);
+    expect(users.taken).toEqual([]);
+  });
+
+  it('lets another user behind the same address through while one user floods past the address limit', async () => {
+    const { api } = makeApi({ userLimiter: tokenBucketLimiter({ perMinute: 5, now: () => 0 }), ipLimiter: tokenBucketLimiter({ perMinute: 10, now: () => 0 }) });
+    const flooder = await issuer.mint('flooder');
+    const statuses: number[] = [];
+    for (let i = 0; i < 30; i++) statuses.push((await call(api, 'GET', '/api/v1/me', { token: flooder, ip: '198.51.100.4' })).status);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(5);
+    const refused = await call(api, 'GET', '/api/v1/me', { token: flooder, ip: '198.51.100.4' });
+    expect(refused.status).toBe(429);
+    expect(refused.headers['retry-after']).toBe('12');
+    expect(refused.json).toEqual({ error: 'rate_limited', message: 'Too many requests. Please wait a moment.' });
+    const other = await call(api, 'GET', '/api/v1/me', { token: await issuer.mint('neighbour'), ip: '198.51.100.4' });
+    expect(other.status).toBe(200);
+    expect((await call(api, 'GET', '/api/v1/health', { ip: '198.51.100.4' })).status).toBe(200);
+    // Unauthenticated requests from that address still have their whole bucket.
+    const anonymous = [];
+    for (let i = 0; i < 11; i++) anonymous.push((await call(api, 'GET', '/api/v1/me', { ip: '198.51.100.4' })).status);
+    expect(anonymous).toEqual([...Array(10).fill(401), 429]);
+  });
+
+  it('reports storage and identity from the injected health check, even when the address is over its limit', async () => {
+    const { api } = makeApi({
+      ipLimiter: countingLimiter(0),
+      health: () => Promise.resolve({ status: 'degraded', storage: 'down', identity: 'ok' }),
+    });
+    const res = await call(api, 'GET', '/api/v1/health');
+    expect(res.status).toBe(200);
+    expect(res.json).toEqual({ status: 'degraded', storage: 'down', identity: 'ok' });
   });
 });
 

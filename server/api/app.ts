@@ -1,7 +1,12 @@
 /**
  * The token endpoint as a framework-free function: request in, response out.
- * Order of checks: per-IP rate limit → route → body size → sign-in →
- * per-user rate limit → path id, query and body schemas → handler.
+ * Order of checks: route (`/health` answers here, never limited) → a
+ * request that is not signed in is charged to its IP address (preflight,
+ * 404, 405, 413, no token, or a token that fails verification) → a verified
+ * caller is charged to its user only → path id, query and body schemas →
+ * handler. Each request is charged to exactly one bucket, so one user's
+ * flood never empties the bucket other people behind the same address
+ * share, and nothing refused by one limiter is charged to the other.
  */
 import type { AuditSink } from '../audit-log.ts';
 import { SigningKeysUnavailableError, UnauthenticatedError, type Caller, type TokenVerifier } from '../auth/token-verifier.ts';
@@ -12,7 +17,8 @@ import { ApiError, INTERNAL_ERROR, UNAVAILABLE_ERROR, badRequest, notFound } fro
 import { apiSecurityHeaders, corsHeaders, PREFLIGHT_HEADERS } from './api-headers.ts';
 import type { Api, ApiRequest, ApiResponse } from './api-types.ts';
 import { createGrantIssuer } from './grants.ts';
-import { API_PREFIX, hexId, type ErrorBody } from '../../src/contract/index.ts';
+import { createHealthCheck, type HealthCheck } from '../health.ts';
+import { API_PREFIX, hexId, ROUTES, type ErrorBody } from '../../src/contract/index.ts';
 import type { NameKey } from '../storage/blob-layout.ts';
 import { routes, type Route, type RouteServices } from './routes.ts';
 
@@ -31,6 +37,12 @@ export interface ApiDeps {
   directoryKey: NameKey;
   userLimiter: RateLimiter;
   ipLimiter: RateLimiter;
+  /**
+   * What `/health` reports. Default: storage probed by listing one name
+   * through `store`, identity reported reachable (deployments pass a real
+   * probe of the issuer's keys, see from-config.ts).
+   */
+  health?: HealthCheck;
   audit: AuditSink;
   /** Origins allowed to call cross-origin; default none. */
   corsOrigins?: readonly string[];
@@ -144,6 +156,14 @@ export function createApi(deps: ApiDeps): Api {
     maxManifestBytes: deps.maxManifestBytes,
     nameKey: deps.directoryKey,
     now,
+    health:
+      deps.health ??
+      createHealthCheck({
+        storage: async () => {
+          await deps.store.list('health/', { maxPageSize: 1 });
+        },
+        identity: () => Promise.resolve(),
+      }),
     grant: createGrantIssuer({
       signer: deps.signer,
       blobEndpoint: deps.blobEndpoint,
@@ -168,23 +188,78 @@ export function createApi(deps: ApiDeps): Api {
   const fail = (request: ApiRequest, err: ApiError): ApiResponse =>
     respond(request, err.status, { error: err.code, message: err.message } satisfies ErrorBody, err.headers);
 
-  const run = async (request: ApiRequest): Promise<ApiResponse> => {
+  /** Charges an unauthenticated request to its address; throws 429 when the address's bucket is empty. */
+  const chargeIp = (request: ApiRequest): void => {
     const ip = deps.ipLimiter.take(`ip:${request.remoteAddress}`);
-    if (!ip.allowed) {
-      throw new ApiError(429, 'rate_limited', 'Too many requests from your network. Please wait a moment.', {
-        'retry-after': String(ip.retryAfterSeconds),
-      });
-    }
+    if (!ip.allowed) throw rateLimited('Too many requests from your network. Please wait a moment.', ip.retryAfterSeconds);
+  };
 
+  const run = async (request: ApiRequest): Promise<ApiResponse> => {
+    try {
+      return await route(request);
+    } catch (err) {
+      // A signed-in request was charged to its user (or refused by the user
+      // limiter) and is never charged again; everything else that fails
+      // before sign-in is charged to the address now, so refusals cost too.
+      if (err instanceof NotSignedIn) {
+        chargeIp(request);
+        throw err.cause;
+      }
+      throw err;
+    }
+  };
+
+  const route = async (request: ApiRequest): Promise<ApiResponse> => {
     const queryAt = request.url.indexOf('?');
     const path = queryAt === -1 ? request.url : request.url.slice(0, queryAt);
     const { matches } = matchPath(path);
-    if (matches.length === 0) throw notFound();
     const method = request.method.toUpperCase();
+    const match = matches.find((m) => m.route.method === method);
+    // Health is for load balancers and for the app to tell a person what is
+    // down: it must answer even to an address that is over its limit.
+    const isHealth = match?.route === healthRoute;
+
+    let signedIn: Caller | null = null;
+    if (!isHealth) {
+      if (match?.route.auth === true && request.body.byteLength <= deps.maxBodyBytes) signedIn = await verifiedCaller(request);
+      if (signedIn === null) chargeIp(request);
+    }
+    return answer(request, queryAt, matches, match, method, signedIn);
+  };
+
+  /**
+   * The verified caller of a request to a signed-in route, charged to its
+   * user (429 when that bucket is empty); null when the request carries no
+   * token (it is charged to its address). A token that fails verification
+   * throws {@link NotSignedIn}, charged to the address by `run`.
+   */
+  const verifiedCaller = async (request: ApiRequest): Promise<Caller | null> => {
+    let caller: Caller;
+    try {
+      const token = bearerToken(request.headers);
+      if (token === null) return null;
+      caller = await deps.verifyToken(token);
+    } catch (err) {
+      if (err instanceof UnauthenticatedError) throw new NotSignedIn(err);
+      throw err;
+    }
+    const user = deps.userLimiter.take(`user:${caller.userId}`);
+    if (!user.allowed) throw rateLimited('Too many requests. Please wait a moment.', user.retryAfterSeconds);
+    return caller;
+  };
+
+  const answer = async (
+    request: ApiRequest,
+    queryAt: number,
+    matches: Match[],
+    match: Match | undefined,
+    method: string,
+    signedIn: Caller | null,
+  ): Promise<ApiResponse> => {
+    if (matches.length === 0) throw notFound();
     if (method === 'OPTIONS' && request.headers.origin !== undefined && corsOrigins.includes(request.headers.origin)) {
       return respond(request, 204, null, PREFLIGHT_HEADERS);
     }
-    const match = matches.find((m) => m.route.method === method);
     if (match === undefined) {
       const allow = [...new Set(matches.map((m) => m.route.method))].join(', ');
       throw new ApiError(405, 'method_not_allowed', `Use ${allow} for this address.`, { allow });
@@ -196,15 +271,8 @@ export function createApi(deps: ApiDeps): Api {
 
     let caller: Caller | null = null;
     if (match.route.auth) {
-      const token = bearerToken(request.headers);
-      if (token === null) throw new UnauthenticatedError('Sign in first: this request carries no sign-in token.');
-      caller = await deps.verifyToken(token);
-      const user = deps.userLimiter.take(`user:${caller.userId}`);
-      if (!user.allowed) {
-        throw new ApiError(429, 'rate_limited', 'Too many requests. Please wait a moment.', {
-          'retry-after': String(user.retryAfterSeconds),
-        });
-      }
+      if (signedIn === null) throw new UnauthenticatedError('Sign in first: this request carries no sign-in token.');
+      caller = signedIn;
     }
 
     if (match.route.path.includes(':') && !hexId.safeParse(match.param).success) {
@@ -230,6 +298,23 @@ export function createApi(deps: ApiDeps): Api {
       }
     },
   };
+}
+
+/** The health route: never rate limited. */
+const healthRoute = routes.find((r) => r.method === ROUTES.health.method && r.path === ROUTES.health.path);
+
+/** A 429 with Retry-After (whole seconds) and the JSON error body. */
+function rateLimited(message: string, retryAfterSeconds: number): ApiError {
+  return new ApiError(429, 'rate_limited', message, { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) });
+}
+
+/** A token that failed verification: the request is unauthenticated and is charged to its address. */
+class NotSignedIn extends Error {
+  override readonly cause: UnauthenticatedError;
+  constructor(cause: UnauthenticatedError) {
+    super(cause.message);
+    this.cause = cause;
+  }
 }
 
 function isStorageUnreachable(err: unknown): boolean {

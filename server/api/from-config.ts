@@ -4,10 +4,11 @@
  * the rate limiters. Nothing here touches the network until a request comes.
  */
 import { DefaultAzureCredential } from '@azure/identity';
-import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
+import { BlobServiceClient, RestError, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { stdoutAuditSink } from '../audit-log.ts';
 import { createTokenVerifier, remoteJwks } from '../auth/token-verifier.ts';
 import type { Config } from '../config.ts';
+import { createHealthCheck, jwksProbe } from '../health.ts';
 import { tokenBucketLimiter } from '../rate-limit.ts';
 import { containerBlobStore } from '../storage/blob-store.ts';
 import { sasProtocolFor, sharedKeySasSigner, userDelegationSasSigner, type SasSigner } from '../storage/sas-signer.ts';
@@ -40,6 +41,7 @@ export function createApiFromConfig(config: Config, overrides: Partial<ApiDeps> 
     });
   }
 
+  const container = service.getContainerClient(storage.container);
   return createApi({
     verifyToken: createTokenVerifier({
       issuer: oidc.issuer,
@@ -52,7 +54,20 @@ export function createApiFromConfig(config: Config, overrides: Partial<ApiDeps> 
     }),
     directoryKey: config.directoryKey,
     signer,
-    store: containerBlobStore(service.getContainerClient(storage.container)),
+    store: containerBlobStore(container),
+    health: createHealthCheck({
+      // Any answer from storage (even a refusal) shows it is reachable; a
+      // timeout, a refused connection or a 5xx does not.
+      storage: async (abortSignal) => {
+        try {
+          await container.getProperties({ abortSignal });
+        } catch (err) {
+          if (err instanceof RestError && err.statusCode !== undefined && err.statusCode < 500) return;
+          throw err;
+        }
+      },
+      identity: jwksProbe(oidc.issuer, oidc.jwksUri),
+    }),
     blobEndpoint: storage.blobEndpoint,
     container: storage.container,
     sasMinutes: config.sasMinutes,

@@ -12,6 +12,7 @@ import {
   type RouteContract,
 } from '../../src/contract/index.ts';
 import type { Caller } from '../auth/token-verifier.ts';
+import type { HealthCheck } from '../health.ts';
 import { checkPublicIdentity, checkRotation, KeyProofError } from '../keys/public-identity.ts';
 import {
   declarationBlob,
@@ -42,6 +43,8 @@ export interface RouteServices {
   /** Keys directory and recovery blob names. */
   nameKey: NameKey;
   now: () => Date;
+  /** Storage and identity-provider reachability for `/health` (cached, never rejects). */
+  health: HealthCheck;
 }
 
 /** A handler's answer: status and a JSON-serialisable body. */
@@ -239,7 +242,7 @@ function startsWithMagic(bytes: Uint8Array, magic: string): boolean {
 
 /** The handlers, in the order of the contract's route table. */
 export const routes: Route[] = [
-  route(ROUTES.health, () => Promise.resolve({ status: 'ok' as const })),
+  route(ROUTES.health, ({ services }) => services.health()),
 
   route(ROUTES.me, ({ caller }) => {
     const c = mustCaller(caller);

@@ -39,11 +39,30 @@ export class SessionExpiredError extends Error {
   }
 }
 
-/** The server could not be reached (offline, or the server is down). */
+/** The server could not be reached because the browser is offline (see {@link ServerUnreachableError} for the server being down). */
 export class OfflineError extends Error {
   constructor(options?: ErrorOptions) {
     super('Sealdrop’s server cannot be reached. Check your connection and try again.', options);
     this.name = 'OfflineError';
+  }
+}
+
+/**
+ * The token endpoint did not answer (no connection, or a gateway saying it
+ * is down) while the browser is online: the server is not answering, not
+ * the person's network. A kind of {@link OfflineError} (both mean "try
+ * again later"); tell them apart with `instanceof` before OfflineError.
+ */
+export class ServerUnreachableError extends OfflineError {
+  /**
+   * 503, as if the endpoint had said "Service Unavailable": code that sorts
+   * failures by status (e.g. the upload retry policy) treats it as temporary.
+   */
+  readonly status = 503;
+  constructor(options?: ErrorOptions) {
+    super(options);
+    this.name = 'ServerUnreachableError';
+    this.message = 'Sealdrop’s server is not answering. Try again in a moment.';
   }
 }
 

@@ -8,3 +8,4 @@ export * from './schemas.ts';
 export * from './routes.ts';
 export * from './errors.ts';
 export * from './app-config.ts';
+export * from './retry-after.ts';

@@ -118,8 +118,20 @@ export const fileListSchema = z.object({ files: z.array(fileEntrySchema), next: 
 /** One page of the owner's file list. */
 export type FileListPage = z.infer<typeof fileListSchema>;
 
-/** `GET /health` */
-export const healthResponse = z.object({ status: z.literal('ok') }).strict();
+/** Whether the endpoint could reach one part it depends on, as `GET /health` reports it. */
+export const reachability = z.enum(['ok', 'down']);
+
+/**
+ * `GET /health`: the endpoint answers (`status`), and whether it can reach
+ * storage and the identity provider's signing keys, each on its own, so the
+ * app can tell a person which part is down. `status` is `degraded` when
+ * either is down.
+ */
+export const healthResponse = z
+  .object({ status: z.enum(['ok', 'degraded']), storage: reachability, identity: reachability })
+  .strict();
+/** The body of `GET /health`. */
+export type HealthReport = z.infer<typeof healthResponse>;
 
 /** `GET /me` */
 export const meResponse = z

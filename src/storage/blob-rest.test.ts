@@ -77,6 +77,17 @@ describe('requests', () => {
     await expect(putBlock(SAS_URL, 'YQ==', new Blob(['x']), { fetch: answering(status, body) })).rejects.toMatchObject({ kind });
   });
 
+  it('maps a 429 or a throttling 503 to a retryable server error carrying the Retry-After pause', async () => {
+    const busy = await putBlock(SAS_URL, 'YQ==', new Blob(['x']), { fetch: answering(429, '', { 'retry-after': '2' }) }).catch((e: unknown) => e);
+    expect(busy).toMatchObject({ kind: 'server', status: 429, retryAfterMs: 2000, message: 'Storage is busy. Try again in a moment.' });
+    const throttled = await putBlock(SAS_URL, 'YQ==', new Blob(['x']), {
+      fetch: answering(503, '', { 'retry-after': '7', 'x-ms-error-code': 'ServerBusy' }),
+    }).catch((e: unknown) => e);
+    expect(throttled).toMatchObject({ kind: 'server', status: 503, retryAfterMs: 7000, storageCode: 'ServerBusy' });
+    const plain = await putBlock(SAS_URL, 'YQ==', new Blob(['x']), { fetch: answering(500) }).catch((e: unknown) => e);
+    expect(plain).toMatchObject({ kind: 'server', retryAfterMs: undefined });
+  });
+
   it('maps a thrown fetch to a network error with no URL in the message', async () => {
     const failing: FetchLike = () => Promise.reject(new TypeError(`Failed to fetch ${SAS_URL}`));
     const error = await putBlock(SAS_URL, 'YQ==', new Blob(['x']), { fetch: failing }).catch((e: unknown) => e);

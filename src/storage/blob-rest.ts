@@ -9,6 +9,7 @@
  * - Every failure becomes one `StorageError`; an abort rethrows the signal's
  *   reason untouched so callers can tell "cancelled" from "failed".
  */
+import { parseRetryAfter } from '../contract/index.ts';
 import { StorageError } from './storage-error.ts';
 
 /** The subset of `fetch` this module uses; tests inject a wrapper to simulate failures. */
@@ -98,7 +99,11 @@ async function failure(res: Response): Promise<StorageError> {
   if (status === 507 || /quota|insufficientstorage|capacity/i.test(storageCode ?? '')) {
     return new StorageError('quota', base);
   }
-  if (status >= 500) return new StorageError('server', base);
+  // Azure throttles with 503 ServerBusy (or 429) and may name a pause: honoured by callStorage.
+  const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), Date.now()) ?? undefined;
+  const later = retryAfterMs === undefined ? {} : { retryAfterMs };
+  if (status === 429) return new StorageError('server', { ...base, ...later, message: 'Storage is busy. Try again in a moment.' });
+  if (status >= 500) return new StorageError('server', { ...base, ...later });
   return new StorageError('bad-response', {
     ...base,
     message: `Storage rejected the request (${status}${storageCode !== undefined ? ` ${storageCode}` : ''}).`,

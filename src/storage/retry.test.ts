@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GrantKeeper, type Grant } from './grants.ts';
 import { ProgressMeter } from './progress.ts';
-import { backoffDelay, callStorage, DEFAULT_RETRY_POLICY, randomUnit, type GrantSource } from './retry.ts';
+import { backoffDelay, callStorage, DEFAULT_RETRY_POLICY, onStorageTrouble, randomUnit, type GrantSource } from './retry.ts';
 import { isRetryable, StorageError } from './storage-error.ts';
 
 const policy = { retries: 3, baseDelayMs: 1, maxDelayMs: 4 };
@@ -94,6 +94,51 @@ describe('callStorage', () => {
       kind: 'expired-grant',
     });
     expect(source.renewals).toBe(1);
+  });
+
+  it('waits at least the pause storage named with Retry-After on a 429 or 503, plus jitter', async () => {
+    const errors = [
+      new StorageError('server', { status: 429, retryAfterMs: 4000 }),
+      new StorageError('server', { status: 503, retryAfterMs: 2000 }),
+    ];
+    const pauses: number[] = [];
+    const result = await callStorage(
+      fixed('g'),
+      () => {
+        const next = errors.shift();
+        return next === undefined ? Promise.resolve('ok') : Promise.reject(next);
+      },
+      { policy, random: () => 0.5, sleep: (ms) => (pauses.push(ms), Promise.resolve()) },
+    );
+    expect(result).toBe('ok');
+    // 4 s + half of a 1 s spread; 2 s + half of a 1 s spread (the back-off here is a few ms).
+    expect(pauses).toEqual([4500, 2500]);
+  });
+
+  it('does not sit out a Retry-After longer than a minute: the caller decides', async () => {
+    const pauses: number[] = [];
+    let calls = 0;
+    await expect(
+      callStorage(fixed('g'), () => (calls++, Promise.reject(new StorageError('server', { status: 503, retryAfterMs: 120_000 }))), {
+        policy,
+        sleep: (ms) => (pauses.push(ms), Promise.resolve()),
+      }),
+    ).rejects.toMatchObject({ kind: 'server', status: 503, retryAfterMs: 120_000 });
+    expect(calls).toBe(1);
+    expect(pauses).toEqual([]);
+  });
+
+  it('tells StorageTrouble listeners about requests that got no answer, not about other failures', async () => {
+    const heard: string[] = [];
+    const stop = onStorageTrouble((e) => heard.push(e.kind));
+    const errors = [new StorageError('network'), new StorageError('server', { status: 500 })];
+    await callStorage(fixed('g'), () => {
+      const next = errors.shift();
+      return next === undefined ? Promise.resolve('ok') : Promise.reject(next);
+    }, { policy });
+    stop();
+    await callStorage(fixed('g'), () => Promise.reject(new StorageError('network')), { policy: { ...policy, retries: 0 } }).catch(() => undefined);
+    expect(heard).toEqual(['network']);
   });
 
   it('stops waiting when cancelled', async () => {

@@ -1,8 +1,10 @@
 /**
  * Retry with exponential back-off and jitter for storage requests, joined
- * with grant renewal: network errors and 5xx are retried after a pause; a
- * refused grant (403) is renewed once and the request tried again.
+ * with grant renewal: network errors, 429 and 5xx are retried after a pause
+ * (never shorter than a `Retry-After` storage named); a refused grant (403)
+ * is renewed once and the request tried again.
  */
+import { DEFAULT_RETRY_AFTER_POLICY, retryAfterDelay } from '../contract/index.ts';
 import { isRetryable, StorageError } from './storage-error.ts';
 
 /** How often and how patiently to retry. */
@@ -54,6 +56,30 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/**
+ * Returns the pause before retry `attempt` after `error`: the back-off, or
+ * the pause storage named with `Retry-After` plus jitter when that is
+ * longer; null when storage asked for more than a minute.
+ */
+export function pauseAfter(error: StorageError, attempt: number, policy: RetryPolicy, random: () => number = randomUnit): number | null {
+  const backoff = backoffDelay(attempt, policy, random);
+  if (error.retryAfterMs === undefined) return backoff;
+  const named = retryAfterDelay(error.retryAfterMs, 0, DEFAULT_RETRY_AFTER_POLICY, random);
+  return named === null ? null : Math.max(backoff, named);
+}
+
+const troubleListeners = new Set<(error: StorageError) => void>();
+
+/**
+ * Registers a `StorageTrouble` listener, told each time a storage request
+ * gets no answer (a network error) while being retried, so the page can
+ * find out which part is down and say so. Returns the unregister function.
+ */
+export function onStorageTrouble(listener: (error: StorageError) => void): () => void {
+  troubleListeners.add(listener);
+  return () => troubleListeners.delete(listener);
+}
+
 /** Something that hands out the current grants and renews them after a refusal (see GrantKeeper). */
 export interface GrantSource<G> {
   current(): Promise<G>;
@@ -68,6 +94,8 @@ export interface CallStorageOptions {
   onRetry?: ((error: StorageError, attempt: number, delayMs: number) => void) | undefined;
   /** Injectable for tests. */
   random?: () => number;
+  /** Waits `ms` or rejects with the signal's reason; injectable for tests (default {@link sleep}). */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 /**
@@ -96,10 +124,13 @@ export async function callStorage<G, T>(
         await grants.renewAfterRefusal(used);
         continue;
       }
+      if (error instanceof StorageError && error.kind === 'network') for (const listener of troubleListeners) listener(error);
       if (!isRetryable(error) || attempt >= policy.retries || !(error instanceof StorageError)) throw error;
-      const delay = backoffDelay(attempt, policy, opts.random);
+      const delay = pauseAfter(error, attempt, policy, opts.random);
+      // Storage asked for a longer pause than we wait here: let the caller's own patience decide.
+      if (delay === null) throw error;
       opts.onRetry?.(error, attempt, delay);
-      await sleep(delay, opts.signal);
+      await (opts.sleep ?? sleep)(delay, opts.signal);
     }
   }
 }

@@ -20,7 +20,7 @@ export type StorageErrorKind =
   | 'quota'
   /** The request never got an answer: offline, connection dropped, CORS refused. */
   | 'network'
-  /** Storage answered with a 5xx. */
+  /** Storage answered with a 5xx, or 429 (busy): `retryAfterMs` holds the pause it asked for, if any. */
   | 'server'
   /** The file is larger than this path can handle. */
   | 'too-large'
@@ -50,13 +50,16 @@ export class StorageError extends Error {
   readonly status: number | undefined;
   /** Azure's `x-ms-error-code` when storage sent one (e.g. `BlobAlreadyExists`). */
   readonly storageCode: string | undefined;
+  /** The pause storage asked for with `Retry-After` (on a 429 or 503), in ms; undefined when it named none. */
+  readonly retryAfterMs: number | undefined;
 
-  constructor(kind: StorageErrorKind, opts: { message?: string; status?: number; storageCode?: string } = {}) {
+  constructor(kind: StorageErrorKind, opts: { message?: string; status?: number; storageCode?: string; retryAfterMs?: number } = {}) {
     super(opts.message ?? MESSAGES[kind]);
     this.name = 'StorageError';
     this.kind = kind;
     this.status = opts.status;
     this.storageCode = opts.storageCode;
+    this.retryAfterMs = opts.retryAfterMs;
   }
 }
 

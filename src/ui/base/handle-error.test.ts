@@ -12,7 +12,7 @@ import {
 import { StorageError } from '../../storage/storage-error.ts';
 import { SourceChangedError } from '../../storage/uploader.ts';
 import { isTransientFailure } from '../../storage/upload-retry.ts';
-import { ApiError, OfflineError, SessionExpiredError, UnexpectedResponseError } from '../../auth/api-client.ts';
+import { ApiError, OfflineError, ServerUnreachableError, SessionExpiredError, UnexpectedResponseError } from '../../auth/api-client.ts';
 
 function named(name: string, message = 'raw detail'): Error {
   const error = new Error(message);
@@ -33,7 +33,8 @@ describe('handleError', () => {
     ['hostile KDF parameters', new KdfParamsTooHighError(), 'tampered'],
     ['wrong key', new WrongKeyError(), 'wrong-key'],
     ['newer format', new UnsupportedVersionError(), 'unsupported-version'],
-    ['storage offline', new StorageError('network'), 'offline'],
+    ['storage not answering (browser online)', new StorageError('network'), 'storage-down'],
+    ['endpoint not answering (browser online)', new ServerUnreachableError(), 'server-down'],
     ['storage full', new StorageError('quota', { status: 507 }), 'quota'],
     ['expired grant', new StorageError('expired-grant', { status: 403 }), 'session-expired'],
     ['too large for the fallback', new StorageError('too-large'), 'too-large'],
@@ -89,7 +90,7 @@ describe('handleError and the upload retry policy', () => {
   });
 
   // "Uploads continue on their own" (offline) and "try again in a moment" must be true of what storage retries.
-  const temporary = new Set<ErrorKind>(['offline', 'server', 'rate-limited']);
+  const temporary = new Set<ErrorKind>(['offline', 'server-down', 'storage-down', 'server', 'rate-limited']);
   const errors: unknown[] = [
     new StorageError('network'),
     new StorageError('server', { status: 503 }),
@@ -97,6 +98,7 @@ describe('handleError and the upload retry policy', () => {
     new StorageError('quota', { status: 507 }),
     new StorageError('expired-grant', { status: 403 }),
     new OfflineError(),
+    new ServerUnreachableError(),
     new UnexpectedResponseError('/files'),
     new SessionExpiredError(),
     new ApiError(429, 'rate_limited', 'raw detail'),
@@ -119,5 +121,24 @@ describe('handleError and the upload retry policy', () => {
     for (const error of errors) {
       expect.soft(isTransientFailure(error), String(error)).toBe(temporary.has(handleError(error).kind));
     }
+  });
+});
+
+describe('handleError tells offline, server and storage apart', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+
+  test('storage failing while the browser is online is "Storage is not answering", never "You are offline"', () => {
+    vi.stubGlobal('navigator', { onLine: true });
+    expect(handleError(new StorageError('network')).title).toBe('Storage is not answering.');
+    expect(handleError(new ServerUnreachableError()).title).toBe('The server is not answering.');
+    expect(handleError(new OfflineError()).title).toBe('You are offline.');
+  });
+
+  test('anything failing while the browser is offline is "You are offline"', () => {
+    vi.stubGlobal('navigator', { onLine: false });
+    expect(handleError(new StorageError('network')).title).toBe('You are offline.');
+    expect(handleError(new ServerUnreachableError()).title).toBe('You are offline.');
   });
 });

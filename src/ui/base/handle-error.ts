@@ -6,7 +6,7 @@
  * unknown errors are never shown: they may hold a stack, storage XML or a
  * URL. Nothing here logs.
  */
-import { ApiError, OfflineError, SessionExpiredError, UnexpectedResponseError } from '../../auth/api-client.ts';
+import { ApiError, OfflineError, ServerUnreachableError, SessionExpiredError, UnexpectedResponseError } from '../../auth/api-client.ts';
 import { SealdropCryptoError } from '../../crypto/errors.ts';
 import { StorageError } from '../../storage/storage-error.ts';
 import { SourceChangedError } from '../../storage/uploader.ts';
@@ -18,6 +18,9 @@ export type ErrorKind =
   | 'wrong-key'
   | 'unsupported-version'
   | 'offline'
+  | 'server-down'
+  | 'storage-down'
+  | 'identity-down'
   | 'quota'
   | 'session-expired'
   | 'too-large'
@@ -59,6 +62,18 @@ const MESSAGES: Record<ErrorKind, Omit<UserMessage, 'kind'>> = {
   offline: {
     title: 'You are offline.',
     action: 'Check your connection. Uploads continue on their own when you are back online.',
+  },
+  'server-down': {
+    title: 'The server is not answering.',
+    action: 'Your connection works; Sealdrop’s server does not. Uploads wait and continue on their own; try again in a moment.',
+  },
+  'storage-down': {
+    title: 'Storage is not answering.',
+    action: 'Your connection and Sealdrop’s server work; file storage does not. Uploads wait and continue on their own.',
+  },
+  'identity-down': {
+    title: 'The sign-in service is not answering.',
+    action: 'You stay signed in for now, but signing in again will fail until it is back.',
   },
   quota: {
     title: 'Storage is full.',
@@ -132,6 +147,8 @@ function classify(error: unknown): ErrorKind {
   if (error instanceof SealdropCryptoError) return fromCryptoCode(error.code);
   if (error instanceof StorageError) return fromStorageKind(error.kind);
   if (error instanceof SessionExpiredError) return 'session-expired';
+  // Only the browser's own word, or our origin failing too, makes it "offline".
+  if (error instanceof ServerUnreachableError) return isOffline() ? 'offline' : 'server-down';
   if (error instanceof OfflineError) return 'offline';
   if (error instanceof UnexpectedResponseError) return 'server';
   if (error instanceof ApiError) return fromStatus(error.status);
@@ -180,7 +197,7 @@ function fromStorageKind(kind: StorageError['kind']): ErrorKind {
     case 'quota':
       return 'quota';
     case 'network':
-      return 'offline';
+      return isOffline() ? 'offline' : 'storage-down';
     case 'server':
       return 'server';
     case 'too-large':
