@@ -143,13 +143,16 @@ export interface ResumeUploadOptions extends SendCommonOptions {
   record: UploadRecord;
   /** The same file, picked again by the user (or reopened from `record.handle`). */
   file: File;
+  /** Told the new file id when the upload had to start over (the server no longer had it, or the file differs). */
+  onStarted?: ((fileId: string) => void) | undefined;
 }
 
 /**
  * Finishes the upload described by `record`, sending only the blocks that
  * storage does not already hold (Get Block List). Resolves with the file id;
- * when the file picked again is not the same one, resolves with the id of a
- * brand-new upload instead (and the old record is dropped).
+ * when the file picked again is not the same one, or the server has no
+ * upload in progress under that id (renew answers 404), resolves with the
+ * id of a brand-new upload instead (and the old record is dropped).
  *
  * SAFETY: a block is re-sealed with the same content key and the same
  * segment nonces as before. That is only safe if the plaintext is identical:
@@ -191,8 +194,19 @@ export async function resumeUpload(opts: ResumeUploadOptions): Promise<{ fileId:
       await journal.delete(record.fileId);
       return { fileId: record.fileId };
     }
-    // 404: the server forgot the upload (or it was deleted): nothing to resume.
-    if (hasStatus(error, 404)) await journal.delete(record.fileId);
+    // 404: the server has no upload in progress under this id (no block was
+    // stored yet, storage lost them, or it was swept or deleted; its answer
+    // does not say which, so nothing here may claim a deletion). The file is
+    // still in hand: start over quietly, with a new file id and a new key.
+    if (hasStatus(error, 404)) {
+      await journal.delete(record.fileId);
+      return sendFile({
+        ...opts,
+        userId: record.userId,
+        relativePath: record.source.relativePath,
+        transport: { ...opts.transport, segmentSize: record.segmentSize, segmentsPerBlock: record.segmentsPerBlock },
+      });
+    }
     throw error;
   }
   const keeper = new GrantKeeper(grants, () => renewGrants(opts.api, record.fileId, opts.signal));

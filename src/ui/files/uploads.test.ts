@@ -21,6 +21,7 @@ function setUp() {
     onUploaded: (file) => uploaded.push(file),
     onSessionExpired: session.onSessionExpired,
     onSessionRestored: session.onSessionRestored,
+    random: () => 0.5,
     wait: (delayMs, signal) => {
       const gate = deferred<void>();
       signal.addEventListener('abort', () => gate.reject(signal.reason), { once: true });
@@ -40,25 +41,68 @@ function setUp() {
 }
 
 describe('Uploads', () => {
-  it('retries a transient failure after a growing wait, then gives up in plain words', async () => {
+  it('retries a transient failure quickly, then waits for storage for as long as it takes, never failing', async () => {
     const { queue, notices, waits, uploads, endWait } = setUp();
     uploads.add({ file: pickedFile('report.pdf') });
-    const failure = new StorageError('network');
+    const failure = new StorageError('server', { status: 503 });
 
     for (let attempt = 0; attempt < 4; attempt++) {
       queue.change('upload-1', { status: 'failed', error: failure });
       expect(uploads.views[0]?.state).toBe('waiting');
-      expect(uploads.views[0]?.problem).toEqual(messageFor('offline'));
+      expect(uploads.views[0]?.problem).toEqual(messageFor('server'));
       await endWait(attempt);
       expect(queue.calls.at(-1)).toBe('retry upload-1');
       expect(uploads.views[0]?.state).toBe('queued');
     }
     expect(waits.map((w) => w.delayMs)).toEqual([1000, 2000, 4000, 8000]);
 
+    // The quick retries are used up: it waits for storage, says so once, and keeps trying.
+    for (let attempt = 4; attempt < 30; attempt++) {
+      queue.change('upload-1', { status: 'failed', error: attempt % 2 === 0 ? failure : new StorageError('network') });
+      expect(uploads.views[0]?.state).toBe('waiting-for-storage');
+      await endWait(attempt);
+      expect(queue.calls.at(-1)).toBe('retry upload-1');
+      // Each try is queued, then running: the row still says it is waiting for storage.
+      expect(uploads.views[0]?.state).toBe('waiting-for-storage');
+      queue.change('upload-1', { status: 'uploading' });
+      expect(uploads.views[0]?.state).toBe('waiting-for-storage');
+    }
+    // Jittered by the injected source (0.5): 3.75, 7.5, 15 s, then capped at 22.5 of 15–30 s.
+    expect(waits.slice(4, 9).map((w) => w.delayMs)).toEqual([3750, 7500, 15_000, 22_500, 22_500]);
+    expect(waits).toHaveLength(30);
+    expect(notices.announcement).toBe('report.pdf is waiting for storage. It continues on its own when storage answers.');
+
+    // Storage answers: the try gets further, the row shows the upload again, and a later outage starts with quick retries.
+    queue.change('upload-1', { status: 'uploading', progress: { bytesDone: 5, totalBytes: 10, bytesPerSecond: 1, secondsLeft: 5 } });
+    expect(uploads.views[0]?.state).toBe('uploading');
     queue.change('upload-1', { status: 'failed', error: failure });
-    expect(waits).toHaveLength(4);
-    expect(uploads.views[0]?.state).toBe('failed');
-    expect(notices.announcement).toBe('report.pdf was not uploaded. You are offline.');
+    expect(waits.at(-1)?.delayMs).toBe(1000);
+    await endWait(30);
+    queue.change('upload-1', { status: 'done', fileId: fileId('1') });
+    expect(uploads.views[0]?.state).toBe('done');
+    expect(notices.announcement).toBe('report.pdf is sealed and uploaded.');
+  });
+
+  it('fails a lasting refusal at once in plain words, even while waiting for storage', async () => {
+    const { queue, notices, waits, uploads, endWait } = setUp();
+    uploads.add({ file: pickedFile('photo.jpg') });
+    for (let attempt = 0; attempt < 5; attempt++) {
+      queue.change('upload-1', { status: 'failed', error: new StorageError('network') });
+      await endWait(attempt);
+    }
+    queue.change('upload-1', { status: 'failed', error: new StorageError('forbidden', { status: 403 }) });
+    expect(waits).toHaveLength(5);
+    expect(uploads.views[0]).toMatchObject({ state: 'failed', problem: messageFor('forbidden') });
+    expect(notices.announcement).toBe(`photo.jpg was not uploaded. ${messageFor('forbidden').title}`);
+  });
+
+  it('never says a file was deleted elsewhere when storage lost what an upload sent', () => {
+    const { queue, uploads } = setUp();
+    uploads.add({ file: pickedFile('notes.txt') });
+    queue.change('upload-1', { status: 'failed', error: new StorageError('not-found', { status: 404 }) });
+    const problem = uploads.views[0]?.problem;
+    expect(problem?.title).toBe('Storage no longer has the part already sent.');
+    expect(`${problem?.title} ${problem?.action}`).not.toMatch(/deleted|another device/);
   });
 
   it('does not retry a lasting failure on its own, and a manual retry starts the count again', async () => {

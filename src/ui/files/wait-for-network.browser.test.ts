@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { onlineAgain, pause } from './wait-for-network.ts';
+import { onlineAgain, pause, pauseOrOnline } from './wait-for-network.ts';
 
 test('pause resolves after its time and rejects at once when aborted', async () => {
   const controller = new AbortController();
@@ -17,4 +17,18 @@ test('onlineAgain resolves at once when online and rejects when aborted', async 
   expect(navigator.onLine).toBe(true);
   await expect(onlineAgain(new AbortController().signal)).resolves.toBeUndefined();
   await expect(onlineAgain(AbortSignal.abort())).rejects.toMatchObject({ name: 'AbortError' });
+});
+
+test("pauseOrOnline ends a long pause at the browser's online event, and rejects when aborted", async () => {
+  const controller = new AbortController();
+  const started = performance.now();
+  const waiting = pauseOrOnline(60_000, controller.signal);
+  window.dispatchEvent(new Event('online'));
+  await waiting;
+  expect(performance.now() - started).toBeLessThan(5_000);
+
+  await pauseOrOnline(20, controller.signal);
+  const stopped = pauseOrOnline(60_000, controller.signal);
+  controller.abort();
+  await expect(stopped).rejects.toMatchObject({ name: 'AbortError' });
 });
