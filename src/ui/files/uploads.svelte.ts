@@ -20,8 +20,10 @@ import { pauseOrOnline } from './wait-for-network.ts';
 export interface UploadView {
   item: UploadItem;
   /**
-   * `waiting`: it failed and is tried again on its own in a moment (a quick retry).
-   * `waiting-for-storage`: the quick retries did not cure it; it keeps trying at growing pauses and resumes by itself once storage (or the network) answers.
+   * `waiting-for-storage`: a try failed on a transient error (storage or the endpoint not answering, after the
+   *   request-level retries of storage/retry.ts); it is tried again on its own (quickly, then at growing pauses,
+   *   without end) and keeps this state through the tries until one gets further.
+   * `waiting`: the same while the browser says it is offline: waiting for the connection.
    * `held`: queued but not started, and the session expired: it cannot start before a new sign-in.
    */
   state: UploadItem['status'] | 'waiting' | 'waiting-for-storage' | 'held';
@@ -48,6 +50,8 @@ export interface UploadsOptions {
   retryPolicy?: UploadRetryPolicy;
   /** Jitter of the pauses while waiting for storage (default: the CSPRNG; tests pass their own). */
   random?: () => number;
+  /** Whether the browser is online (default: `navigator.onLine`). */
+  online?: () => boolean;
 }
 
 /** The upload list with its verbs. */
@@ -57,20 +61,21 @@ export class Uploads {
   sessionExpired = $state(false);
 
   #items = $state.raw<readonly UploadItem[]>([]);
-  /** Uploads waiting to be tried again, by id: true once the quick retries are used up (waiting for storage). */
-  #waiting = new SvelteMap<string, boolean>();
+  /** Uploads waiting to be tried again on their own, by id, and what for. */
+  #waiting = new SvelteMap<string, 'storage' | 'connection'>();
   readonly #queue: UploadQueueLike;
   readonly #notices: DriveNotices;
   readonly #onUploaded: (file: DriveFile) => void;
   readonly #wait: RetryWait;
   readonly #policy: UploadRetryPolicy;
   readonly #random: (() => number) | undefined;
+  readonly #online: () => boolean;
   readonly #closed = new AbortController();
   /* eslint-disable svelte/prefer-svelte-reactivity -- private bookkeeping of the queue's changes; nothing renders or derives from it */
   readonly #picked = new Map<string, PickedFile>();
   readonly #seen = new Map<string, UploadItem['status']>();
   readonly #retries = new Map<string, number>();
-  /** Bytes done when an upload began waiting for storage: more than that means storage answers again. */
+  /** Bytes done when an upload began waiting: more than that means storage answers again. */
   readonly #stalledAt = new Map<string, number>();
   readonly #waits = new Map<string, AbortController>();
   /* eslint-enable svelte/prefer-svelte-reactivity */
@@ -83,6 +88,7 @@ export class Uploads {
     this.#wait = options.wait ?? waitForRetry;
     this.#policy = options.retryPolicy ?? UPLOAD_RETRY_POLICY;
     this.#random = options.random;
+    this.#online = options.online ?? (() => typeof navigator === 'undefined' || navigator.onLine);
     this.#unsubscribe = [
       options.queue.subscribe((items) => this.#changed(items)),
       options.onSessionExpired?.(() => this.#sessionEnded()) ?? (() => {}),
@@ -203,7 +209,7 @@ export class Uploads {
 
   #stateOf(item: UploadItem): UploadView['state'] {
     const waiting = this.#waiting.get(item.id);
-    if (waiting !== undefined) return waiting ? 'waiting-for-storage' : 'waiting';
+    if (waiting !== undefined) return waiting === 'storage' ? 'waiting-for-storage' : 'waiting';
     return this.#held(item) ? 'held' : item.status;
   }
 
@@ -229,23 +235,21 @@ export class Uploads {
     }
     const wait = new AbortController();
     this.#waits.set(item.id, wait);
-    this.#waiting.set(item.id, next.waitingForStorage);
-    if (next.waitingForStorage) this.#stalledAt.set(item.id, Math.max(item.progress.bytesDone, this.#stalledAt.get(item.id) ?? 0));
+    this.#waiting.set(item.id, this.#online() ? 'storage' : 'connection');
+    this.#stalledAt.set(item.id, Math.max(item.progress.bytesDone, this.#stalledAt.get(item.id) ?? 0));
     this.#wait(next.delayMs, AbortSignal.any([wait.signal, this.#closed.signal]))
       .then(
         () => this.#queue.retry(item.id),
         () => undefined,
       )
       .finally(() => {
-        if (this.#waits.get(item.id) !== wait) return;
-        this.#waits.delete(item.id);
-        // Waiting for storage lasts through the tries until one gets further (#stillWaiting).
-        if (!next.waitingForStorage) this.#waiting.delete(item.id);
+        // The state stays through the tries until one gets further (#stillWaiting).
+        if (this.#waits.get(item.id) === wait) this.#waits.delete(item.id);
       });
   }
 
   /**
-   * An upload waiting for storage keeps that state while its tries fail
+   * An upload waiting for storage (or the connection) keeps that state while its tries fail
    * (each try is "queued", then "uploading" for a moment); it ends when a
    * try gets further than before (storage answers again: the next outage
    * gets quick retries again), finishes, or is cancelled.

@@ -9,7 +9,7 @@ import { DriveNotices } from './notices.svelte.ts';
 import { Uploads } from './uploads.svelte.ts';
 
 /** An upload list over a fake queue, with a retry clock the test advances by hand. */
-function setUp() {
+function setUp(opts: { online?: boolean } = {}) {
   const queue = new FakeUploadQueue();
   const session = new FakeSessionEvents();
   const notices = new DriveNotices();
@@ -22,6 +22,7 @@ function setUp() {
     onSessionExpired: session.onSessionExpired,
     onSessionRestored: session.onSessionRestored,
     random: () => 0.5,
+    online: () => opts.online ?? true,
     wait: (delayMs, signal) => {
       const gate = deferred<void>();
       signal.addEventListener('abort', () => gate.reject(signal.reason), { once: true });
@@ -41,25 +42,15 @@ function setUp() {
 }
 
 describe('Uploads', () => {
-  it('retries a transient failure quickly, then waits for storage for as long as it takes, never failing', async () => {
+  it('waits for storage after a transient failure, quickly at first, then at growing pauses, without end and never failing', async () => {
     const { queue, notices, waits, uploads, endWait } = setUp();
     uploads.add({ file: pickedFile('report.pdf') });
     const failure = new StorageError('server', { status: 503 });
 
-    for (let attempt = 0; attempt < 4; attempt++) {
-      queue.change('upload-1', { status: 'failed', error: failure });
-      expect(uploads.views[0]?.state).toBe('waiting');
-      expect(uploads.views[0]?.problem).toEqual(messageFor('server'));
-      await endWait(attempt);
-      expect(queue.calls.at(-1)).toBe('retry upload-1');
-      expect(uploads.views[0]?.state).toBe('queued');
-    }
-    expect(waits.map((w) => w.delayMs)).toEqual([1000, 2000, 4000, 8000]);
-
-    // The quick retries are used up: it waits for storage, says so once, and keeps trying.
-    for (let attempt = 4; attempt < 30; attempt++) {
+    for (let attempt = 0; attempt < 30; attempt++) {
       queue.change('upload-1', { status: 'failed', error: attempt % 2 === 0 ? failure : new StorageError('network') });
       expect(uploads.views[0]?.state).toBe('waiting-for-storage');
+      expect(uploads.views[0]?.problem?.kind).toBe(attempt % 2 === 0 ? 'server' : 'offline');
       await endWait(attempt);
       expect(queue.calls.at(-1)).toBe('retry upload-1');
       // Each try is queued, then running: the row still says it is waiting for storage.
@@ -67,8 +58,9 @@ describe('Uploads', () => {
       queue.change('upload-1', { status: 'uploading' });
       expect(uploads.views[0]?.state).toBe('waiting-for-storage');
     }
-    // Jittered by the injected source (0.5): 3.75, 7.5, 15 s, then capped at 22.5 of 15–30 s.
-    expect(waits.slice(4, 9).map((w) => w.delayMs)).toEqual([3750, 7500, 15_000, 22_500, 22_500]);
+    // Quick retries, then jittered by the injected source (0.5): 3.75, 7.5, 15 s, then 22.5 s of 15–30 s, and so on.
+    expect(waits.slice(0, 9).map((w) => w.delayMs)).toEqual([1000, 2000, 4000, 8000, 3750, 7500, 15_000, 22_500, 22_500]);
+    expect(waits.slice(9).every((w) => w.delayMs === 22_500)).toBe(true);
     expect(waits).toHaveLength(30);
     expect(notices.announcement).toBe('report.pdf is waiting for storage. It continues on its own when storage answers.');
 
@@ -81,6 +73,13 @@ describe('Uploads', () => {
     queue.change('upload-1', { status: 'done', fileId: fileId('1') });
     expect(uploads.views[0]?.state).toBe('done');
     expect(notices.announcement).toBe('report.pdf is sealed and uploaded.');
+  });
+
+  it('says it waits for the connection, not for storage, while the browser is offline', () => {
+    const { queue, uploads } = setUp({ online: false });
+    uploads.add({ file: pickedFile('offline.txt') });
+    queue.change('upload-1', { status: 'failed', error: new StorageError('network') });
+    expect(uploads.views[0]?.state).toBe('waiting');
   });
 
   it('fails a lasting refusal at once in plain words, even while waiting for storage', async () => {
