@@ -78,6 +78,15 @@ test('Azurite killed mid-upload and started again a minute later: the upload wai
   await stored;
   await crashStorage();
   const killedAt = Date.now();
+  // What the client does from the kill on: new uploads (a start-over), renewals (a resume), blocks sent.
+  const calls = { uploads: 0, renewals: 0, blocksAfterRevive: 0 };
+  let revived = false;
+  page.on('request', (r) => {
+    const path = new URL(r.url()).pathname;
+    if (r.method() === 'POST' && path.endsWith('/api/v1/uploads')) calls.uploads++;
+    if (r.method() === 'POST' && path.endsWith('/renew')) calls.renewals++;
+    if (revived && isPutBlock(r)) calls.blocksAfterRevive++;
+  });
   await gate.open();
 
   const row = page.getByRole('progressbar', { name: `Upload of ${name}`, exact: true });
@@ -91,6 +100,7 @@ test('Azurite killed mid-upload and started again a minute later: the upload wai
   if (rest > 0) await page.waitForTimeout(rest);
   const downFor = Date.now() - killedAt;
   await expect(row).toHaveAttribute('aria-valuetext', new RegExp(WAITING));
+  revived = true;
   await reviveStorage();
   const revivedAt = Date.now();
 
@@ -103,7 +113,9 @@ test('Azurite killed mid-upload and started again a minute later: the upload wai
   expect(seen).toContain(WAITING);
   testInfo.annotations.push({
     type: 'outage',
-    description: `storage down ${Math.round(downFor / 1000)} s; upload finished ${Math.round(resumedIn / 1000)} s after storage came back; states: ${seen.join(' → ')}`,
+    description:
+      `storage down ${Math.round(downFor / 1000)} s; upload finished ${Math.round(resumedIn / 1000)} s after storage came back; ` +
+      `${calls.renewals} renewals, ${calls.uploads} new uploads (start-overs), ${calls.blocksAfterRevive} Put Blocks after the revive; states: ${seen.join(' → ')}`,
   });
 
   expect(sha256(await download(page, name))).toBe(sha256(original));

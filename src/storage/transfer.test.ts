@@ -13,7 +13,8 @@ import type { GrantApi } from './grants.ts';
 import { deleteFile, listDrive, openFileStream } from './receiver.ts';
 import { resumeUpload, sendFile } from './sender.ts';
 import { memoryUploadJournal } from './upload-journal.ts';
-import { UploadQueue } from './upload-queue.ts';
+import { UploadQueue, type UploadItem } from './upload-queue.ts';
+import { nextUploadRetry } from './upload-retry.ts';
 import { randomUnit } from './retry.ts';
 import { ApiError } from '../contract/index.ts';
 import { StorageError } from './storage-error.ts';
@@ -266,6 +267,54 @@ describe('resumeUpload when the server has nothing to renew (404)', () => {
     const { fileId } = await resumeUpload({ api, identity, journal, record, file, transport: { ...transport, fetch: store.fetch } });
     expect(fileId).toBe(record.fileId);
     expect(store.requests.filter((r) => r === 'PUT block')).toHaveLength(6 - 2);
+  });
+});
+
+describe('storage that lost acknowledged blocks (Azurite killed before saving them)', () => {
+  it('fails the commit with a transient error, and the retry reads the block list back and sends only the lost blocks', async () => {
+    const store = new MemoryBlobService();
+    const api = new FakeApi(store);
+    let crashed = false;
+    const crashing: FetchLike = (input, init) => {
+      const url = new URL(input);
+      if (!crashed && init.method === 'PUT' && url.searchParams.get('comp') === 'blocklist') {
+        crashed = true;
+        // The restart keeps blocks 0-2 and loses the other two.
+        const staged = store.staged.get(url.pathname.slice(1));
+        for (const id of [...(staged?.keys() ?? [])].slice(3)) staged?.delete(id);
+      }
+      return store.fetch(input, init);
+    };
+    const queue = new UploadQueue({
+      api,
+      userId: 'u',
+      identity,
+      journal: memoryUploadJournal(),
+      transport: { fetch: crashing, segmentSize: SEGMENT, segmentsPerBlock: 2, retry: { retries: 0, baseDelayMs: 1, maxDelayMs: 1 } },
+    });
+    const settled = (): Promise<UploadItem> =>
+      new Promise((resolve) => {
+        const stop = queue.subscribe((items) => {
+          const item = items[0];
+          if (item?.status !== 'failed' && item?.status !== 'done') return;
+          queueMicrotask(() => stop());
+          resolve(item);
+        });
+      });
+    const bytes = content(9 * SEGMENT + 5); // 5 blocks
+    const id = queue.add(new File([bytes], 'lost.bin', { lastModified: 3 }));
+    const failed = await settled();
+    expect(failed.error).toMatchObject({ kind: 'bad-response', status: 400, storageCode: 'InvalidBlockList' });
+    expect(nextUploadRetry(failed.error, 0)).not.toBeNull();
+
+    store.requests.length = 0;
+    queue.retry(id);
+    const done = await settled();
+    expect(done.status).toBe('done');
+    expect(store.requests.filter((r) => r === 'GET blocklist')).toHaveLength(1);
+    expect(store.requests.filter((r) => r === 'PUT block')).toHaveLength(2);
+    const opened = await openFileStream(api, done.fileId ?? '', identity, { transport: { fetch: store.fetch } });
+    expect(await readAll(opened.stream)).toEqual(bytes);
   });
 });
 
