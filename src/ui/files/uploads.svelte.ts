@@ -75,7 +75,7 @@ export class Uploads {
   readonly #picked = new Map<string, PickedFile>();
   readonly #seen = new Map<string, UploadItem['status']>();
   readonly #retries = new Map<string, number>();
-  /** Bytes done when an upload began waiting: more than that means storage answers again. */
+  /** Bytes done when an upload began waiting: any other count in a later try means storage answered again. */
   readonly #stalledAt = new Map<string, number>();
   readonly #waits = new Map<string, AbortController>();
   /* eslint-enable svelte/prefer-svelte-reactivity */
@@ -236,7 +236,7 @@ export class Uploads {
     const wait = new AbortController();
     this.#waits.set(item.id, wait);
     this.#waiting.set(item.id, this.#online() ? 'storage' : 'connection');
-    this.#stalledAt.set(item.id, Math.max(item.progress.bytesDone, this.#stalledAt.get(item.id) ?? 0));
+    this.#stalledAt.set(item.id, item.progress.bytesDone);
     this.#wait(next.delayMs, AbortSignal.any([wait.signal, this.#closed.signal]))
       .then(
         () => this.#queue.retry(item.id),
@@ -249,15 +249,17 @@ export class Uploads {
   }
 
   /**
-   * An upload waiting for storage (or the connection) keeps that state while its tries fail
-   * (each try is "queued", then "uploading" for a moment); it ends when a
-   * try gets further than before (storage answers again: the next outage
-   * gets quick retries again), finishes, or is cancelled.
+   * An upload waiting for storage (or the connection) keeps that state while
+   * its tries fail (each try is "queued", then "uploading" for a while); it
+   * ends when a try reports progress (a block stored, or the block list
+   * read back on a resume: storage answers again, and the next outage gets
+   * quick retries again; a start-over counts from zero), finishes, or is
+   * cancelled.
    */
   #stillWaiting(item: UploadItem): void {
     const stalledAt = this.#stalledAt.get(item.id);
     if (stalledAt === undefined) return;
-    const further = item.status === 'uploading' && item.progress.bytesDone > stalledAt;
+    const further = item.status === 'uploading' && item.progress.bytesDone !== stalledAt;
     if (further || item.status === 'done' || item.status === 'cancelled') this.#answered(item.id);
   }
 

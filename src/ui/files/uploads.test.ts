@@ -75,6 +75,20 @@ describe('Uploads', () => {
     expect(notices.announcement).toBe('report.pdf is sealed and uploaded.');
   });
 
+  it('shows an upload that had to start over as uploading again from its first stored block', async () => {
+    const { queue, uploads, endWait } = setUp();
+    uploads.add({ file: pickedFile('restart.bin') });
+    const progress = (bytesDone: number) => ({ bytesDone, totalBytes: 10, bytesPerSecond: 1, secondsLeft: 1 });
+    queue.change('upload-1', { status: 'uploading', progress: progress(6) });
+    queue.change('upload-1', { status: 'failed', error: new StorageError('network') });
+    await endWait(0);
+    queue.change('upload-1', { status: 'uploading' });
+    expect(uploads.views[0]?.state).toBe('waiting-for-storage');
+    // A new upload under a new key counts from zero.
+    queue.change('upload-1', { progress: progress(2) });
+    expect(uploads.views[0]?.state).toBe('uploading');
+  });
+
   it('says it waits for the connection, not for storage, while the browser is offline', () => {
     const { queue, uploads } = setUp({ online: false });
     uploads.add({ file: pickedFile('offline.txt') });
