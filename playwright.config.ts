@@ -6,7 +6,7 @@
  */
 import { defineConfig } from '@playwright/test';
 import { chromiumArgs, chromiumPath } from './tests/chromium.ts';
-import { E2E_BASE_URL, E2E_PORT } from './e2e/support/ports.ts';
+import { E2E_BASE_URL, E2E_CONTROL_PORT, E2E_PORT } from './e2e/support/ports.ts';
 
 export default defineConfig({
   testDir: 'e2e',
@@ -35,6 +35,7 @@ export default defineConfig({
     timeout: 60_000,
     stdout: 'ignore',
     stderr: 'pipe',
-    env: { E2E_PORT: String(E2E_PORT) },
+    // The storage control (kill and revive Azurite) exists only in this test stack.
+    env: { E2E_PORT: String(E2E_PORT), SEALDROP_E2E_CONTROL_PORT: String(E2E_CONTROL_PORT) },
   },
 });

@@ -1,5 +1,18 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { describe, expect, it } from 'vitest';
 import { startAzurite } from './azurite.ts';
+
+/** Resolves once `check` answers true (polled every 50 ms); rejects after `ms`. */
+async function until(check: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 describe('startAzurite', () => {
   it('starts on a free port, refuses a taken port with a one-line error, and stops', async () => {
@@ -38,5 +51,42 @@ describe('startAzurite', () => {
     }
     // Two emulator starts (about 5 s each when idle, 25 s seen on a loaded 2-core machine).
   }, 90_000);
-});
 
+  it('keeps the data of a killed Azurite on its --location, says so in one plain line, and holds a deliberate crash down until revived', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sealdrop-azurite-'));
+    const lines: string[] = [];
+    const azurite = await startAzurite({ location: dir, port: 0, log: (line) => lines.push(line) });
+    try {
+      const service = new BlobServiceClient(azurite.blobEndpoint, new StorageSharedKeyCredential(azurite.accountName, azurite.accountKey));
+      const container = service.getContainerClient('kept');
+      await container.create();
+      const bytes = Buffer.from('seven years of photos');
+      await container.getBlockBlobClient('a.bin').upload(bytes, bytes.length);
+      // Azurite saves its metadata every 5 s; a crash loses only what changed since.
+      await until(async () => (await readFile(join(dir, '__azurite_db_blob__.json'), 'utf8').catch(() => '')).includes('a.bin'));
+      const readBack = async (): Promise<Buffer> => container.getBlockBlobClient('a.bin').downloadToBuffer();
+
+      const first = azurite.pid;
+      if (first === undefined) throw new Error('no emulator process');
+      process.kill(first, 'SIGKILL');
+      await until(() => lines.length === 1);
+      expect(lines).toEqual([`Azurite exited unexpectedly (SIGKILL); restarted it on the same port, its data kept in ${dir}.`]);
+      expect(azurite.pid).not.toBe(first);
+      expect(await readBack()).toEqual(bytes);
+
+      await azurite.crash();
+      const down = await fetch(`${azurite.blobEndpoint}/kept/a.bin`);
+      expect(down.status).toBe(502);
+      expect(down.headers.get('x-ms-error-code')).toBe('StorageUnavailable');
+      await azurite.revive();
+      expect(await readBack()).toEqual(bytes);
+      expect(lines.slice(1)).toEqual([
+        'Azurite killed on purpose (fault test); it stays down until revived.',
+        `Azurite revived on the same port, its data kept in ${dir}.`,
+      ]);
+    } finally {
+      await azurite.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});

@@ -8,7 +8,10 @@
  * filtering proxy in front of it (storage-proxy.ts), which refuses every
  * copy request (Azurite would copy another user's blob for anyone holding
  * a write grant) and every foreign `Host`. If Azurite dies, it is started
- * again behind the same proxy port.
+ * again behind the same proxy port, on the same `--location` (its data is
+ * kept: blobs, blocks and the container; Azurite saves its metadata every
+ * 5 s, so what changed in the last seconds before a SIGKILL may be lost,
+ * uncommitted blocks included), and one plain line says so on stderr.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -42,6 +45,14 @@ export interface AzuriteHandle {
    * in-memory emulator comes back empty, without container or CORS rules).
    */
   onRestart(prepare: () => Promise<void>): void;
+  /**
+   * For fault tests only: kills the emulator with SIGKILL, as a crash
+   * would, and keeps it down (no automatic restart) until {@link revive}.
+   * The proxy stays up and answers 502 meanwhile.
+   */
+  crash(): Promise<void>;
+  /** Starts the emulator again after {@link crash}; resolves once it listens and the restart hooks ran. Does nothing if it runs. */
+  revive(): Promise<void>;
   /** Stops the proxy and the process; resolves once both are down (SIGKILL after 5 s). */
   stop(): Promise<void>;
 }
@@ -57,8 +68,8 @@ const RESTART_WINDOW_MS = 60_000;
 interface EmulatorProcess {
   port: number;
   child: ChildProcess;
-  /** Resolves when the process has exited, for whatever reason. */
-  exited: Promise<void>;
+  /** Resolves when the process has exited, for whatever reason, with how (`SIGKILL`, `code 1`). */
+  exited: Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -91,11 +102,11 @@ function spawnEmulator(storage: string[]): Promise<EmulatorProcess> {
   process.once('exit', killOnExit);
 
   let hasExited = false;
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => {
+  const exited = new Promise<string>((resolve) => {
+    child.once('exit', (code, signal) => {
       hasExited = true;
       process.removeListener('exit', killOnExit);
-      resolve();
+      resolve(signal ?? `code ${code ?? 'unknown'}`);
     });
   });
 
@@ -145,7 +156,15 @@ function spawnEmulator(storage: string[]): Promise<EmulatorProcess> {
  * one-line plain error if the port is taken ("Azurite did not start: port N
  * on 127.0.0.1 is already in use."), or if Azurite does not start.
  */
-export async function startAzurite(opts: { port?: number; location?: string; inMemory?: boolean }): Promise<AzuriteHandle> {
+export async function startAzurite(opts: {
+  port?: number;
+  location?: string;
+  inMemory?: boolean;
+  /** Where supervision says what happened, one line each (default: stderr). */
+  log?: (line: string) => void;
+}): Promise<AzuriteHandle> {
+  const log = opts.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
+  const kept = opts.location !== undefined ? `its data kept in ${opts.location}` : 'in memory, so its blobs are gone';
   if ((opts.location === undefined) === (opts.inMemory !== true)) {
     throw new Error('startAzurite needs exactly one of "location" or "inMemory: true".');
   }
@@ -169,31 +188,37 @@ export async function startAzurite(opts: { port?: number; location?: string; inM
   proxy.setUpstreamPort(emulator.port);
 
   let stopping = false;
+  /** Set by crash(): the emulator stays down until revive(). */
+  let crashed = false;
   const restartHooks: (() => Promise<void>)[] = [];
   const recentRestarts: number[] = [];
+  /** Spawns a new emulator behind the proxy and runs the restart hooks; false if stopped meanwhile. */
+  const replace = async (): Promise<boolean> => {
+    const next = await spawnEmulator(storage);
+    if (stopping) {
+      await next.stop();
+      return false;
+    }
+    emulator = next;
+    proxy.setUpstreamPort(next.port);
+    supervise(next);
+    for (const hook of restartHooks) await hook();
+    return true;
+  };
   const supervise = (current: EmulatorProcess): void => {
-    void current.exited.then(async () => {
-      if (stopping) return;
+    void current.exited.then(async (how) => {
+      if (stopping || crashed) return;
       const now = Date.now();
       while (recentRestarts.length > 0 && now - (recentRestarts[0] ?? now) > RESTART_WINDOW_MS) recentRestarts.shift();
       if (recentRestarts.length >= MAX_RESTARTS) {
-        process.stderr.write(`Azurite keeps exiting (${MAX_RESTARTS} times within a minute); not restarting it again.\n`);
+        log(`Azurite exited unexpectedly (${how}) and keeps exiting (${MAX_RESTARTS} times within a minute); not restarting it again.`);
         return;
       }
       recentRestarts.push(now);
-      process.stderr.write('Azurite exited unexpectedly; starting it again.\n');
       try {
-        const next = await spawnEmulator(storage);
-        if (stopping) {
-          await next.stop();
-          return;
-        }
-        emulator = next;
-        proxy.setUpstreamPort(next.port);
-        supervise(next);
-        for (const hook of restartHooks) await hook();
+        if (await replace()) log(`Azurite exited unexpectedly (${how}); restarted it on the same port, ${kept}.`);
       } catch (err) {
-        process.stderr.write(`${err instanceof Error ? err.message : 'Azurite did not start again.'}\n`);
+        log(`Azurite exited unexpectedly (${how}) and did not start again: ${err instanceof Error ? err.message : 'no reason given'}`);
       }
     });
   };
@@ -212,6 +237,19 @@ export async function startAzurite(opts: { port?: number; location?: string; inM
     },
     onRestart(prepare) {
       restartHooks.push(prepare);
+    },
+    async crash() {
+      if (crashed || stopping) return;
+      crashed = true;
+      const down = emulator.exited;
+      emulator.child.kill('SIGKILL');
+      log(`Azurite killed on purpose (fault test); it stays down until revived.`);
+      await down;
+    },
+    async revive() {
+      if (!crashed || stopping) return;
+      crashed = false;
+      if (await replace()) log(`Azurite revived on the same port, ${kept}.`);
     },
     async stop() {
       stopping = true;

@@ -55,6 +55,12 @@ export interface LocalStack {
   url: string;
   /** Azurite's blob endpoint, e.g. `http://127.0.0.1:10000/devstoreaccount1`. */
   blobEndpoint: string;
+  /**
+   * Azurite's fault controls (kill it as a crash would and keep it down;
+   * start it again). Only the end-to-end stack's test-only control port
+   * (e2e/support/serve.ts) uses them; `npm start` never exposes them.
+   */
+  storageFaults: Pick<AzuriteHandle, 'crash' | 'revive'>;
   /** Stops the HTTP server and Azurite; resolves when both are down. */
   stop(): Promise<void>;
 }
@@ -217,6 +223,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   return {
     url: `${origin}/`,
     blobEndpoint: running.blobEndpoint,
+    storageFaults: { crash: () => running.crash(), revive: () => running.revive() },
     stop: () => {
       stopping ??= Promise.all([closeServer(server), running.stop()]).then(() => undefined);
       return stopping;

@@ -153,7 +153,7 @@ export interface ResumeUploadOptions extends SendCommonOptions {
   record: UploadRecord;
   /** The same file, picked again by the user (or reopened from `record.handle`). */
   file: File;
-  /** Told the new file id when the upload starts over (the file changed, or another file was picked). */
+  /** Told the new file id when the upload starts over (the server no longer had it, the file changed, or another file was picked). */
   onStarted?: ((fileId: string) => void) | undefined;
   /** Told, in plain words, that the upload starts over because the file changed (RESTARTED_BECAUSE_CHANGED). */
   onRestarted?: ((notice: string) => void) | undefined;
@@ -162,9 +162,10 @@ export interface ResumeUploadOptions extends SendCommonOptions {
 /**
  * Finishes the upload described by `record`, sending only the blocks that
  * storage does not already hold (Get Block List). Resolves with the file id;
- * when the file picked again is not the same one, or its bytes changed,
+ * when the file picked again is not the same one, its bytes changed, or
+ * the server has no upload in progress under that id (renew answers 404),
  * resolves with the id of a brand-new upload instead (the old record is
- * dropped, `onRestarted` is told).
+ * dropped; `onRestarted` is told when the file changed).
  *
  * SAFETY: a block is re-sealed with the same content key and the same
  * segment nonces as before. That is only safe if its plaintext is
@@ -210,8 +211,19 @@ export async function resumeUpload(opts: ResumeUploadOptions): Promise<{ fileId:
       await journal.delete(record.fileId);
       return { fileId: record.fileId };
     }
-    // 404: the server forgot the upload (or it was deleted): nothing to resume.
-    if (hasStatus(error, 404)) await journal.delete(record.fileId);
+    // 404: the server has no upload in progress under this id (no block was
+    // stored yet, storage lost them, or it was swept or deleted; its answer
+    // does not say which, so nothing here may claim a deletion). The file is
+    // still in hand: start over quietly, with a new file id and a new key.
+    if (hasStatus(error, 404)) {
+      await journal.delete(record.fileId);
+      return sendFile({
+        ...opts,
+        userId: record.userId,
+        relativePath: record.source.relativePath,
+        transport: { ...opts.transport, segmentSize: record.segmentSize, segmentsPerBlock: record.segmentsPerBlock },
+      });
+    }
     throw error;
   }
   const keeper = new GrantKeeper(grants, () => renewGrants(opts.api, record.fileId, opts.signal));

@@ -21,8 +21,11 @@ import type { GrantApi } from './grants.ts';
 import { deleteFile, listDrive, openFileStream } from './receiver.ts';
 import { RESTARTED_BECAUSE_CHANGED, resumeUpload, sendFile } from './sender.ts';
 import { memoryUploadJournal } from './upload-journal.ts';
-import { UploadQueue } from './upload-queue.ts';
+import { UploadQueue, type UploadItem } from './upload-queue.ts';
+import { nextUploadRetry } from './upload-retry.ts';
 import { randomUnit } from './retry.ts';
+import { ApiError } from '../contract/index.ts';
+import { StorageError } from './storage-error.ts';
 
 const ORIGIN = 'https://fake.blob.test/sealdrop/';
 const SEGMENT = 1024;
@@ -98,6 +101,9 @@ class MemoryBlobService {
 
 /** The token endpoint's grant routes, minting fake URLs on the memory service. */
 class FakeApi implements GrantApi {
+  /** Upload ids whose renewal the server answers with 404 (nothing in progress under that id). */
+  readonly forgotten = new Set<string>();
+  readonly calls: string[] = [];
   constructor(private readonly store: MemoryBlobService) {}
   private grants(fileId: string, perms: [string, string]): unknown {
     const expiresAt = new Date(Date.now() + 600_000).toISOString();
@@ -106,6 +112,8 @@ class FakeApi implements GrantApi {
   }
   post<T>(path: string, _body: unknown, schema: ZodType<T>): Promise<T> {
     const id = /^\/(?:uploads|files)\/([0-9a-f]{32})\//.exec(path)?.[1];
+    this.calls.push(path.replace(/[0-9a-f]{32}/, ':id'));
+    if (id !== undefined && this.forgotten.has(id)) return Promise.reject(new ApiError(404, 'not_found', 'There is no upload in progress with this id.'));
     const fileId = id ?? Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
     // The memory service does not check permissions; these are the ones the real routes grant.
     const perms: [string, string] = path.endsWith('/read') ? ['r', 'r'] : path.endsWith('/delete') ? ['d', 'd'] : ['rcw', 'cw'];
@@ -425,6 +433,113 @@ describe('a payload re-sealed by a key holder', () => {
     expect(failure).toBeInstanceOf(TamperedError);
     expect((failure as TamperedError).message).toBe('The file’s content does not match what its owner signed.');
     expect(delivered).toBeLessThan(bytes.length);
+  });
+});
+
+describe('resumeUpload when the server has nothing to renew (404)', () => {
+  it('starts over quietly under a new file id and a new key, and the new file downloads byte-identical', async () => {
+    const store = new MemoryBlobService();
+    const api = new FakeApi(store);
+    const journal = memoryUploadJournal();
+    const bytes = content(10 * SEGMENT + 3);
+    const file = new File([bytes], 'minutes.txt', { type: 'text/plain', lastModified: 7 });
+    const transport = { segmentSize: SEGMENT, segmentsPerBlock: 2, retry: { retries: 0, baseDelayMs: 1, maxDelayMs: 1 } };
+    // Storage goes away after the first block: the upload fails and stays journaled.
+    let blocks = 0;
+    const failing: FetchLike = (input, init) => {
+      if (new URL(input).searchParams.get('comp') === 'block' && ++blocks > 1) return Promise.reject(new TypeError('Failed to fetch'));
+      return store.fetch(input, init);
+    };
+    const failure = await sendFile({ api, userId: 'u', file, identity, journal, transport: { ...transport, fetch: failing } }).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(StorageError);
+    const [record] = await journal.list('u');
+    if (record === undefined) throw new Error('the failed upload was not journaled');
+
+    api.forgotten.add(record.fileId);
+    api.calls.length = 0;
+    const started: string[] = [];
+    const { fileId } = await resumeUpload({ api, identity, journal, record, file, transport: { ...transport, fetch: store.fetch }, onStarted: (id) => started.push(id) });
+
+    expect(fileId).not.toBe(record.fileId);
+    expect(started).toEqual([fileId]);
+    expect(api.calls).toEqual(['/uploads/:id/renew', '/uploads']);
+    expect(await journal.list('u')).toEqual([]);
+    // A new key: the old upload's stored block is not part of the new payload.
+    const oldBlock = store.staged.get(`sealdrop/files/u/${record.fileId}/payload`)?.values().next().value;
+    const payload = store.blobs.get(`sealdrop/files/u/${fileId}/payload`);
+    expect(oldBlock).toBeDefined();
+    expect(payload?.subarray(0, oldBlock?.length)).not.toEqual(oldBlock);
+    const opened = await openFileStream(api, fileId, identity, { transport: { fetch: store.fetch } });
+    expect(await readAll(opened.stream)).toEqual(bytes);
+  });
+
+  it('still finishes an upload the server knows, sending only the missing blocks', async () => {
+    const store = new MemoryBlobService();
+    const api = new FakeApi(store);
+    const journal = memoryUploadJournal();
+    const bytes = content(10 * SEGMENT + 3);
+    const file = new File([bytes], 'minutes.txt', { type: 'text/plain', lastModified: 7 });
+    const transport = { segmentSize: SEGMENT, segmentsPerBlock: 2, retry: { retries: 0, baseDelayMs: 1, maxDelayMs: 1 } };
+    let blocks = 0;
+    const failing: FetchLike = (input, init) => {
+      if (new URL(input).searchParams.get('comp') === 'block' && ++blocks > 2) return Promise.reject(new TypeError('Failed to fetch'));
+      return store.fetch(input, init);
+    };
+    await sendFile({ api, userId: 'u', file, identity, journal, transport: { ...transport, fetch: failing } }).catch(() => undefined);
+    const [record] = await journal.list('u');
+    if (record === undefined) throw new Error('the failed upload was not journaled');
+    store.requests.length = 0;
+    const { fileId } = await resumeUpload({ api, identity, journal, record, file, transport: { ...transport, fetch: store.fetch } });
+    expect(fileId).toBe(record.fileId);
+    expect(store.requests.filter((r) => r === 'PUT block')).toHaveLength(6 - 2);
+  });
+});
+
+describe('storage that lost acknowledged blocks (Azurite killed before saving them)', () => {
+  it('fails the commit with a transient error, and the retry reads the block list back and sends only the lost blocks', async () => {
+    const store = new MemoryBlobService();
+    const api = new FakeApi(store);
+    let crashed = false;
+    const crashing: FetchLike = (input, init) => {
+      const url = new URL(input);
+      if (!crashed && init.method === 'PUT' && url.searchParams.get('comp') === 'blocklist') {
+        crashed = true;
+        // The restart keeps blocks 0-2 and loses the other two.
+        const staged = store.staged.get(url.pathname.slice(1));
+        for (const id of [...(staged?.keys() ?? [])].slice(3)) staged?.delete(id);
+      }
+      return store.fetch(input, init);
+    };
+    const queue = new UploadQueue({
+      api,
+      userId: 'u',
+      identity,
+      journal: memoryUploadJournal(),
+      transport: { fetch: crashing, segmentSize: SEGMENT, segmentsPerBlock: 2, retry: { retries: 0, baseDelayMs: 1, maxDelayMs: 1 } },
+    });
+    const settled = (): Promise<UploadItem> =>
+      new Promise((resolve) => {
+        const stop = queue.subscribe((items) => {
+          const item = items[0];
+          if (item?.status !== 'failed' && item?.status !== 'done') return;
+          queueMicrotask(() => stop());
+          resolve(item);
+        });
+      });
+    const bytes = content(9 * SEGMENT + 5); // 5 blocks
+    const id = queue.add(new File([bytes], 'lost.bin', { lastModified: 3 }));
+    const failed = await settled();
+    expect(failed.error).toMatchObject({ kind: 'bad-response', status: 400, storageCode: 'InvalidBlockList' });
+    expect(nextUploadRetry(failed.error, 0)).not.toBeNull();
+
+    store.requests.length = 0;
+    queue.retry(id);
+    const done = await settled();
+    expect(done.status).toBe('done');
+    expect(store.requests.filter((r) => r === 'GET blocklist')).toHaveLength(1);
+    expect(store.requests.filter((r) => r === 'PUT block')).toHaveLength(2);
+    const opened = await openFileStream(api, done.fileId ?? '', identity, { transport: { fetch: store.fetch } });
+    expect(await readAll(opened.stream)).toEqual(bytes);
   });
 });
 

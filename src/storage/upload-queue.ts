@@ -197,6 +197,8 @@ export class UploadQueue {
       transport: this.opts.transport,
       signal: abort.signal,
       onProgress: (progress: TransferProgress) => this.update(entry, { progress }),
+      // A resume that has to start over gets a new file id too.
+      onStarted: (started: string) => this.update(entry, { fileId: started }),
     };
     try {
       const record = entry.record ?? (await this.journaled(entry.item.fileId));
@@ -214,7 +216,6 @@ export class UploadQueue {
               userId: this.opts.userId,
               file: entry.file,
               relativePath: entry.item.relativePath,
-              onStarted: (started) => this.update(entry, { fileId: started }),
             });
       entry.record = null;
       this.update(entry, { status: 'done', fileId });

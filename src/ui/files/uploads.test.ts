@@ -9,7 +9,7 @@ import { DriveNotices } from './notices.svelte.ts';
 import { Uploads } from './uploads.svelte.ts';
 
 /** An upload list over a fake queue, with a retry clock the test advances by hand. */
-function setUp() {
+function setUp(opts: { online?: boolean } = {}) {
   const queue = new FakeUploadQueue();
   const session = new FakeSessionEvents();
   const notices = new DriveNotices();
@@ -21,6 +21,8 @@ function setUp() {
     onUploaded: (file) => uploaded.push(file),
     onSessionExpired: session.onSessionExpired,
     onSessionRestored: session.onSessionRestored,
+    random: () => 0.5,
+    online: () => opts.online ?? true,
     wait: (delayMs, signal) => {
       const gate = deferred<void>();
       signal.addEventListener('abort', () => gate.reject(signal.reason), { once: true });
@@ -40,25 +42,80 @@ function setUp() {
 }
 
 describe('Uploads', () => {
-  it('retries a transient failure after a growing wait, then gives up in plain words', async () => {
+  it('waits for storage after a transient failure, quickly at first, then at growing pauses, without end and never failing', async () => {
     const { queue, notices, waits, uploads, endWait } = setUp();
     uploads.add({ file: pickedFile('report.pdf') });
-    const failure = new StorageError('network');
+    const failure = new StorageError('server', { status: 503 });
 
-    for (let attempt = 0; attempt < 4; attempt++) {
-      queue.change('upload-1', { status: 'failed', error: failure });
-      expect(uploads.views[0]?.state).toBe('waiting');
-      expect(uploads.views[0]?.problem).toEqual(messageFor('offline'));
+    for (let attempt = 0; attempt < 30; attempt++) {
+      queue.change('upload-1', { status: 'failed', error: attempt % 2 === 0 ? failure : new StorageError('network') });
+      expect(uploads.views[0]?.state).toBe('waiting-for-storage');
+      expect(uploads.views[0]?.problem?.kind).toBe(attempt % 2 === 0 ? 'server' : 'offline');
       await endWait(attempt);
       expect(queue.calls.at(-1)).toBe('retry upload-1');
-      expect(uploads.views[0]?.state).toBe('queued');
+      // Each try is queued, then running: the row still says it is waiting for storage.
+      expect(uploads.views[0]?.state).toBe('waiting-for-storage');
+      queue.change('upload-1', { status: 'uploading' });
+      expect(uploads.views[0]?.state).toBe('waiting-for-storage');
     }
-    expect(waits.map((w) => w.delayMs)).toEqual([1000, 2000, 4000, 8000]);
+    // Quick retries, then jittered by the injected source (0.5): 3.75, 7.5, 15 s, then 22.5 s of 15–30 s, and so on.
+    expect(waits.slice(0, 9).map((w) => w.delayMs)).toEqual([1000, 2000, 4000, 8000, 3750, 7500, 15_000, 22_500, 22_500]);
+    expect(waits.slice(9).every((w) => w.delayMs === 22_500)).toBe(true);
+    expect(waits).toHaveLength(30);
+    expect(notices.announcement).toBe('report.pdf is waiting for storage. It continues on its own when storage answers.');
 
+    // Storage answers: the try gets further, the row shows the upload again, and a later outage starts with quick retries.
+    queue.change('upload-1', { status: 'uploading', progress: { bytesDone: 5, totalBytes: 10, bytesPerSecond: 1, secondsLeft: 5 } });
+    expect(uploads.views[0]?.state).toBe('uploading');
     queue.change('upload-1', { status: 'failed', error: failure });
-    expect(waits).toHaveLength(4);
-    expect(uploads.views[0]?.state).toBe('failed');
-    expect(notices.announcement).toBe('report.pdf was not uploaded. You are offline.');
+    expect(waits.at(-1)?.delayMs).toBe(1000);
+    await endWait(30);
+    queue.change('upload-1', { status: 'done', fileId: fileId('1') });
+    expect(uploads.views[0]?.state).toBe('done');
+    expect(notices.announcement).toBe('report.pdf is sealed and uploaded.');
+  });
+
+  it('shows an upload that had to start over as uploading again from its first stored block', async () => {
+    const { queue, uploads, endWait } = setUp();
+    uploads.add({ file: pickedFile('restart.bin') });
+    const progress = (bytesDone: number) => ({ bytesDone, totalBytes: 10, bytesPerSecond: 1, secondsLeft: 1 });
+    queue.change('upload-1', { status: 'uploading', progress: progress(6) });
+    queue.change('upload-1', { status: 'failed', error: new StorageError('network') });
+    await endWait(0);
+    queue.change('upload-1', { status: 'uploading' });
+    expect(uploads.views[0]?.state).toBe('waiting-for-storage');
+    // A new upload under a new key counts from zero.
+    queue.change('upload-1', { progress: progress(2) });
+    expect(uploads.views[0]?.state).toBe('uploading');
+  });
+
+  it('says it waits for the connection, not for storage, while the browser is offline', () => {
+    const { queue, uploads } = setUp({ online: false });
+    uploads.add({ file: pickedFile('offline.txt') });
+    queue.change('upload-1', { status: 'failed', error: new StorageError('network') });
+    expect(uploads.views[0]?.state).toBe('waiting');
+  });
+
+  it('fails a lasting refusal at once in plain words, even while waiting for storage', async () => {
+    const { queue, notices, waits, uploads, endWait } = setUp();
+    uploads.add({ file: pickedFile('photo.jpg') });
+    for (let attempt = 0; attempt < 5; attempt++) {
+      queue.change('upload-1', { status: 'failed', error: new StorageError('network') });
+      await endWait(attempt);
+    }
+    queue.change('upload-1', { status: 'failed', error: new StorageError('forbidden', { status: 403 }) });
+    expect(waits).toHaveLength(5);
+    expect(uploads.views[0]).toMatchObject({ state: 'failed', problem: messageFor('forbidden') });
+    expect(notices.announcement).toBe(`photo.jpg was not uploaded. ${messageFor('forbidden').title}`);
+  });
+
+  it('never says a file was deleted elsewhere when storage lost what an upload sent', () => {
+    const { queue, uploads } = setUp();
+    uploads.add({ file: pickedFile('notes.txt') });
+    queue.change('upload-1', { status: 'failed', error: new StorageError('not-found', { status: 404 }) });
+    const problem = uploads.views[0]?.problem;
+    expect(problem?.title).toBe('Storage no longer has the part already sent.');
+    expect(`${problem?.title} ${problem?.action}`).not.toMatch(/deleted|another device/);
   });
 
   it('does not retry a lasting failure on its own, and a manual retry starts the count again', async () => {
