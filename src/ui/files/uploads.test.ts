@@ -50,7 +50,8 @@ describe('Uploads', () => {
     for (let attempt = 0; attempt < 30; attempt++) {
       queue.change('upload-1', { status: 'failed', error: attempt % 2 === 0 ? failure : new StorageError('network') });
       expect(uploads.views[0]?.state).toBe('waiting-for-storage');
-      expect(uploads.views[0]?.problem?.kind).toBe(attempt % 2 === 0 ? 'server' : 'offline');
+      // Online, a storage network error is storage not answering, not "you are offline".
+      expect(uploads.views[0]?.problem?.kind).toBe(attempt % 2 === 0 ? 'server' : 'storage-down');
       await endWait(attempt);
       expect(queue.calls.at(-1)).toBe('retry upload-1');
       // Each try is queued, then running: the row still says it is waiting for storage.
