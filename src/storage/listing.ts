@@ -18,6 +18,8 @@ import { StorageError } from './storage-error.ts';
 
 /** Manifests fetched and opened at once (browsers open about 6 connections per host). */
 export const MANIFEST_PARALLEL = 6;
+/** Shortest time between two progress reports. */
+const PROGRESS_INTERVAL_MS = 250;
 /** Blobs per listing page the client asks for (the contract's most): about 330 files. */
 export const LIST_PAGE_BLOBS = 1000;
 
@@ -61,7 +63,13 @@ export async function listDriveProgressive(api: GrantApi, identity: IdentityKeys
   const queue: FileEntry[] = [];
   let pagesDone = false;
   let failure: { error: unknown } | null = null;
-  const report = (): void => opts.onProgress?.({ files: shown, listed: entries.filter((e) => e.complete).length, pagesDone });
+  // At most a few reports a second: each one re-renders the list.
+  let lastReport = 0;
+  const report = (force = false): void => {
+    if (opts.onProgress === undefined || (!force && performance.now() - lastReport < PROGRESS_INTERVAL_MS)) return;
+    lastReport = performance.now();
+    opts.onProgress({ files: shown, listed: entries.filter((e) => e.complete).length, pagesDone });
+  };
 
   // The manifest pool: workers take from `queue` until the pages are done and it is empty.
   let wake: (() => void) | null = null;
@@ -88,7 +96,7 @@ export async function listDriveProgressive(api: GrantApi, identity: IdentityKeys
         const result = await describe(api, identity, owner, entry, opts);
         shown.push(result);
         if (result.status === 'ok') opened.push({ etag: entry.etag, file: result });
-        if (shown.length % 50 === 0) report();
+        report();
       } catch (error) {
         failure ??= { error };
         nudge();
@@ -136,7 +144,7 @@ export async function listDriveProgressive(api: GrantApi, identity: IdentityKeys
 
   const delta = planListDelta(entries, cached);
   await opts.cache?.remove(delta.drop).catch(() => undefined);
-  report();
+  report(true);
   const files = [...shown].sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
   return { files, unfinished: entries.filter((e) => !e.complete) };
 }

@@ -39,7 +39,9 @@ export class Listing {
   async refresh(): Promise<void> {
     this.loading = true;
     try {
-      this.entries = await this.#services.list();
+      // A large drive shows what it has while the rest opens (not on reloads of a listed drive: no flicker).
+      const firstLoad = !this.loaded;
+      this.entries = await this.#services.list(firstLoad ? (partial) => (this.entries = partial) : undefined);
       this.listProblem = null;
       this.loaded = true;
     } catch (error) {
