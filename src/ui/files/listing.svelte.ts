@@ -19,6 +19,8 @@ export class Listing {
   path = $state<string[]>([]);
   /** The listing without server-side unfinished uploads that the resume list or the queue already offers. */
   readonly visibleEntries = $derived(this.#visibleEntries());
+  /** How many good files the drive holds (as listed so far while `loading`). */
+  readonly fileCount = $derived(this.entries.reduce((n, e) => (e.status === 'ok' ? n + 1 : n), 0));
   readonly view = $derived(folderView(this.visibleEntries, this.path, { sortKey: this.sortKey, direction: this.direction, filter: this.filter }));
 
   readonly #services: Pick<DriveServices, 'list' | 'remove'>;
