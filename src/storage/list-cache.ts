@@ -117,6 +117,13 @@ export function openListCache(userId: string, dbName: string = DB_NAME): ListCac
         database.createObjectStore(ENTRIES, { keyPath: 'key' }).createIndex(BY_USER, 'userId');
         database.createObjectStore(KEYS);
       },
+      // Another tab (or "clear site data") wants the database: let it go and
+      // reopen on next use, rather than block it.
+      blocking() {
+        void db?.then((d) => d.close());
+        db = null;
+        key = null;
+      },
     }));
   const cacheKey = (): Promise<CryptoKey> =>
     (key ??= (async () => {

@@ -11,7 +11,7 @@ import { generateIdentityKeys, rsaRecipient, sealManifest, type IdentityKeys } f
 import type { FetchLike } from './blob-rest.ts';
 import type { FileEntry, GrantApi } from './grants.ts';
 import { cachedFor, memoryListCache, planListDelta, type CachedFile } from './list-cache.ts';
-import { listDriveProgressive } from './listing.ts';
+import { CACHE_LOAD_DEADLINE_MS, listDriveProgressive } from './listing.ts';
 import type { DriveFile } from './receiver.ts';
 
 const ORIGIN = 'https://fake.blob.test/sealdrop/';
@@ -155,6 +155,15 @@ describe('listDriveProgressive', () => {
     d.failPage = 1;
     await expect(listDriveProgressive(d, identity, { cache, transport: { fetch: d.fetch } })).rejects.toThrow('page refused');
     expect(cache.files.size).toBe(25);
+  });
+
+  it('goes on cold when the cache never opens (a blocked IndexedDB never stalls the listing)', async () => {
+    const d = await drive(3);
+    const stuck = { ...memoryListCache(), load: () => new Promise<Map<string, CachedFile>>(() => undefined) };
+    const started = Date.now();
+    const listing = await listDriveProgressive(d, identity, { cache: stuck, transport: { fetch: d.fetch } });
+    expect(listing.files).toHaveLength(3);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(CACHE_LOAD_DEADLINE_MS - 50);
   });
 
   it('never takes a cached name for a file whose manifest now fails (damaged, not cached)', async () => {

@@ -18,6 +18,8 @@ import { StorageError } from './storage-error.ts';
 
 /** Manifests fetched and opened at once (browsers open about 6 connections per host). */
 export const MANIFEST_PARALLEL = 6;
+/** Longest wait for the device cache once the first page is in; after it the listing goes on cold. */
+export const CACHE_LOAD_DEADLINE_MS = 3_000;
 /** Shortest time between two progress reports. */
 const PROGRESS_INTERVAL_MS = 250;
 /** Blobs per listing page the client asks for (the contract's most): about 330 files. */
@@ -114,8 +116,10 @@ export async function listDriveProgressive(api: GrantApi, identity: IdentityKeys
     do {
       const page: FileListPage = await api.get(apiPaths.files(cursor, LIST_PAGE_BLOBS), fileListSchema, signal);
       if (first) {
-        // A cache that cannot be read is a cold start, not a failed listing.
-        cached = await cachedPromise.catch(() => new Map<string, CachedFile>());
+        // A cache that cannot be read (or is slow to open: IndexedDB blocked
+        // by another tab, a stalled disk) is a cold start, not a failed or
+        // stuck listing.
+        cached = await withDeadline(cachedPromise, CACHE_LOAD_DEADLINE_MS).catch(() => new Map<string, CachedFile>());
         workers.push(...Array.from({ length: opts.parallel ?? MANIFEST_PARALLEL }, () => worker(owner)));
         first = false;
       }
@@ -181,5 +185,22 @@ async function fetchManifestBytes(api: GrantApi, entry: FileEntry, opts: Receive
   return callStorage(keeper, (g) => getBlob(g.manifest.url, { signal: opts.signal, fetch: opts.transport?.fetch }), {
     policy: opts.transport?.retry,
     signal: opts.signal,
+  });
+}
+
+/** `promise`, or a rejection once `ms` have passed. */
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('The device cache took too long to open.')), ms);
+    promise.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
   });
 }
