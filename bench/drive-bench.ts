@@ -66,13 +66,20 @@ async function measureListing(page: Page, files: number): Promise<DriveListing> 
   page.on('request', onRequest);
   const cdp = await page.context().newCDPSession(page);
   const started = performance.now();
+  // Say where the page is every 15 s: a stuck listing shows itself in the log.
+  const status = page.getByRole('status').filter({ hasText: /files? (so far|in your drive)/ });
+  const ticker = setInterval(() => {
+    void Promise.all([status.innerText({ timeout: 1000 }).catch(() => '(no file count)'), page.getByRole('alert').allInnerTexts().catch(() => [])]).then(([text, alerts]) =>
+      log(`  … ${Math.round((performance.now() - started) / 1000)} s: ${text}${alerts.length > 0 ? ` | alert: ${alerts.join(' / ')}` : ''}`),
+    );
+  }, 15_000);
   const { heap } = await withHeapPeak(cdp, async () => {
     await page.reload();
     await page
       .getByRole('status')
       .filter({ hasText: `${files} files in your drive` })
       .waitFor({ timeout: 20 * 60_000 });
-  });
+  }).finally(() => clearInterval(ticker));
   const wallMs = performance.now() - started;
   page.off('request', onRequest);
   await cdp.detach();
@@ -135,7 +142,8 @@ export async function runDriveBench(opts: DriveBenchOptions): Promise<number> {
     await page.getByRole('heading', { name: 'Restore your keys' }).waitFor({ timeout: 60_000 });
     await page.getByLabel('Recovery passphrase').fill(PASSPHRASE);
     await page.getByRole('button', { name: 'Restore my keys' }).click();
-    await page.getByRole('heading', { name: 'My files' }).waitFor({ state: 'attached', timeout: 60_000 });
+    // The file count shows only once the keys are restored and saved on this device.
+    await page.getByRole('status').filter({ hasText: /files? (so far|in your drive)/ }).waitFor({ timeout: 5 * 60_000 });
     await page.evaluate(() => new Promise<void>((resolve, reject) => {
       const req = indexedDB.deleteDatabase('sealdrop-list-cache');
       req.onsuccess = () => resolve();
