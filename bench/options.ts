@@ -54,6 +54,8 @@ export interface BenchOptions {
   keep: boolean;
   /** Log every request the page makes. */
   trace: boolean;
+  /** `--drive N`: seed a drive of N small files and measure listing it instead (issue 16). */
+  driveFiles: number | undefined;
 }
 
 const HELP = `Usage: tsx bench/run.ts [options]
@@ -68,7 +70,9 @@ const HELP = `Usage: tsx bench/run.ts [options]
   --blob-endpoint URL use a running Azurite (well-known dev account) instead of a fresh one
   --dist DIR          measure this build of the app instead of building one
   --keep              keep the temp folder
-  --trace             log every request the page makes (method, path, status, ms; no SAS)`;
+  --trace             log every request the page makes (method, path, status, ms; no SAS)
+  --drive N           seed a drive of N small files through the API, measure cold and warm listing
+                      (JSON to bench/results/drive-N.json unless --out)`;
 
 const positiveInt = z.coerce.number().int().positive();
 
@@ -96,7 +100,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     console.log(HELP);
     process.exit(0);
   }
-  const known = ['--size', '--sizes', '--out', '--segment-size', '--segments-per-block', '--concurrency', '--download-concurrency', '--repeats', '--blob-endpoint', '--dist'];
+  const known = ['--size', '--sizes', '--out', '--segment-size', '--segments-per-block', '--concurrency', '--download-concurrency', '--repeats', '--blob-endpoint', '--dist', '--drive'];
   for (const name of values.keys()) {
     if (!known.includes(name)) throw new Error(`Unknown option ${name}.\n${HELP}`);
   }
@@ -124,11 +128,16 @@ export function parseOptions(argv: string[]): BenchOptions {
     throw new Error('--blob-endpoint must be a loopback Azurite URL such as http://127.0.0.1:10000/devstoreaccount1');
   }
   const dist = values.get('--dist');
+  const drive = values.get('--drive');
+  const driveFiles = drive === undefined ? undefined : positiveInt.parse(drive);
   return {
+    driveFiles,
     sizeBytes,
     chartSizes,
     // A smoke run never overwrites the last real report.
-    outPath: resolve(values.get('--out') ?? (smoke ? 'bench/results/smoke.json' : 'bench/results/latest.json')),
+    outPath: resolve(
+      values.get('--out') ?? (driveFiles !== undefined ? `bench/results/drive-${driveFiles}.json` : smoke ? 'bench/results/smoke.json' : 'bench/results/latest.json'),
+    ),
     smoke,
     tune: seen.has('--tune'),
     blobEndpoint: endpoint,

@@ -135,3 +135,38 @@ export interface BenchReport {
   sealdropApi: string;
   machine: { cores: number; totalMemBytes: number; platform: string; node: string; chromium: string; userAgent: string };
 }
+
+/** One measured listing of the drive bench (`--drive N`, issue 16). */
+export const driveListingSchema = z.object({
+  /** Files the drive held when listed. */
+  files: z.number().int().nonnegative(),
+  /** Calls to the token endpoint made by the listing (GET /files pages, any read grants). */
+  apiCalls: z.number().int().nonnegative(),
+  /** Every call to the token endpoint from reload to the full list (sign-in and keys checks included). */
+  apiCallsTotal: z.number().int().nonnegative(),
+  /** GETs to blob storage (manifests). */
+  blobGets: z.number().int().nonnegative(),
+  /** From reload to "N files in your drive", in milliseconds (app start included). */
+  wallMs: z.number().nonnegative(),
+  /** Peak of JS heap + ArrayBuffer backing stores meanwhile. */
+  peakHeapBytes: z.number().nonnegative(),
+});
+/** One measured listing of the drive bench. */
+export type DriveListing = z.infer<typeof driveListingSchema>;
+
+/** The JSON report of `npm run bench -- --drive N`. */
+export const driveReportSchema = z.object({
+  schemaVersion: z.literal(1),
+  mode: z.literal('drive'),
+  date: z.string(),
+  driveFiles: z.number().int().positive(),
+  seed: z.object({ files: z.number().int(), apiCalls: z.number().int(), throttled: z.number().int(), wallMs: z.number() }),
+  /** Empty device cache. */
+  cold: driveListingSchema,
+  /** Cache present, 10 files added since. */
+  warm: driveListingSchema,
+  targets: z.array(z.object({ name: z.string(), target: z.string(), value: z.string(), met: z.boolean() })),
+  machine: z.object({ cores: z.number(), platform: z.string(), node: z.string() }),
+});
+/** The JSON report of the drive bench. */
+export type DriveReport = z.infer<typeof driveReportSchema>;

@@ -17,6 +17,7 @@ import { chromium } from 'playwright';
 import { chromiumArgs, chromiumPath } from '../tests/chromium.ts';
 import { openBenchStorage, type BenchStorage } from './bench-storage.ts';
 import { buildApp, buildBenchPage } from './builds.ts';
+import { runDriveBench } from './drive-bench.ts';
 import { formatSize, parseOptions, type BenchOptions } from './options.ts';
 import { PageDriver, type Measured } from './page-driver.ts';
 import { renderHtml } from './report-html.ts';
@@ -209,6 +210,9 @@ async function timings(name: string, n: number, op: () => Promise<number>, check
 
 async function main(): Promise<number> {
   const opts = parseOptions(process.argv.slice(2));
+  if (opts.driveFiles !== undefined) {
+    return runDriveBench({ files: opts.driveFiles, outPath: opts.outPath, distDir: opts.distDir, keep: opts.keep });
+  }
   const tempDir = await mkdtemp(join(tmpdir(), 'sealdrop-bench-'));
   const cleanups: (() => Promise<void>)[] = [];
   const checks: Check[] = [];

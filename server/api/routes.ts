@@ -310,7 +310,17 @@ export const routes: Route[] = [
       }
       // A declaration alone is an upload granted but not started: nothing to show.
       if (state.payload === undefined && state.manifest === undefined) continue;
-      files.push(toEntry(fileId, state, services.now()));
+      const entry = toEntry(fileId, state, services.now());
+      // The same checks as the read route passed just above (declared sizes,
+      // manifest present), so the listing can carry the manifest's read
+      // grant: signing is a local HMAC, and the client then needs no API
+      // call per file. Only the manifest: the payload is granted on download.
+      if (entry.complete) {
+        const manifestRead = await services.grant({ userId: c.userId, action: 'list-read', blobName: fileBlob(c.userId, fileId, 'manifest'), permissions: 'r' });
+        files.push({ ...entry, manifestRead });
+      } else {
+        files.push(entry);
+      }
     }
     return { files, next: page.continuationToken === null ? null : encodeCursor({ t: page.continuationToken, skip }) };
   }),

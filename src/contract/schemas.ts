@@ -108,6 +108,12 @@ export const fileEntrySchema = z
     /** The manifest's ETag (the payload's while unfinished); changes if either is replaced. */
     etag: z.string(),
     complete: z.boolean(),
+    /**
+     * A short-lived read grant for the manifest of a complete file, so a
+     * listing needs no read-grant call per file (issue 16). Absent for
+     * unfinished uploads.
+     */
+    manifestRead: grantSchema.optional(),
   })
   .strict();
 /** One entry of the owner's file list, as the server sees it (no names: those are sealed). */

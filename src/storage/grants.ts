@@ -23,7 +23,11 @@ export { fileGrantsSchema, fileListSchema, hexId as fileIdSchema, type FileEntry
 export const apiPaths = {
   uploads: pathOf(ROUTES.createUpload),
   renew: (fileId: string) => pathOf(ROUTES.renewUpload, fileId),
-  files: (cursor: string | null) => pathOf(ROUTES.listFiles, undefined, cursor === null ? undefined : { cursor }),
+  files: (cursor: string | null, limit?: number) =>
+    pathOf(ROUTES.listFiles, undefined, {
+      ...(cursor === null ? {} : { cursor }),
+      ...(limit === undefined ? {} : { limit: String(limit) }),
+    }),
   read: (fileId: string) => pathOf(ROUTES.readFile, fileId),
   delete: (fileId: string) => pathOf(ROUTES.deleteFile, fileId),
 } as const;

@@ -6,7 +6,6 @@
 import {
   openManifest,
   rsaIdentity,
-  SealdropCryptoError,
   signingKeyFingerprint,
   TamperedError,
   type FileMetadata,
@@ -14,19 +13,17 @@ import {
 } from '../crypto/index.ts';
 import { deleteBlob, getBlob } from './blob-rest.ts';
 import { openPayloadStream } from './downloader.ts';
+import { listDriveProgressive } from './listing.ts';
 import {
   apiPaths,
   fileGrantsSchema,
-  fileListSchema,
   GrantKeeper,
   type FileEntry,
   type FileGrants,
-  type FileListPage,
   type GrantApi,
 } from './grants.ts';
 import type { TransferProgress } from './progress.ts';
 import { callStorage } from './retry.ts';
-import { StorageError } from './storage-error.ts';
 import type { TransportOptions } from './uploader.ts';
 
 /** A file of the drive whose manifest opened and verified. */
@@ -70,60 +67,18 @@ export interface ReceiveOptions {
   transport?: TransportOptions | undefined;
 }
 
-/** Manifests opened at once while listing. */
-const LIST_PARALLEL = 4;
-
 /**
- * Lists the owner's files: follows the server's paging, then for every
- * complete file fetches and opens its manifest with the owner's RSA key and
- * checks it was signed by the owner's signing key. A manifest that fails any
- * of this yields a DamagedFile with the reason. Throws the API client's
- * errors, a StorageError when storage cannot be reached (offline, expired
- * session), or the signal's reason.
+ * Lists the owner's files: one API call per page of the server's listing
+ * (it carries the manifests' read grants), every complete file's manifest
+ * fetched and opened with the owner's RSA key and checked to be signed by
+ * the owner's signing key. A manifest that fails any of this yields a
+ * DamagedFile with the reason. Throws the API client's errors, a
+ * StorageError when storage cannot be reached (offline, expired session),
+ * or the signal's reason. The work is in listing.ts (with cache and
+ * progress); this is the plain form.
  */
-export async function listDrive(api: GrantApi, identity: IdentityKeys, opts: ReceiveOptions = {}): Promise<DriveListing> {
-  const entries: FileEntry[] = [];
-  let cursor: string | null = null;
-  do {
-    const page: FileListPage = await api.get(apiPaths.files(cursor), fileListSchema, withSignal(opts.signal));
-    entries.push(...page.files);
-    cursor = page.next;
-  } while (cursor !== null);
-
-  const owner = await signingKeyFingerprint(identity.sign.publicKey);
-  const complete = entries.filter((e) => e.complete);
-  const files: DriveEntry[] = new Array<DriveEntry>(complete.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < complete.length) {
-      const i = next++;
-      const entry = complete[i];
-      if (entry !== undefined) files[i] = await describe(api, identity, owner, entry, opts);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(LIST_PARALLEL, complete.length) }, worker));
-  files.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
-  return { files, unfinished: entries.filter((e) => !e.complete) };
-}
-
-async function describe(
-  api: GrantApi,
-  identity: IdentityKeys,
-  owner: string,
-  entry: FileEntry,
-  opts: ReceiveOptions,
-): Promise<DriveEntry> {
-  const base = { fileId: entry.fileId, createdAt: entry.createdAt, payloadBytes: entry.payloadBytes };
-  try {
-    const opened = await fetchManifest(api, identity, owner, entry.fileId, opts);
-    return { status: 'ok', ...base, metadata: opened.metadata, sealedBy: opened.signer.fingerprint };
-  } catch (error) {
-    if (error instanceof SealdropCryptoError) return { status: 'damaged', ...base, problem: error.message };
-    if (error instanceof StorageError && error.kind === 'not-found') {
-      return { status: 'damaged', ...base, problem: 'The file’s description is missing from storage.' };
-    }
-    throw error;
-  }
+export function listDrive(api: GrantApi, identity: IdentityKeys, opts: ReceiveOptions = {}): Promise<DriveListing> {
+  return listDriveProgressive(api, identity, opts);
 }
 
 type OpenedManifest = Awaited<ReturnType<typeof openManifest>> & { keeper: GrantKeeper<FileGrants> };

@@ -45,8 +45,12 @@ export interface UploadQueueLike {
 
 /** The storage verbs the drive calls. Every method rejects with a typed error (`StorageError`, crypto errors, API errors). */
 export interface DriveServices {
-  /** Lists the user's files with decrypted metadata; damaged and unfinished ones as problems. */
-  list(): Promise<DriveEntry[]>;
+  /**
+   * Lists the user's files with decrypted metadata; damaged and unfinished
+   * ones as problems. `onPartial` is told the files known so far while a
+   * large listing fills (cached ones first), so the list can show them.
+   */
+  list(onPartial?: (entries: DriveEntry[]) => void): Promise<DriveEntry[]>;
   /** The upload queue: seals and uploads files, reporting progress per file. */
   uploads: UploadQueueLike;
   /** Opens a file for reading: its metadata once authenticated, and a plaintext stream that errors on tampering. */

@@ -19,6 +19,8 @@ export class Listing {
   path = $state<string[]>([]);
   /** The listing without server-side unfinished uploads that the resume list or the queue already offers. */
   readonly visibleEntries = $derived(this.#visibleEntries());
+  /** How many good files the drive holds (as listed so far while `loading`). */
+  readonly fileCount = $derived(this.entries.reduce((n, e) => (e.status === 'ok' ? n + 1 : n), 0));
   readonly view = $derived(folderView(this.visibleEntries, this.path, { sortKey: this.sortKey, direction: this.direction, filter: this.filter }));
 
   readonly #services: Pick<DriveServices, 'list' | 'remove'>;
@@ -39,7 +41,9 @@ export class Listing {
   async refresh(): Promise<void> {
     this.loading = true;
     try {
-      this.entries = await this.#services.list();
+      // A large drive shows what it has while the rest opens (not on reloads of a listed drive: no flicker).
+      const firstLoad = !this.loaded;
+      this.entries = await this.#services.list(firstLoad ? (partial) => (this.entries = partial) : undefined);
       this.listProblem = null;
       this.loaded = true;
     } catch (error) {

@@ -5,7 +5,9 @@
 import type { UnlockedIdentity } from '../../keys/account-keys.ts';
 import type { GrantApi } from '../../storage/grants.ts';
 import { handleError } from '../base/handle-error.ts';
-import { deleteFile, listDrive, openFileStream } from '../../storage/receiver.ts';
+import { openListCache } from '../../storage/list-cache.ts';
+import { listDriveProgressive } from '../../storage/listing.ts';
+import { deleteFile, openFileStream, type DriveEntry as StoredEntry } from '../../storage/receiver.ts';
 import { chooseSaveDestination, readAllForPreview, saveStream } from '../../storage/save-to-disk.ts';
 import { discardUpload, inspectPendingUpload, pendingUploads } from '../../storage/sender.ts';
 import { UploadQueue } from '../../storage/upload-queue.ts';
@@ -26,23 +28,15 @@ export interface StorageDriveContext {
 /** Returns the drive's services over `src/storage` for one signed-in user. */
 export function createStorageDriveServices(context: StorageDriveContext): DriveServices {
   const { api, userId, identity } = context;
+  // The decrypted listing, sealed on this device (no IndexedDB: every listing starts cold).
+  const cache = typeof indexedDB === 'undefined' ? undefined : openListCache(userId);
   return {
-    async list(): Promise<DriveEntry[]> {
-      const listing = await listDrive(api, identity);
-      const entries: DriveEntry[] = listing.files.map((entry) =>
-        entry.status === 'ok'
-          ? {
-              status: 'ok',
-              fileId: entry.fileId,
-              name: entry.metadata.name,
-              type: entry.metadata.type,
-              size: entry.metadata.size,
-              lastModified: entry.metadata.lastModified,
-              createdAt: entry.createdAt,
-              folder: folderOf(entry.metadata.relativePath),
-            }
-          : { status: 'damaged', fileId: entry.fileId, createdAt: entry.createdAt, payloadBytes: entry.payloadBytes, reason: entry.problem },
-      );
+    async list(onPartial): Promise<DriveEntry[]> {
+      const listing = await listDriveProgressive(api, identity, {
+        cache,
+        onProgress: onPartial === undefined ? undefined : (p) => onPartial(p.files.map(toDriveEntry)),
+      });
+      const entries: DriveEntry[] = listing.files.map(toDriveEntry);
       for (const entry of listing.unfinished) {
         entries.push({ status: 'unfinished', fileId: entry.fileId, createdAt: entry.createdAt, payloadBytes: entry.payloadBytes, reason: UNFINISHED_REASON });
       }
@@ -101,4 +95,20 @@ export function createStorageDriveServices(context: StorageDriveContext): DriveS
 
 function isNotFound(error: unknown): boolean {
   return handleError(error).kind === 'not-found';
+}
+
+/** A listed file as the file views show it. */
+function toDriveEntry(entry: StoredEntry): DriveEntry {
+  return entry.status === 'ok'
+    ? {
+        status: 'ok',
+        fileId: entry.fileId,
+        name: entry.metadata.name,
+        type: entry.metadata.type,
+        size: entry.metadata.size,
+        lastModified: entry.metadata.lastModified,
+        createdAt: entry.createdAt,
+        folder: folderOf(entry.metadata.relativePath),
+      }
+    : { status: 'damaged', fileId: entry.fileId, createdAt: entry.createdAt, payloadBytes: entry.payloadBytes, reason: entry.problem };
 }

@@ -1,0 +1,59 @@
+/**
+ * Listing at scale (issue 16) on the real local stack: a drive seeded
+ * through the token endpoint (keys and 300 files made in the test process
+ * with the app's crypto core, not through the UI) lists completely after
+ * restoring the keys in the browser, at one API call per page and no read
+ * grant per file; a reload lists from the device cache.
+ */
+import { expect, test, type Request } from '@playwright/test';
+import { restoreKeys } from './support/keys.ts';
+import { numberedFiles, seedFiles, seedKeys } from './support/seed-drive.ts';
+import { signIn, uniqueUser } from './support/sign-in.ts';
+import { E2E_BASE_URL } from './support/ports.ts';
+
+const PASSPHRASE = 'harbour lantern pebble quilt';
+const COUNT = 300;
+
+test('a 300-file drive seeded through the API lists completely', async ({ page }) => {
+  test.setTimeout(300_000);
+  const me = page.waitForRequest((r) => new URL(r.url()).pathname === '/api/v1/me');
+  await signIn(page, uniqueUser('scale'));
+  const token = (await me).headers()['x-sealdrop-token'];
+  expect(token, 'the app sends its access token').toBeTruthy();
+  await expect(page.getByRole('heading', { name: 'Set up your keys' })).toBeVisible();
+
+  const api = { baseUrl: E2E_BASE_URL, token: token ?? '' };
+  const keys = await seedKeys(api, PASSPHRASE);
+  const files = numberedFiles(COUNT, 'scale');
+  await seedFiles(api, keys, files, { parallel: 4 });
+  // Seeding spent this user's (and this IP's) request budget: 300 upload
+  // grants against 120 a minute. Let the buckets refill a little so the
+  // app's start (a handful of calls) is not refused; the listing itself is
+  // one call for 300 files.
+  await page.waitForTimeout(15_000);
+
+  const apiCalls: string[] = [];
+  const onRequest = (r: Request): void => {
+    const path = new URL(r.url()).pathname;
+    if (path.startsWith('/api/v1/files')) apiCalls.push(`${r.method()} ${path}`);
+  };
+  page.on('request', onRequest);
+  await page.reload();
+  await restoreKeys(page, PASSPHRASE);
+
+  await expect(page.getByRole('status').filter({ hasText: `${COUNT} files in your drive` })).toBeVisible({ timeout: 60_000 });
+  const shown = new Set(await page.getByRole('table').getByRole('rowheader').locator('.title').allInnerTexts());
+  expect(files.filter((f) => !shown.has(f.name)).map((f) => f.name)).toEqual([]);
+  // 300 files are ~900 blobs: one page, and no per-file read grant.
+  expect(apiCalls.filter((c) => c.startsWith('POST'))).toEqual([]);
+  expect(apiCalls.filter((c) => c === 'GET /api/v1/files').length).toBeLessThanOrEqual(2);
+
+  // A reload lists from the device cache: every name again, without fetching a manifest.
+  let manifestGets = 0;
+  page.on('request', (r) => {
+    if (r.method() === 'GET' && new URL(r.url()).pathname.endsWith('/manifest')) manifestGets++;
+  });
+  await page.reload();
+  await expect(page.getByRole('status').filter({ hasText: `${COUNT} files in your drive` })).toBeVisible({ timeout: 60_000 });
+  expect(manifestGets).toBe(0);
+});

@@ -1,0 +1,156 @@
+/**
+ * Seeds a drive through the token endpoint, not the UI (issue 16): keys made
+ * here and published with a recovery copy (so a browser restores them with
+ * the passphrase), then many small files, each sealed with the app's own
+ * crypto core and uploaded with the grants the API hands out, exactly as the
+ * app's sender would (payload, then manifest with If-None-Match: *).
+ * Used by the e2e specs and by `npm run bench -- --drive N`.
+ */
+import { Buffer } from 'node:buffer';
+import { z } from 'zod';
+import { fileGrantsSchema, pathOf, ROUTES, API_PREFIX } from '../../src/contract/index.ts';
+import {
+  backupIdentity,
+  DEFAULT_PBKDF2_PARAMS,
+  encryptSegment,
+  exportPublicIdentity,
+  generateIdentityKeys,
+  rsaRecipient,
+  sealManifest,
+  type IdentityKeys,
+  type KdfParams,
+} from '../../src/crypto/index.ts';
+
+/** The token endpoint as a signed-in user sees it. */
+export interface SeedApi {
+  /** The app's origin, e.g. `http://localhost:18080/`. */
+  baseUrl: string;
+  /** An access token of the user (as the app sends it). */
+  token: string;
+}
+
+/** Counts of what seeding asked for. */
+export interface SeedStats {
+  apiCalls: number;
+  /** 429 answers waited out. */
+  throttled: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Calls the API, waiting out 429s (Retry-After when given, else a second).
+ * Returns the JSON body; throws with the status and body on any other failure.
+ */
+async function callApi(api: SeedApi, stats: SeedStats, method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
+  for (;;) {
+    stats.apiCalls++;
+    const res = await fetch(new URL(`${API_PREFIX.slice(1)}${path}`, api.baseUrl), {
+      method,
+      headers: { authorization: `Bearer ${api.token}`, 'x-sealdrop-token': api.token, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    if (res.status === 429) {
+      stats.throttled++;
+      const after = Number(res.headers.get('retry-after') ?? '1');
+      await res.body?.cancel();
+      await sleep(Math.max(0.2, Number.isFinite(after) ? after : 1) * 1000);
+      continue;
+    }
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${text}`);
+    return text === '' ? null : (JSON.parse(text) as unknown);
+  }
+}
+
+/** Passphrase hashing for seeded test accounts: WebCrypto's PBKDF2 (quicker here than scrypt, and what readers accept). */
+export const SEED_KDF: KdfParams = DEFAULT_PBKDF2_PARAMS;
+
+/**
+ * Makes the user's keys here, publishes the public identity and stores the
+ * recovery copy under `passphrase`. Returns the keys (for sealing). Throws
+ * when the account already has keys.
+ */
+export async function seedKeys(api: SeedApi, passphrase: string, stats: SeedStats = { apiCalls: 0, throttled: 0 }): Promise<IdentityKeys> {
+  const keys = await generateIdentityKeys();
+  const recovery = await backupIdentity(keys, passphrase, SEED_KDF);
+  await callApi(api, stats, 'POST', pathOf(ROUTES.createRecovery), { recovery: Buffer.from(recovery).toString('base64') });
+  await callApi(api, stats, 'POST', pathOf(ROUTES.publishKey), { publicIdentity: Buffer.from(await exportPublicIdentity(keys)).toString('base64') });
+  return keys;
+}
+
+async function putBlob(url: string, body: Uint8Array, ifNoneMatch: boolean): Promise<void> {
+  const res = await fetch(url, {
+    method: 'PUT',
+    headers: { 'x-ms-blob-type': 'BlockBlob', ...(ifNoneMatch ? { 'if-none-match': '*' } : {}) },
+    body: new Blob([body as Uint8Array<ArrayBuffer>]),
+  });
+  if (res.status !== 201) throw new Error(`Storage answered ${res.status} to a seeding PUT: ${await res.text()}`);
+}
+
+/** One file to seed: its name (may contain `/` for a folder) and tiny contents. */
+export interface SeedFile {
+  name: string;
+  bytes: Uint8Array;
+}
+
+/**
+ * Uploads `files` as the user owning `keys`, `parallel` at a time. Each
+ * costs one API call (POST /uploads) and two storage PUTs. Resolves the
+ * file ids in order; throws on the first failure.
+ */
+export async function seedFiles(
+  api: SeedApi,
+  keys: IdentityKeys,
+  files: readonly SeedFile[],
+  opts: { parallel?: number; stats?: SeedStats; onFile?: (done: number) => void } = {},
+): Promise<string[]> {
+  const stats = opts.stats ?? { apiCalls: 0, throttled: 0 };
+  const ids = new Array<string>(files.length);
+  let next = 0;
+  let done = 0;
+  const grantsSchema = fileGrantsSchema;
+  const worker = async (): Promise<void> => {
+    while (next < files.length) {
+      const i = next++;
+      const file = files[i];
+      if (file === undefined) continue;
+      const slash = file.name.lastIndexOf('/');
+      const metadata = {
+        name: file.name.slice(slash + 1),
+        type: 'text/plain',
+        size: file.bytes.length,
+        lastModified: Date.UTC(2026, 0, 1) + i,
+        ...(slash === -1 ? {} : { relativePath: file.name }),
+      };
+      const seal = (fileId: string) =>
+        sealManifest({ fileId, metadata, recipients: [rsaRecipient(keys.encrypt.publicKey)], signer: keys.sign });
+      // Sizes do not depend on the id: a stand-in id tells the manifest's size before the server names the file.
+      const probe = await seal('0'.repeat(32));
+      const payloadProbe = await encryptSegment(probe.contentKey, 0, true, file.bytes);
+      const granted = grantsSchema.parse(
+        await callApi(api, stats, 'POST', pathOf(ROUTES.createUpload), { payloadBytes: payloadProbe.length, manifestBytes: probe.manifest.length }),
+      );
+      const sealed = await seal(granted.fileId);
+      await putBlob(granted.payload.url, await encryptSegment(sealed.contentKey, 0, true, file.bytes), false);
+      await putBlob(granted.manifest.url, sealed.manifest, true);
+      ids[i] = granted.fileId;
+      opts.onFile?.(++done);
+    }
+  };
+  await Promise.all(Array.from({ length: opts.parallel ?? 4 }, worker));
+  return ids;
+}
+
+/** `n` tiny files named `<prefix>-00001.txt` … (five digits, so they sort by name as by number). */
+export function numberedFiles(n: number, prefix = 'seeded', from = 1): SeedFile[] {
+  return Array.from({ length: n }, (_, k) => {
+    const name = `${prefix}-${String(from + k).padStart(5, '0')}.txt`;
+    return { name, bytes: new TextEncoder().encode(`${name}\n`) };
+  });
+}
+
+/** The user's id from `GET /me`. */
+export async function seedUserId(api: SeedApi): Promise<string> {
+  return z.object({ userId: z.string() }).parse(await callApi(api, { apiCalls: 0, throttled: 0 }, 'GET', pathOf(ROUTES.me))).userId;
+}

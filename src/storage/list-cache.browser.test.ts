@@ -1,0 +1,54 @@
+/** The IndexedDB listing cache in a real browser: sealed at rest, non-extractable key, tampered records dropped. */
+import { openDB } from 'idb';
+import { describe, expect, it } from 'vitest';
+import { openListCache, type CachedFile } from './list-cache.ts';
+
+const USER = 'a'.repeat(32);
+
+function cached(n: number, name: string): CachedFile {
+  const fileId = n.toString(16).padStart(32, '0');
+  return { etag: `"${n}"`, file: { status: 'ok', fileId, createdAt: '2026-01-01T00:00:00.000Z', payloadBytes: 3, metadata: { name, type: 'text/plain', size: 3, lastModified: 1 }, sealedBy: '1234' } };
+}
+
+describe('listing cache (IndexedDB)', () => {
+  it('keeps records sealed under a non-extractable key, survives reopening, and removes', async () => {
+    const db = `list-cache-test-${crypto.randomUUID()}`;
+    await openListCache(USER, db).put([cached(1, 'secret-holiday.jpg'), cached(2, 'b.txt')]);
+    const reopened = openListCache(USER, db);
+    const loaded = await reopened.load();
+    expect(loaded.get(cached(1, '').file.fileId)?.file.metadata.name).toBe('secret-holiday.jpg');
+    expect(loaded.get(cached(2, '').file.fileId)?.etag).toBe('"2"');
+
+    const raw = await openDB(db);
+    const key: unknown = await raw.get('keys', USER);
+    expect(key instanceof CryptoKey && !key.extractable).toBe(true);
+    const records: { sealed: Uint8Array }[] = await raw.getAll('entries');
+    const text = new TextDecoder('latin1').decode(records[0]?.sealed);
+    expect(text.startsWith('SDCR')).toBe(true);
+    expect(records.some((r) => new TextDecoder('latin1').decode(r.sealed).includes('holiday'))).toBe(false);
+    raw.close();
+
+    await reopened.remove([cached(1, '').file.fileId]);
+    expect([...(await reopened.load()).keys()]).toEqual([cached(2, '').file.fileId]);
+  });
+
+  it('drops a tampered record or one moved to another file, and hides one user from another', async () => {
+    const db = `list-cache-test-${crypto.randomUUID()}`;
+    const cache = openListCache(USER, db);
+    await cache.put([cached(1, 'one'), cached(2, 'two'), cached(3, 'three')]);
+    const raw = await openDB(db);
+    const one = await raw.get('entries', `${USER}/${cached(1, '').file.fileId}`);
+    const sealed = (one as { sealed: Uint8Array }).sealed.slice();
+    sealed[sealed.length - 1] = (sealed[sealed.length - 1] ?? 0) ^ 1;
+    await raw.put('entries', { ...(one as object), sealed });
+    // Record 3's bytes copied into record 2's slot: AAD names the record, so it does not open.
+    const three = (await raw.get('entries', `${USER}/${cached(3, '').file.fileId}`)) as { sealed: Uint8Array };
+    const two = (await raw.get('entries', `${USER}/${cached(2, '').file.fileId}`)) as object;
+    await raw.put('entries', { ...two, sealed: three.sealed });
+    raw.close();
+
+    const loaded = await openListCache(USER, db).load();
+    expect([...loaded.keys()]).toEqual([cached(3, '').file.fileId]);
+    expect(await openListCache('b'.repeat(32), db).load()).toEqual(new Map());
+  });
+});
