@@ -15,8 +15,11 @@ import {
   encryptSegment,
   exportPublicIdentity,
   generateIdentityKeys,
+  finishManifest,
+  payloadDigestFromSegmentDigests,
   rsaRecipient,
-  sealManifest,
+  sealDraft,
+  segmentDigest,
   type IdentityKeys,
   type KdfParams,
 } from '../../src/crypto/index.ts';
@@ -123,17 +126,22 @@ export async function seedFiles(
         lastModified: Date.UTC(2026, 0, 1) + i,
         ...(slash === -1 ? {} : { relativePath: file.name }),
       };
-      const seal = (fileId: string) =>
-        sealManifest({ fileId, metadata, recipients: [rsaRecipient(keys.encrypt.publicKey)], signer: keys.sign });
-      // Sizes do not depend on the id: a stand-in id tells the manifest's size before the server names the file.
-      const probe = await seal('0'.repeat(32));
+      const draftFor = (fileId: string) => sealDraft({ fileId, metadata, recipients: [rsaRecipient(keys.encrypt.publicKey)] });
+      // Sizes do not depend on the id: a stand-in id's draft tells the manifest's size before the server names the file.
+      const probe = await draftFor('0'.repeat(32));
       const payloadProbe = await encryptSegment(probe.contentKey, 0, true, file.bytes);
       const granted = grantsSchema.parse(
-        await callApi(api, stats, 'POST', pathOf(ROUTES.createUpload), { payloadBytes: payloadProbe.length, manifestBytes: probe.manifest.length }),
+        await callApi(api, stats, 'POST', pathOf(ROUTES.createUpload), { payloadBytes: payloadProbe.length, manifestBytes: probe.manifestLength }),
       );
-      const sealed = await seal(granted.fileId);
-      await putBlob(granted.payload.url, await encryptSegment(sealed.contentKey, 0, true, file.bytes), false);
-      await putBlob(granted.manifest.url, sealed.manifest, true);
+      // Seed files are small: one segment, so the payload digest covers that one sealed segment.
+      const draft = await draftFor(granted.fileId);
+      const payload = await encryptSegment(draft.contentKey, 0, true, file.bytes);
+      const manifest = await finishManifest(draft, {
+        payloadDigest: await payloadDigestFromSegmentDigests([await segmentDigest(payload)]),
+        signer: keys.sign,
+      });
+      await putBlob(granted.payload.url, payload, false);
+      await putBlob(granted.manifest.url, manifest, true);
       ids[i] = granted.fileId;
       opts.onFile?.(++done);
     }

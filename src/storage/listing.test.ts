@@ -7,7 +7,8 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ZodType } from 'zod';
-import { generateIdentityKeys, rsaRecipient, sealManifest, type IdentityKeys } from '../crypto/index.ts';
+import { generateIdentityKeys, rsaRecipient, type IdentityKeys } from '../crypto/index.ts';
+import { sealForTest } from '../crypto/test-seal.ts';
 import type { FetchLike } from './blob-rest.ts';
 import type { FileEntry, GrantApi } from './grants.ts';
 import { cachedFor, memoryListCache, planListDelta, type CachedFile } from './list-cache.ts';
@@ -35,8 +36,9 @@ class FakeDrive implements GrantApi {
 
   async add(n: number, name = `file-${n}.txt`): Promise<string> {
     const fileId = hexId(n);
-    const { manifest } = await sealManifest({
+    const { manifest } = await sealForTest({
       fileId,
+      plaintext: new Uint8Array(3),
       metadata: { name, type: 'text/plain', size: 3, lastModified: n },
       recipients: [rsaRecipient(this.identity.encrypt.publicKey)],
       signer: this.identity.sign,
