@@ -95,7 +95,8 @@ class FakeTokenEndpoint implements GrantApi {
 
   async get<T>(path: string, schema: ZodType<T>): Promise<T> {
     this.calls.push(`GET ${path}`);
-    if (path !== '/files') throw new Error(`fake endpoint: no route for GET ${path}`);
+    // The listing asks for pages (`/files?limit=…`); this fake answers everything in one.
+    if (new URL(path, 'http://fake.invalid').pathname !== '/files') throw new Error(`fake endpoint: no route for GET ${path}`);
     const files = new Map<string, { payloadBytes: number; manifestBytes: number; createdAt: string; etag: string; manifest: boolean }>();
     for await (const blob of container.listBlobsFlat({ prefix: `files/${USER}/` })) {
       const [, , fileId, kind] = blob.name.split('/');
