@@ -4,7 +4,7 @@
  * (never shorter than a `Retry-After` storage named); a refused grant (403)
  * is renewed once and the request tried again.
  */
-import { DEFAULT_RETRY_AFTER_POLICY, retryAfterDelay } from '../contract/index.ts';
+import { abortableSleep, cryptoRandomUnit, DEFAULT_RETRY_AFTER_POLICY, retryAfterDelay } from '../contract/index.ts';
 import { isRetryable, StorageError } from './storage-error.ts';
 
 /** How often and how patiently to retry. */
@@ -20,12 +20,8 @@ export interface RetryPolicy {
 /** Six retries, 0.5 s doubling up to 15 s: about a minute of patience before a network error reaches the user. */
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { retries: 6, baseDelayMs: 500, maxDelayMs: 15_000 };
 
-/** Returns a uniform number in [0, 1) from the CSPRNG (the linter forbids Math.random). */
-export function randomUnit(): number {
-  const word = new Uint32Array(1);
-  crypto.getRandomValues(word);
-  return (word[0] ?? 0) / 2 ** 32;
-}
+/** A uniform number in [0, 1) from the CSPRNG (the contract's; the linter forbids Math.random). */
+export const randomUnit: () => number = cryptoRandomUnit;
 
 /**
  * Returns the pause before retry number `attempt` (0-based): "equal jitter",
@@ -37,24 +33,8 @@ export function backoffDelay(attempt: number, policy: RetryPolicy, random: () =>
   return ceiling / 2 + (ceiling / 2) * random();
 }
 
-/** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    if (signal?.aborted === true) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
+/** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts (the contract's). */
+export const sleep: (ms: number, signal?: AbortSignal) => Promise<void> = abortableSleep;
 
 /**
  * Returns the pause before retry `attempt` after `error`: the back-off, or
