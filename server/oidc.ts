@@ -19,6 +19,8 @@ import { memoryAdapter } from './oidc-memory-adapter.ts';
 import { applyHeaders, providerHeaders } from './security-headers.ts';
 import {
   PROVIDER_CSS_PATH,
+  PROVIDER_SIGN_OUT_SCRIPT,
+  PROVIDER_SIGN_OUT_SCRIPT_PATH,
   errorPage,
   signInPage,
   signOutPage,
@@ -240,6 +242,11 @@ export async function createLocalOidc(opts: LocalOidcOptions): Promise<LocalOidc
     if (pathname === PROVIDER_CSS_PATH) {
       res.writeHead(200, { 'Content-Type': 'text/css; charset=utf-8', 'Cache-Control': 'no-cache' });
       res.end(req.method === 'HEAD' ? undefined : css);
+      return;
+    }
+    if (pathname === PROVIDER_SIGN_OUT_SCRIPT_PATH) {
+      res.writeHead(200, { 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'no-cache' });
+      res.end(req.method === 'HEAD' ? undefined : PROVIDER_SIGN_OUT_SCRIPT);
       return;
     }
     const match = INTERACTION_PATH.exec(pathname);

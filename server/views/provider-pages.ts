@@ -3,11 +3,21 @@
  * sign-out confirmation, signed out, and errors. Pure functions from values
  * to HTML strings; every value is escaped. No inline script or style: the
  * look comes from `provider.css`, served same-origin at
- * {@link PROVIDER_CSS_PATH}.
+ * {@link PROVIDER_CSS_PATH}; the sign-out page's one script is a file too.
  */
 
 /** Where the launcher serves `provider.css` (under the provider's mount). */
 export const PROVIDER_CSS_PATH = '/oidc/ui/provider.css';
+
+/**
+ * Where the launcher serves the sign-out page's one script. Sealdrop itself
+ * asks "Sign out?" once, before it sends the person here, so this page
+ * confirms by itself; without script it still shows its own buttons.
+ */
+export const PROVIDER_SIGN_OUT_SCRIPT_PATH = '/oidc/ui/sign-out.js';
+
+/** The script at {@link PROVIDER_SIGN_OUT_SCRIPT_PATH}: presses the page's own "Sign out" button. */
+export const PROVIDER_SIGN_OUT_SCRIPT = `document.querySelector('button[name="logout"][value="yes"]')?.click();\n`;
 
 /** The banner every provider page shows, so nobody mistakes it for Entra ID. */
 export const LOCAL_STAND_IN_NOTE = 'Local stand-in for Microsoft Entra ID — any name and e-mail works.';
@@ -94,7 +104,8 @@ export function signOutPage(form: string, formId: string): string {
 <p class="lead">You will need to sign in again to see your files.</p>
 ${form}
 <button type="submit" class="primary" form="${id}" name="logout" value="yes" autofocus>Sign out</button>
-<button type="submit" class="secondary" form="${id}">Stay signed in</button>`,
+<button type="submit" class="secondary" form="${id}">Stay signed in</button>
+<script src="${PROVIDER_SIGN_OUT_SCRIPT_PATH}" defer></script>`,
   );
 }
 

@@ -208,3 +208,19 @@ export function memoryListCache(): ListCache & { files: Map<string, CachedFile> 
     },
   };
 }
+
+/**
+ * Deletes this device's listing cache for every account (sign-out with
+ * "forget my keys"): its records name files, sealed under a key of this
+ * device that would otherwise stay. Resolves once the database is gone, or
+ * throws when the browser refuses (blocked by another tab counts as done:
+ * the deletion completes when that tab lets go).
+ */
+export async function forgetListCache(dbName: string = DB_NAME): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const request = indexedDB.deleteDatabase(dbName);
+    request.onsuccess = () => resolve();
+    request.onblocked = () => resolve();
+    request.onerror = () => reject(request.error ?? new Error('The browser refused to delete the listing cache.'));
+  });
+}

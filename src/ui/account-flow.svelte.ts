@@ -6,6 +6,7 @@
 import type { ApiClient } from '../auth/api-client.ts';
 import { fetchMe, type Me } from '../auth/auth-setup.ts';
 import { checkPublishedKey, keyStatus, loadUnlockedIdentity, type PublishedKeyState, type UnlockedIdentity } from '../keys/account-keys.ts';
+import { signedInAccount } from './auth/signed-in-account.svelte.ts';
 import { handleError, type UserMessage } from './base/handle-error.ts';
 
 /** Where the signed-in person stands. */
@@ -32,6 +33,7 @@ export class AccountFlow {
     try {
       const me = await fetchMe(this.#api);
       this.me = me;
+      signedInAccount.userId = me.userId;
       const status = await keyStatus(this.#api, me.userId);
       if (status === 'ready') {
         const identity = await loadUnlockedIdentity(me.userId);

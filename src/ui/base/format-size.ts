@@ -1,11 +1,11 @@
 /**
- * Byte counts in words people read: "0 bytes", "12 KB", "1.5 MB".
+ * Byte counts in words people read: "0 bytes", "12 KiB", "1.5 MiB".
  *
- * Units are powers of 1024 with the familiar short names (as Windows and
- * most file managers show them); one decimal below 10 of a unit, none above.
+ * Units are powers of 1024 with their own names (KiB, MiB, GiB: IEC 80000-13),
+ * so a size never reads as a decimal megabyte it is not; one decimal below 10 of a unit, none above.
  */
 
-const UNITS = ['KB', 'MB', 'GB', 'TB', 'PB'] as const;
+const UNITS = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const;
 
 /** Returns a short human-readable size for `bytes`; "unknown size" for negative or non-finite input. */
 export function formatSize(bytes: number): string {
@@ -17,16 +17,16 @@ export function formatSize(bytes: number): string {
     value /= 1024;
     index += 1;
   }
-  // 1023.96 KB would print as "1024 KB": round first, then step up a unit if needed.
+  // 1023.96 KiB would print as "1024 KiB": round first, then step up a unit if needed.
   let rounded = value < 10 ? Math.round(value * 10) / 10 : Math.round(value);
   if (rounded >= 1024 && index < UNITS.length - 1) {
     rounded = 1;
     index += 1;
   }
-  return `${rounded < 10 ? rounded.toFixed(1) : String(rounded)} ${UNITS[index] ?? 'PB'}`;
+  return `${rounded < 10 ? rounded.toFixed(1) : String(rounded)} ${UNITS[index] ?? 'PiB'}`;
 }
 
-/** Returns a transfer speed such as "3.2 MB/s"; "—" when the speed is not known yet (0, negative or non-finite). */
+/** Returns a transfer speed such as "3.2 MiB/s"; "—" when the speed is not known yet (0, negative or non-finite). */
 export function formatSpeed(bytesPerSecond: number): string {
   if (!Number.isFinite(bytesPerSecond) || bytesPerSecond <= 0) return '—';
   return `${formatSize(bytesPerSecond)}/s`;

@@ -8,13 +8,13 @@ describe('formatSize', () => {
     [0, '0 bytes'],
     [1, '1 byte'],
     [1023, '1023 bytes'],
-    [1024, '1.0 KB'],
-    [1536, '1.5 KB'],
-    [10 * 1024, '10 KB'],
-    [1024 * 1024 - 1, '1.0 MB'],
-    [5 * 1024 * 1024 + 1, '5.0 MB'],
-    [300 * 1024 * 1024, '300 MB'],
-    [4 * 1024 ** 3, '4.0 GB'],
+    [1024, '1.0 KiB'],
+    [1536, '1.5 KiB'],
+    [10 * 1024, '10 KiB'],
+    [1024 * 1024 - 1, '1.0 MiB'],
+    [5 * 1024 * 1024 + 1, '5.0 MiB'],
+    [300 * 1024 * 1024, '300 MiB'],
+    [4 * 1024 ** 3, '4.0 GiB'],
     [-1, 'unknown size'],
     [Number.NaN, 'unknown size'],
   ])('%d → %s', (bytes, expected) => {
@@ -22,7 +22,7 @@ describe('formatSize', () => {
   });
 
   test('speed', () => {
-    expect(formatSpeed(2.5 * 1024 * 1024)).toBe('2.5 MB/s');
+    expect(formatSpeed(2.5 * 1024 * 1024)).toBe('2.5 MiB/s');
     expect(formatSpeed(0)).toBe('—');
     expect(formatSpeed(Number.POSITIVE_INFINITY)).toBe('—');
   });

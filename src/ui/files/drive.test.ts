@@ -51,6 +51,45 @@ describe('Drive', () => {
     expect(drive.listing.visibleEntries).toEqual([]);
   });
 
+  it('asks “keep both or replace” before sealing a file whose folder and name are taken; keep both uploads beside it', async () => {
+    const { services, drive } = setUp();
+    services.listing = [driveFile(fileId('1'), 'report.txt'), driveFile(fileId('2'), 'report.txt', { folder: ['work'] })];
+    await drive.listing.refresh();
+    drive.addFiles([{ file: pickedFile('report.txt') }, { file: pickedFile('other.txt') }]);
+    // Nothing is sealed while the question is open.
+    expect(services.uploads.calls).toEqual([]);
+    expect(drive.sameNameChoice?.clashes).toEqual(['report.txt']);
+    drive.keepBoth();
+    expect(drive.sameNameChoice).toBeNull();
+    expect(services.uploads.calls).toEqual(['add report.txt', 'add other.txt']);
+    services.uploads.change('upload-1', { status: 'done', fileId: fileId('3') });
+    expect(services.calls.filter((c) => c.startsWith('remove'))).toEqual([]);
+    expect(drive.listing.view.copies).toEqual(new Map([[fileId('1'), 1], [fileId('3'), 2]]));
+  });
+
+  it('replaces a same-named file only once the new one is uploaded, and leaves other folders alone', async () => {
+    const { services, drive } = setUp();
+    services.listing = [driveFile(fileId('1'), 'report.txt'), driveFile(fileId('2'), 'report.txt', { folder: ['work'] })];
+    await drive.listing.refresh();
+    drive.addFiles([{ file: pickedFile('report.txt') }]);
+    drive.replace();
+    expect(services.calls.filter((c) => c.startsWith('remove'))).toEqual([]);
+    services.uploads.change('upload-1', { status: 'done', fileId: fileId('3') });
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(services.calls.filter((c) => c.startsWith('remove'))).toEqual([`remove ${fileId('1')}`]);
+  });
+
+  it('uploads nothing when the same-name question is cancelled', async () => {
+    const { services, drive } = setUp();
+    services.listing = [driveFile(fileId('1'), 'report.txt')];
+    await drive.listing.refresh();
+    drive.addFiles([{ file: pickedFile('report.txt') }]);
+    drive.cancelSameName();
+    expect(services.uploads.calls).toEqual([]);
+    expect(drive.notices.announcement).toBe('Nothing was uploaded.');
+  });
+
   it('drops the listing’s entry of a discarded interrupted upload', async () => {
     const { services, drive } = setUp();
     services.pending = [{ record: journalRecord(interruptedFile, fileId('1')), bytesDone: 5 }];

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { folderOf, folderView, type DriveEntry, type DriveFile } from './file-tree.ts';
+import { copyNumbers, folderOf, folderView, type DriveEntry, type DriveFile } from './file-tree.ts';
 
 function file(name: string, relativePath: string | undefined, size: number, lastModified: number): DriveFile {
   return { status: 'ok', fileId: name + size, name, type: 'text/plain', size, lastModified, createdAt: '2025-01-01T00:00:00Z', folder: folderOf(relativePath) };
@@ -48,6 +48,27 @@ describe('folderView', () => {
   test('filter searches names beneath the folder, case-insensitively', () => {
     expect(folderView(entries, [], { ...byName, filter: 'JPG' }).files.map((f) => f.name)).toEqual(['one.jpg', 'two.jpg']);
     expect(folderView(entries, ['photos', '2024'], { ...byName, filter: 'jpg' }).files.map((f) => f.name)).toEqual(['two.jpg']);
-    expect(folderView(entries, [], { ...byName, filter: 'nothing' })).toEqual({ folders: [], files: [], problems: [] });
+    expect(folderView(entries, [], { ...byName, filter: 'nothing' })).toEqual({ folders: [], files: [], problems: [], copies: new Map() });
+  });
+});
+
+describe('copyNumbers', () => {
+  const at = (id: string, name: string, createdAt: string, folder: string[] = []): DriveFile => ({
+    status: 'ok', fileId: id, name, type: '', size: 1, lastModified: 0, createdAt, folder,
+  });
+
+  test('numbers same-named files in one folder by upload time and leaves unique names out', () => {
+    const copies = copyNumbers([
+      at('b', 'report.txt', '2026-02-01T00:00:00.000Z'),
+      at('a', 'report.txt', '2026-01-01T00:00:00.000Z'),
+      at('c', 'report.txt', '2026-01-01T00:00:00.000Z', ['work']),
+      at('d', 'notes.txt', '2026-01-01T00:00:00.000Z'),
+    ]);
+    expect(copies).toEqual(new Map([['a', 1], ['b', 2]]));
+  });
+
+  test('breaks a tie in upload time by file id, so the numbers never swap between listings', () => {
+    const same = '2026-01-01T00:00:00.000Z';
+    expect(copyNumbers([at('z', 'a.txt', same), at('y', 'a.txt', same)])).toEqual(new Map([['y', 1], ['z', 2]]));
   });
 });

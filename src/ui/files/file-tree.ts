@@ -52,6 +52,39 @@ export interface FolderView {
   folders: FolderRow[];
   files: DriveFile[];
   problems: DriveProblem[];
+  /**
+   * For files that share their folder and name with another file: which
+   * upload this is (1 = the earliest), by file id. Files with a unique name
+   * are not in it.
+   */
+  copies: ReadonlyMap<string, number>;
+}
+
+/** The key two files share when they have the same folder and name. */
+export function sameNameKey(folder: readonly string[], name: string): string {
+  return [...folder, name].join('/');
+}
+
+/**
+ * Numbers the files that share a folder and name by upload time (ties by
+ * file id), so the list can tell them apart; unique names are left out.
+ */
+export function copyNumbers(entries: readonly DriveEntry[]): Map<string, number> {
+  const groups = new Map<string, DriveFile[]>();
+  for (const entry of entries) {
+    if (entry.status !== 'ok') continue;
+    const key = sameNameKey(entry.folder, entry.name);
+    const group = groups.get(key);
+    if (group === undefined) groups.set(key, [entry]);
+    else group.push(entry);
+  }
+  const copies = new Map<string, number>();
+  for (const group of groups.values()) {
+    if (group.length < 2) continue;
+    group.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.fileId < b.fileId ? -1 : 1));
+    group.forEach((file, i) => copies.set(file.fileId, i + 1));
+  }
+  return copies;
 }
 
 /**
@@ -124,5 +157,6 @@ export function folderView(
     folders: [...folders.values()].sort(compare(options.sortKey, options.direction)),
     files: files.sort(compare(options.sortKey, options.direction)),
     problems,
+    copies: copyNumbers(entries),
   };
 }

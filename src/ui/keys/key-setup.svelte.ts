@@ -95,6 +95,9 @@ export class KeySetupFlow {
     this.phase === 'choose' && this.strength.acceptable && this.confirmation === this.passphrase,
   );
 
+  /** Why "Create my keys" would be refused now, in plain words; null when it may be pressed (or while working). */
+  readonly refusal: string | null = $derived(this.#refusal());
+
   readonly #props: KeyPageProps;
   readonly #keys: Pick<KeyOperations, 'setupKeys'>;
   #identity: UnlockedIdentity | null = null;
@@ -104,6 +107,15 @@ export class KeySetupFlow {
     this.#keys = keys;
   }
 
+  #refusal(): string | null {
+    if (this.phase !== 'choose') return null;
+    if (this.passphrase === '') return 'Choose a recovery passphrase first.';
+    if (!this.strength.acceptable) return `This passphrase is too easy to guess (${this.strength.label.toLowerCase()}). ${this.strength.advice[0] ?? 'Add more unusual words.'}`;
+    if (this.confirmation === '') return 'Type the passphrase again to confirm it.';
+    if (this.confirmation !== this.passphrase) return 'The two passphrases are not the same.';
+    return null;
+  }
+
   /** Shows or hides the passphrase text. */
   toggleVisible(): void {
     this.visible = !this.visible;
@@ -111,7 +123,11 @@ export class KeySetupFlow {
 
   /** Makes the keys with the chosen passphrase. Never throws: failures land in `error` and return to `choose`. */
   async submit(): Promise<void> {
-    if (!this.canSubmit) return;
+    if (!this.canSubmit) {
+      // Said in words: a refusal that only greys a button out tells nobody why.
+      if (this.refusal !== null) this.error = this.refusal;
+      return;
+    }
     const { api, userId, email, options } = this.#props;
     this.phase = 'working';
     this.error = null;

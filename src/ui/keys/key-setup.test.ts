@@ -59,6 +59,28 @@ describe('KeySetupFlow', () => {
     expect(flow.canSubmit).toBe(true);
   });
 
+  it('says in words why “Create my keys” is refused, and makes nothing', async () => {
+    const { keys, seen } = fakeKeys(() => Promise.resolve(unlocked));
+    const flow = new KeySetupFlow(props([]), keys);
+    await flow.submit();
+    expect(flow.error).toBe('Choose a recovery passphrase first.');
+    flow.passphrase = 'password';
+    flow.confirmation = 'password';
+    await flow.submit();
+    expect(flow.error).toMatch(/^This passphrase is too easy to guess \(very weak\)\. /);
+    flow.passphrase = STRONG;
+    flow.confirmation = '';
+    await flow.submit();
+    expect(flow.error).toBe('Type the passphrase again to confirm it.');
+    flow.confirmation = `${STRONG}x`;
+    await flow.submit();
+    expect(flow.error).toBe('The two passphrases are not the same.');
+    expect(flow.phase).toBe('choose');
+    expect(seen).toEqual([]);
+    flow.confirmation = STRONG;
+    expect(flow.refusal).toBeNull();
+  });
+
   it('makes the keys, forgets the passphrase, offers the kit, and hands the keys over on finish', async () => {
     const ready: UnlockedIdentity[] = [];
     const { keys, seen } = fakeKeys(() => Promise.resolve(unlocked));
