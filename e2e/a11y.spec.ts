@@ -1,0 +1,87 @@
+/**
+ * Every screen and dialog, checked by axe-core (no violation of any impact)
+ * at 1280 px and 360 px, in light and dark: signed out, key setup (with a
+ * refused weak passphrase said in words), the recovery kit, "My files"
+ * empty and with files (two of the same name told apart), the same-name
+ * question, preview, delete and sign-out dialogs, and key restore after
+ * "forget my keys on this device".
+ * SEALDROP_SHOTS=<folder> also saves a screenshot of each.
+ */
+import { join } from 'node:path';
+import { expect, test } from '@playwright/test';
+import { expectNoAxeViolations } from './support/axe.ts';
+import { chooseFiles, uploaded } from './support/drive.ts';
+import { signIn, uniqueUser } from './support/sign-in.ts';
+import { useWorkDir, writeFile } from './support/test-files.ts';
+
+const PASSPHRASE = 'walrus cactus ledger umbrella';
+const shots = process.env.SEALDROP_SHOTS === undefined ? undefined : join(process.env.SEALDROP_SHOTS, 'a11y');
+const workDirOf = useWorkDir('a11y-e2e');
+
+test('every screen and dialog passes axe in light and dark, wide and phone-sized', async ({ page }) => {
+  test.setTimeout(300_000);
+  await page.goto('/');
+  await expect(page.getByRole('heading', { level: 1, name: 'Sign in to Sealdrop' })).toBeVisible();
+  await expectNoAxeViolations(page, 'sign-in', shots);
+
+  const user = uniqueUser('a11y');
+  await signIn(page, user);
+  await expect(page.getByRole('heading', { level: 1, name: 'Set up your keys' })).toBeVisible();
+  // The developer-only identity card is gone from the user's screens.
+  await expect(page.getByText('The server knows you as')).toHaveCount(0);
+  await page.getByLabel('Recovery passphrase').fill('password');
+  await page.getByLabel('Type the passphrase again').fill('password');
+  await page.getByLabel('Type the passphrase again').press('Enter');
+  await expect(page.getByRole('alert')).toContainText('This passphrase is too easy to guess');
+  await expectNoAxeViolations(page, 'setup-refused', shots);
+
+  await page.getByLabel('Recovery passphrase').fill(PASSPHRASE);
+  await page.getByLabel('Type the passphrase again').fill(PASSPHRASE);
+  await page.getByRole('button', { name: 'Create my keys' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Your keys are ready. Save your recovery kit.' })).toBeVisible({ timeout: 30_000 });
+  await expectNoAxeViolations(page, 'kit', shots);
+  await page.getByRole('button', { name: 'I saved my recovery kit' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'My files' })).toBeFocused();
+  await expectNoAxeViolations(page, 'files-empty', shots);
+
+  const dir = workDirOf();
+  const first = writeFile(dir, 'report.txt', new TextEncoder().encode('first report\n'));
+  const second = writeFile(join(dir, 'again'), 'report.txt', new TextEncoder().encode('second report, longer\n'));
+  await chooseFiles(page, first);
+  await uploaded(page, 'report.txt');
+  await chooseFiles(page, second);
+  const question = page.getByRole('dialog', { name: '“report.txt” is already in your drive' });
+  await expect(question).toBeVisible();
+  await expectNoAxeViolations(page, 'same-name', shots);
+  await question.getByRole('button', { name: 'Keep both' }).click();
+  await expect(page.getByRole('button', { name: 'Download report.txt (copy 2)', exact: true })).toBeVisible({ timeout: 60_000 });
+  await expect(page.getByRole('button', { name: 'Download report.txt (copy 1)', exact: true })).toBeVisible();
+  // Sizes in one unit system: 13 and 22 bytes, never "MB" for binary sizes.
+  await expect(page.getByRole('main')).not.toContainText(/\d (KB|MB|GB)\b/);
+  await expectNoAxeViolations(page, 'files', shots);
+
+  await page.getByRole('button', { name: 'Preview report.txt (copy 1)', exact: true }).click();
+  const preview = page.getByRole('dialog', { name: 'report.txt' });
+  await expect(preview).toContainText('first report');
+  await expectNoAxeViolations(page, 'preview', shots);
+  await preview.getByRole('button', { name: 'Close' }).click();
+
+  await page.getByRole('button', { name: 'Delete report.txt (copy 2)', exact: true }).click();
+  await expect(page.getByRole('dialog', { name: 'Delete report.txt (copy 2)?' })).toBeVisible();
+  await expectNoAxeViolations(page, 'delete', shots);
+  await page.getByRole('dialog').getByRole('button', { name: 'Delete', exact: true }).click();
+  await expect(page.getByRole('button', { name: 'Download report.txt', exact: true })).toBeVisible();
+
+  await page.getByRole('banner').getByRole('button', { name: 'Sign out' }).click();
+  const signOut = page.getByRole('dialog', { name: 'Sign out of Sealdrop?' });
+  await expect(signOut).toBeVisible();
+  await expectNoAxeViolations(page, 'sign-out', shots);
+  await signOut.getByLabel('Also forget my keys on this device').check();
+  await signOut.getByRole('button', { name: 'Sign out', exact: true }).click();
+  // One question only: the provider's page confirms by itself.
+  await expect(page.getByRole('banner').getByRole('button', { name: 'Sign in' })).toBeVisible();
+
+  await signIn(page, user);
+  await expect(page.getByRole('heading', { level: 1, name: 'Restore your keys' })).toBeVisible();
+  await expectNoAxeViolations(page, 'restore', shots);
+});
