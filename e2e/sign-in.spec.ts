@@ -59,10 +59,10 @@ test('sign in through the real provider page, call the API, stay on localhost, s
   await expect(page.getByTestId('account-name')).toHaveText(user.name);
   expect((await meAgain).status()).toBe(200);
 
-  // Sign out at the provider too, confirming on its page.
+  // Sign out: Sealdrop asks once; the provider's page then confirms by itself.
   await page.getByRole('banner').getByRole('button', { name: 'Sign out' }).click();
-  await expect(page.getByRole('heading', { name: 'Sign out of Sealdrop?' })).toBeVisible();
-  await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+  const question = page.getByRole('dialog', { name: 'Sign out of Sealdrop?' });
+  await question.getByRole('button', { name: 'Sign out', exact: true }).click();
   await expect(page.getByRole('banner').getByRole('button', { name: 'Sign in' })).toBeVisible();
   await expect(page.getByTestId('account-name')).toHaveCount(0);
   await page.reload();
