@@ -1,3 +1,5 @@
+// Before anything that parses: zod must not probe `new Function` under our CSP.
+import './contract/zod-jitless.ts';
 import { mount } from 'svelte';
 import App from './ui/App.svelte';
 import './ui/base/global.css';
