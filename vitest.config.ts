@@ -16,6 +16,8 @@ export default defineConfig({
         test: {
           name: 'unit-node',
           environment: 'node',
+          // RSA-3072 key generation is random in length and slows badly on a loaded 2-core machine.
+          testTimeout: 30_000,
           include: ['src/**/*.test.ts'],
           // *.browser.test.ts need the DOM, IndexedDB or a service worker.
           exclude: ['src/**/*.browser.test.ts'],
@@ -28,6 +30,7 @@ export default defineConfig({
         test: {
           name: 'unit-chromium',
           include: ['src/**/*.test.ts'],
+          testTimeout: 30_000,
           browser: {
             enabled: true,
             headless: true,

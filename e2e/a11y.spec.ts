@@ -3,7 +3,8 @@
  * at 1280 px and 360 px, in light and dark: signed out, key setup (with a
  * refused weak passphrase said in words), the recovery kit, "My files"
  * empty and with files (two of the same name told apart), the same-name
- * question, preview, delete and sign-out dialogs, and key restore after
+ * question, "Keys & account" (with a refusal shown), preview, delete and
+ * sign-out dialogs, and key restore after
  * "forget my keys on this device".
  * SEALDROP_SHOTS=<folder> also saves a screenshot of each.
  */
@@ -67,6 +68,14 @@ test('every screen and dialog passes axe in light and dark, wide and phone-sized
   // Sizes in one unit system: 13 and 22 bytes, never "MB" for binary sizes.
   await expect(page.getByRole('main')).not.toContainText(/\d (KB|MB|GB)\b/);
   await expectNoAxeViolations(page, 'files', shots);
+
+  const views = page.getByRole('navigation', { name: 'Sealdrop' });
+  await views.getByRole('button', { name: 'Keys & account' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Keys & account' })).toBeFocused();
+  await page.getByRole('button', { name: 'Change passphrase' }).click();
+  await expect(page.getByRole('alert')).toHaveText('Type your current recovery passphrase.');
+  await expectNoAxeViolations(page, 'account', shots);
+  await views.getByRole('button', { name: 'My files' }).click();
 
   await page.getByRole('button', { name: 'Preview report.txt (copy 1)', exact: true }).click();
   const preview = page.getByRole('dialog', { name: 'report.txt' });

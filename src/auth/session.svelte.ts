@@ -150,6 +150,36 @@ export class AuthSession {
   }
 
   /**
+   * Asks the person to prove it is them again, in a pop-up that must ask for
+   * their credentials (`prompt=login`), for a step the server guards with a
+   * recent sign-in (a passphrase change). Resolves true when they signed in
+   * as the same account; false when they closed the pop-up, it was blocked,
+   * or another account signed in (`reauthProblem` then says why).
+   */
+  async confirmIdentity(): Promise<boolean> {
+    const previous = this.#msalAccount;
+    this.reauthProblem = null;
+    try {
+      const { app } = await this.#client();
+      const result = await app.acquireTokenPopup({
+        scopes: this.#settings.scopes,
+        prompt: 'login',
+        ...(previous === null ? {} : { account: previous, loginHint: previous.username }),
+      });
+      if (previous !== null && result.account.homeAccountId !== previous.homeAccountId) {
+        this.reauthProblem = `That was a different account (${result.account.username}). Sign in as ${previous.username}.`;
+        return false;
+      }
+      app.setActiveAccount(result.account);
+      this.#setAccount(result.account);
+      return true;
+    } catch (err) {
+      this.reauthProblem = describePopupError(err);
+      return false;
+    }
+  }
+
+  /**
    * The fallback of {@link signInAgain}: sends the browser to the sign-in
    * page (the page navigates away; uploads that had started come back as
    * resumable, queued ones are lost). Unlike {@link signIn} it leaves

@@ -15,6 +15,7 @@ import {
   generateIdentityKeys,
   importPublicIdentity,
   restoreIdentity,
+  rewrapBackup,
   samePublicKeys,
   type IdentityKeys,
 } from './identity.ts';
@@ -112,6 +113,22 @@ describe('backup and restore', () => {
     });
     const opened = await openManifest(sealed.manifest, [rsaIdentity(restored.encrypt.privateKey)], { fileId: FILE_ID });
     expect(opened.signer.fingerprint).toBe(await signingKeyFingerprint(keys.sign.publicKey));
+  });
+
+  it('re-wraps under a new passphrase: the new one restores the same keys, the old one no longer opens it', async () => {
+    const rewrapped = await rewrapBackup(backup, 'my recovery phrase', 'a brand new phrase', FAST);
+    const restored = await restoreIdentity(rewrapped, 'a brand new phrase');
+    expect(await samePublicKeys(restored, keys)).toBe(true);
+    expect(restored.encrypt.privateKey.extractable).toBe(false);
+    await expect(restoreIdentity(rewrapped, 'my recovery phrase')).rejects.toThrow(WrongPassphraseError);
+    // A fresh salt: the KDF block (after magic and version) differs from the old copy's.
+    expect(Array.from(rewrapped.subarray(0, 40))).not.toEqual(Array.from(backup.subarray(0, 40)));
+  });
+
+  it('refuses to re-wrap with a wrong current passphrase, and changes nothing', async () => {
+    const error: unknown = await rewrapBackup(backup, 'not my phrase', 'a brand new phrase', FAST).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WrongPassphraseError);
+    await expect(restoreIdentity(backup, 'my recovery phrase')).resolves.toBeDefined();
   });
 
   it('refuses to back up non-extractable keys', async () => {

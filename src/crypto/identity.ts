@@ -270,6 +270,33 @@ export async function backupIdentity(
  * the keys do not match their public halves (FORMAT.md §11).
  */
 export async function restoreIdentity(backup: Uint8Array, passphrase: string): Promise<IdentityKeys> {
+  return (await openBackup(backup, passphrase, false)).keys;
+}
+
+/**
+ * Returns the same recovery backup re-wrapped under `newPassphrase` with a
+ * fresh KDF salt and fresh nonces (a passphrase change): the private keys
+ * are unwrapped as extractable keys only inside this call and wrapped again
+ * at once. Throws as {@link restoreIdentity} for the current passphrase and
+ * the bytes, as {@link backupIdentity} for the new passphrase, and
+ * UnsupportedVersionError when the backup holds a key of a kind this
+ * version does not know (it could not be carried over, and would be lost).
+ */
+export async function rewrapBackup(
+  backup: Uint8Array,
+  currentPassphrase: string,
+  newPassphrase: string,
+  params: KdfParams = DEFAULT_KDF_PARAMS,
+): Promise<Bytes> {
+  const { keys, kinds } = await openBackup(backup, currentPassphrase, true);
+  if (kinds.some((k) => k !== KEY_KIND_RSA_OAEP && k !== KEY_KIND_ECDSA_P256)) {
+    throw new UnsupportedVersionError('This recovery copy holds keys of a kind this version of Sealdrop does not know; update it before changing the passphrase.');
+  }
+  return backupIdentity(keys, newPassphrase, params);
+}
+
+/** Opens a backup into keys whose private halves are extractable only when `extractable` (a re-wrap). */
+async function openBackup(backup: Uint8Array, passphrase: string, extractable: boolean): Promise<{ keys: IdentityKeys; kinds: number[] }> {
   const r = new ByteReader(backup);
   readMagicAndVersion(r, BACKUP_MAGIC, 'recovery kit');
   const block = readKdfBlock(r);
@@ -295,7 +322,7 @@ export async function restoreIdentity(backup: Uint8Array, passphrase: string): P
     if (w === undefined) throw new MalformedError();
     const params = { name: 'AES-GCM', iv: w.nonce, additionalData: backupAad(kind, prefix) };
     try {
-      return await crypto.subtle.unwrapKey('pkcs8', w.body, kek, params, algorithm, false, usages);
+      return await crypto.subtle.unwrapKey('pkcs8', w.body, kek, params, algorithm, extractable, usages);
     } catch (error) {
       // OperationError = the AES-GCM tag failed; anything else = authentic but unusable bytes.
       if (error instanceof Error && error.name === 'OperationError') throw new WrongPassphraseError();
@@ -306,8 +333,11 @@ export async function restoreIdentity(backup: Uint8Array, passphrase: string): P
   const signKey = await unwrap(KEY_KIND_ECDSA_P256, EC_PARAMS, ['sign']);
   await checkPairs(encryptPublic, decrypt, verifyPublic, signKey);
   return {
-    encrypt: { publicKey: encryptPublic, privateKey: decrypt },
-    sign: { publicKey: verifyPublic, privateKey: signKey },
+    keys: {
+      encrypt: { publicKey: encryptPublic, privateKey: decrypt },
+      sign: { publicKey: verifyPublic, privateKey: signKey },
+    },
+    kinds: entries.map((e) => e.kind),
   };
 }
 

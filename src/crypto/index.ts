@@ -70,6 +70,7 @@ export {
   fingerprint,
   backupIdentity,
   restoreIdentity,
+  rewrapBackup,
   samePublicKeys,
   KEY_KIND_RSA_OAEP,
   KEY_KIND_ECDSA_P256,
