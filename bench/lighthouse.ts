@@ -67,7 +67,7 @@ const context = await chromium.launchPersistentContext(profile, {
   args: [...chromiumArgs, `--remote-debugging-port=${cdpPort}`],
   baseURL: stack.url,
 });
-let failed = false;
+let failed: boolean;
 try {
   const page = context.pages()[0] ?? (await context.newPage());
   await page.goto(stack.url);
