@@ -109,7 +109,7 @@ describe('creating a link', () => {
     });
     expect(stale.status).toBe(412);
     const reshaped = grown(10);
-    reshaped[100] ^= 1;
+    reshaped[100] = (reshaped[100] ?? 0) ^ 1;
     const bad = await createLink(alice, fileId, { manifest: reshaped });
     expect(bad.status).toBe(400);
     expect(errorOf(bad.json)).toBe('invalid_manifest');
