@@ -100,6 +100,11 @@ test('an anonymous browser opens a passphrase link; expired, used-up, revoked an
   await useServiceWorkerDownloads(anon);
   record(anon, traffic);
   const visitor = await anon.newPage();
+  // Scripts the public page itself loads (the service worker's precache is not the page's).
+  const pageScripts: string[] = [];
+  visitor.on('request', (r) => {
+    if (r.resourceType() === 'script') pageScripts.push(r.url());
+  });
   await visitor.goto(link);
   await expect(visitor.getByRole('heading', { name: 'This file is protected by a passphrase' })).toBeVisible();
   await visitor.getByLabel('Passphrase').fill(WRONG_PASSPHRASE);
@@ -167,6 +172,11 @@ test('an anonymous browser opens a passphrase link; expired, used-up, revoked an
     ),
   );
   expect(leaks).toEqual([]);
+  // The public page never loads the sign-in code (MSAL).
+  expect(pageScripts.length).toBeGreaterThan(0);
+  for (const url of new Set(pageScripts)) {
+    expect(await (await page.request.get(url)).text(), `${new URL(url).pathname} is MSAL`).not.toContain('PublicClientApplication');
+  }
   expect(fromHex(Buffer.from(fileKey).toString('hex'))).toHaveLength(32);
   await anon.close();
 });
