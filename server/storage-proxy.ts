@@ -112,7 +112,7 @@ function refuse(req: IncomingMessage, res: ServerResponse, status: number, code:
   const origin = req.headers.origin;
   if (origin !== undefined) {
     headers['access-control-allow-origin'] = origin;
-    headers['access-control-expose-headers'] = 'x-ms-error-code, content-type, content-length';
+    headers['access-control-expose-headers'] = 'x-ms-error-code, content-type, content-length, etag';
     headers.vary = 'Origin';
   }
   res.writeHead(status, headers);

@@ -6,4 +6,9 @@ import './ui/base/global.css';
 
 const target = document.getElementById('app');
 if (!target) throw new Error('Sealdrop: #app element missing from index.html');
-mount(App, { target });
+// A link share (`/s/<id>#…`) is a public page: loaded on its own, it never loads the sign-in code (MSAL).
+if (location.pathname.startsWith('/s/')) {
+  void import('./ui/share/SharePage.svelte').then(({ default: SharePage }) => mount(SharePage, { target }));
+} else {
+  mount(App, { target });
+}

@@ -21,6 +21,10 @@ import { createHealthCheck, type HealthCheck } from '../health.ts';
 import { API_PREFIX, hexId, ROUTES, type ErrorBody } from '../../src/contract/index.ts';
 import type { NameKey } from '../storage/blob-layout.ts';
 import { routes, type Route, type RouteServices } from './routes.ts';
+import { shareRoutes } from './share-routes.ts';
+
+/** Every route the endpoint mounts: the core table and the link shares. */
+const allRoutes: Route[] = [...routes, ...shareRoutes];
 
 /** Everything the API needs, injected (tests pass fakes or a real Azurite). */
 export interface ApiDeps {
@@ -69,7 +73,7 @@ function matchPath(path: string): { matches: Match[] } {
   if (!path.startsWith(`${API_PREFIX}/`)) return { matches: [] };
   const segments = path.slice(API_PREFIX.length + 1).split('/');
   const matches: Match[] = [];
-  for (const route of routes) {
+  for (const route of allRoutes) {
     const pattern = route.path.slice(1).split('/');
     const at = pattern.findIndex((p) => p.startsWith(':'));
     if (at === -1) {

@@ -80,7 +80,7 @@ type Handler<Q extends z.ZodType, B extends z.ZodType, R extends z.ZodType> = (i
 }) => Promise<z.input<R>>;
 
 /** Binds a handler to its contract route; the answer's status is the contract's. */
-function route<Q extends z.ZodType, B extends z.ZodType, R extends z.ZodType>(contract: RouteContract<Q, B, R>, handle: Handler<Q, B, R>): Route {
+export function route<Q extends z.ZodType, B extends z.ZodType, R extends z.ZodType>(contract: RouteContract<Q, B, R>, handle: Handler<Q, B, R>): Route {
   return {
     method: contract.method,
     path: contract.path,
@@ -103,7 +103,7 @@ function describeIssue(error: z.ZodError): string {
   return `${where}${issue.message}.`;
 }
 
-function mustCaller(caller: Caller | null): Caller {
+export function mustCaller(caller: Caller | null): Caller {
   // The app only calls authenticated routes with a caller; this guards a wiring mistake.
   if (caller === null) throw new Error('Route needs a verified caller.');
   return caller;
@@ -125,14 +125,14 @@ async function fileGrants(
 }
 
 /** What the listing shows of one file: its parts and the sizes the server recorded when it granted the upload. */
-interface FileState {
+export interface FileState {
   payload?: ListedBlob;
   manifest?: ListedBlob;
   declared?: { name: string; payloadBytes: number; manifestBytes: number };
 }
 
 /** Every blob of one file (committed or, for the payload, only uncommitted blocks). */
-async function fileState(store: BlobStore, userId: string, fileId: string): Promise<FileState> {
+export async function fileState(store: BlobStore, userId: string, fileId: string): Promise<FileState> {
   const { blobs } = await store.list(filePrefix(userId, fileId), { maxPageSize: 10, includeUncommitted: true });
   const state: FileState = {};
   for (const b of blobs) addToState(state, userFilesPrefix(userId), b, fileId);
@@ -142,7 +142,13 @@ async function fileState(store: BlobStore, userId: string, fileId: string): Prom
 function addToState(state: FileState, prefix: string, blob: ListedBlob, onlyFileId?: string): string | null {
   const parsed = parseFileBlobName(prefix, blob.name);
   if (parsed === null || (onlyFileId !== undefined && parsed.fileId !== onlyFileId)) return null;
-  if (parsed.part === 'declared') state.declared = { name: blob.name, payloadBytes: parsed.payloadBytes, manifestBytes: parsed.manifestBytes };
+  if (parsed.part === 'declared') {
+    // Two declarations exist for a moment while a share grows the manifest (share-routes.ts): the larger one holds.
+    const prev = state.declared;
+    if (prev === undefined || parsed.payloadBytes + parsed.manifestBytes > prev.payloadBytes + prev.manifestBytes) {
+      state.declared = { name: blob.name, payloadBytes: parsed.payloadBytes, manifestBytes: parsed.manifestBytes };
+    }
+  }
   else state[parsed.part] = blob;
   return parsed.fileId;
 }
@@ -153,7 +159,7 @@ function addToState(state: FileState, prefix: string, blob: ListedBlob, onlyFile
  * and removes it when it grants deletion). SAS cannot cap a blob's size, so
  * this is where the cap is enforced.
  */
-function breaksDeclaration(state: FileState): boolean {
+export function breaksDeclaration(state: FileState): boolean {
   if (state.payload === undefined && state.manifest === undefined) return false;
   if (state.declared === undefined) return true;
   return (
@@ -162,7 +168,7 @@ function breaksDeclaration(state: FileState): boolean {
 }
 
 /** Deletes every blob of a file that broke its declaration: it is never listed or granted again. */
-async function sweep(services: RouteServices, userId: string, fileId: string, state: FileState): Promise<void> {
+export async function sweep(services: RouteServices, userId: string, fileId: string, state: FileState): Promise<void> {
   await Promise.all([
     services.store.delete(fileBlob(userId, fileId, 'payload')),
     services.store.delete(fileBlob(userId, fileId, 'manifest')),
@@ -202,7 +208,7 @@ function toEntry(fileId: string, { payload, manifest }: FileState, now: Date) {
   };
 }
 
-function decodeBase64(b64: string): Uint8Array {
+export function decodeBase64(b64: string): Uint8Array {
   // The contract's schema has already checked the alphabet and length.
   return new Uint8Array(Buffer.from(b64, 'base64'));
 }

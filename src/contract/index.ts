@@ -9,3 +9,4 @@ export * from './routes.ts';
 export * from './errors.ts';
 export * from './app-config.ts';
 export * from './retry-after.ts';
+export * from './shares.ts';

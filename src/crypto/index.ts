@@ -77,3 +77,9 @@ export {
   type IdentityKeys,
 } from './identity.ts';
 export { signRotation, verifyRotation, ROTATION_LENGTH } from './rotation.ts';
+export {
+  STANZA_LINK_PASSPHRASE,
+  linkPassphraseRecipient,
+  linkPassphraseIdentity,
+} from './link-passphrase.ts';
+export { reEnvelope, type EnvelopeChange } from './re-envelope.ts';

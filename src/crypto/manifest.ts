@@ -75,7 +75,8 @@ function checkStanzas(stanzas: Stanza[]): void {
   }
 }
 
-async function subkeys(fileKey: Uint8Array, headerBytes: Bytes): Promise<{ content: CryptoKey; metadata: CryptoKey; mac: CryptoKey; draftMac: CryptoKey }> {
+/** The four sub-keys of a file (FORMAT.md §4); re-envelope.ts needs the MAC key. */
+export async function subkeys(fileKey: Uint8Array, headerBytes: Bytes): Promise<{ content: CryptoKey; metadata: CryptoKey; mac: CryptoKey; draftMac: CryptoKey }> {
   const salt = headerBytes.subarray(25, 25 + SALT_LENGTH);
   const derive = (label: Parameters<typeof deriveSubkeyBytes>[2]): Promise<Bytes> => deriveSubkeyBytes(fileKey, salt, label, headerBytes);
   return {
@@ -281,7 +282,7 @@ export async function finishManifest(
  * outer). A thrown error is remembered and reported only if nothing opens
  * (FORMAT.md §7.4); see openManifest for the errors.
  */
-async function unwrapFileKey(stanzas: Stanza[], identities: Identity[], context: Bytes): Promise<Uint8Array> {
+export async function unwrapFileKey(stanzas: Stanza[], identities: Identity[], context: Bytes): Promise<Uint8Array> {
   let firstError: unknown;
   for (const identity of identities) {
     for (const stanza of stanzas) {

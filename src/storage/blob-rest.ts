@@ -222,6 +222,20 @@ export async function getBlob(url: string, opts: BlobCallOptions = {}): Promise<
 }
 
 /**
+ * Reads a whole (small) blob and its ETag, for a later conditional write
+ * (If-Match). Throws StorageError like getBlob, or kind 'bad-response' when
+ * the answer carries no ETag.
+ */
+export async function getBlobWithEtag(url: string, opts: BlobCallOptions = {}): Promise<{ bytes: Uint8Array<ArrayBuffer>; etag: string }> {
+  const res = await send(url, { method: 'GET' }, opts);
+  if (res.status !== 200) throw await failure(res);
+  const etag = res.headers.get('etag');
+  const bytes = new Uint8Array(await readBody(() => res.arrayBuffer(), opts));
+  if (etag === null || etag === '') throw new StorageError('bad-response', { status: res.status, message: 'Storage did not say which version of the file it sent.' });
+  return { bytes, etag };
+}
+
+/**
  * Reads bytes `start`..`endInclusive` of a blob with a `Range` header.
  * Returns the bytes (possibly fewer than asked when the blob is shorter) and
  * the blob's total length from `Content-Range`. Throws StorageError: kind

@@ -2055,5 +2055,50 @@ if (V.payloads?.[2]) {
   });
 }
 
+// --- §7.5 link secret with passphrase (typeId 5): the `linkPassphrase` section.
+function linkPassphraseIdentity(secret, passphrase) {
+  return {
+    unwrap(env, header) {
+      if (env.typeId !== 5) return null;
+      const rd = new Rd(env.body);
+      const chk = rd.take(16, 'link check');
+      const block = readKdfBlock(rd);
+      const nonce = rd.take(12, 'nonce');
+      const ct = rd.take(48, 'wrapped key');
+      rd.end('link-passphrase envelope');
+      const mine = Buffer.from(crypto.hkdfSync('sha256', secret, Buffer.alloc(32), labelled('sealdrop/v2/link-passphrase/check', header), 16));
+      if (!mine.equals(chk)) return null;
+      const kdfOut = readerKek(block, passphrase);
+      const key = hkdf(cat(secret, kdfOut), EMPTY, labelled('sealdrop/v2/link-passphrase'));
+      const fk = gcmOpen(key, nonce, ct, labelled('sealdrop/v2/link-passphrase', header));
+      if (fk === null) throw new WrongPassphraseError('link-passphrase envelope does not open');
+      return fk;
+    },
+  };
+}
+if (V.linkPassphrase) {
+  const LP = V.linkPassphrase;
+  const KSx = V.keySchedule;
+  const hdr = fromHex(KSx.header);
+  const secret = fromHex(LP.secret);
+  const block = { id: 1, salt: fromHex(LP.salt), logN: LP.logN, r: LP.r, p: LP.p };
+  const kdfOut = runKdf(block, passBytes(LP.passphrase));
+  eqHex('linkPassphrase.kdfOutput', kdfOut, LP.kdfOutput);
+  const wk = hkdf(cat(secret, kdfOut), EMPTY, labelled('sealdrop/v2/link-passphrase'));
+  eqHex('linkPassphrase.wrapKey', wk, LP.wrapKey);
+  const chk = Buffer.from(crypto.hkdfSync('sha256', secret, Buffer.alloc(32), labelled('sealdrop/v2/link-passphrase/check', hdr), 16));
+  eqHex('linkPassphrase.check', chk, LP.check);
+  const nonce = fromHex(LP.nonce);
+  eqHex('linkPassphrase.body', cat(chk, kdfBlockBytes(block), nonce, gcmSeal(wk, nonce, fromHex(KSx.fileKey), labelled('sealdrop/v2/link-passphrase', hdr))), LP.body);
+  check('linkPassphrase.manifest opens with secret + passphrase', () => {
+    const r = openManifest(fromHex(LP.manifest.bytes), KSx.fileId, [linkPassphraseIdentity(secret, LP.passphrase)]);
+    return eqObj(r.metadata, metaValue(V.metadata.value)) || 'wrong metadata';
+  });
+  const lpIdentity = (o) => (o.kind === 'link-passphrase' ? linkPassphraseIdentity(fromHex(o.secret), o.passphrase) : makeIdentity(o));
+  for (const n of LP.negative ?? []) {
+    expectError(`linkPassphrase negative ${n.name}`, n.error, () => openManifest(fromHex(n.bytes), n.fileId, n.identities.map(lpIdentity)));
+  }
+}
+
 console.log(`format-check: ${passed} passed, ${failed} failed`);
 process.exit(failed === 0 && passed > 0 ? 0 : 1);

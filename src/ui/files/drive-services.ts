@@ -3,6 +3,7 @@
  * interface: the real implementation wires `src/storage` with the signed-in
  * API client and the unlocked identity; tests pass fakes.
  */
+import type { LinkShareServices } from '../share/share-services.ts';
 import type { TransferProgress } from '../../storage/progress.ts';
 import type { SaveDestination, SaveFileInfo } from '../../storage/save-to-disk.ts';
 import type { UploadRecord } from '../../storage/upload-journal.ts';
@@ -45,6 +46,8 @@ export interface UploadQueueLike {
 
 /** The storage verbs the drive calls. Every method rejects with a typed error (`StorageError`, crypto errors, API errors). */
 export interface DriveServices {
+  /** Link shares of the owner's files (absent: no Share button, e.g. in tests). */
+  shares?: LinkShareServices | undefined;
   /**
    * Lists the user's files with decrypted metadata; damaged and unfinished
    * ones as problems. `onPartial` is told the files known so far while a

@@ -12,6 +12,7 @@ import { chooseSaveDestination, readAllForPreview, saveStream } from '../../stor
 import { discardUpload, inspectPendingUpload, pendingUploads } from '../../storage/sender.ts';
 import { UploadQueue } from '../../storage/upload-queue.ts';
 import type { DriveServices, InterruptedUpload } from './drive-services.ts';
+import { createLinkShareServices } from '../share/share-services.ts';
 import { folderOf, type DriveEntry } from './file-tree.ts';
 
 /** Words for a payload the server holds without a manifest. */
@@ -44,6 +45,8 @@ export function createStorageDriveServices(context: StorageDriveContext): DriveS
     },
 
     uploads: new UploadQueue({ api, userId, identity }),
+
+    shares: typeof location === 'undefined' ? undefined : createLinkShareServices(api, identity, location.origin),
 
     open(fileId, { signal, onProgress }) {
       return openFileStream(api, fileId, identity, { signal, onProgress });

@@ -1,0 +1,90 @@
+/**
+ * Re-enveloping a finished manifest (docs/FORMAT.md §9.4): the owner, who can
+ * open the file and holds the signing key that sealed it, adds or removes
+ * envelopes and re-signs. Header, signer, payload digest and sealed metadata
+ * are copied unchanged; the MAC (under the file's own header-MAC key) and the
+ * signature are computed afresh over the new envelope list. This is how a
+ * link share is created and how it is taken out of the manifest again.
+ */
+import { ByteWriter, concatBytes, type Bytes } from './bytes.ts';
+import { TamperedError } from './errors.ts';
+import { importVerifyKey } from './fingerprint.ts';
+import { fileIdBytes, labelled } from './format.ts';
+import {
+  LABEL_MANIFEST_SIGNATURE,
+  MAX_STANZAS,
+  parseManifest,
+  subkeys,
+  unwrapFileKey,
+  type ManifestSigner,
+} from './manifest.ts';
+import { STANZA_PASSPHRASE, type Identity, type Recipient, type Stanza } from './recipients.ts';
+
+const ECDSA_SIGN = { name: 'ECDSA', hash: 'SHA-256' } as const;
+
+/** What to change: envelopes to add (wrapped for these recipients) and a filter saying which existing envelopes to drop. */
+export interface EnvelopeChange {
+  add?: Recipient[];
+  /** Returns true for an existing envelope that must go. */
+  remove?: (stanza: Stanza, index: number) => boolean;
+}
+
+/**
+ * Returns the manifest with `change` applied and re-signed by `signer`, plus
+ * the envelopes added (so the caller can recognise them later, e.g. to
+ * remove a link's envelope by its body). Opens the manifest first exactly as
+ * openManifest does (signature, file id, an envelope via `identities`, MAC),
+ * so it throws the same MalformedError / UnsupportedVersionError /
+ * TamperedError / WrongKeyError / WrongPassphraseError. Throws RangeError
+ * when `signer` is not the key that signed the manifest (re-signing by
+ * anyone else would change who sealed the file), when `fileId` is not
+ * canonical, or when the result would have no envelope, more than 64, or two
+ * passphrase envelopes.
+ */
+export async function reEnvelope(
+  manifest: Uint8Array,
+  identities: Identity[],
+  opts: { fileId: string; signer: ManifestSigner; change: EnvelopeChange },
+): Promise<{ manifest: Bytes; added: Stanza[] }> {
+  const expected = fileIdBytes(opts.fileId);
+  const m = parseManifest(manifest);
+  let signerKey: CryptoKey;
+  try {
+    signerKey = await importVerifyKey(m.signerSpki);
+  } catch {
+    throw new TamperedError();
+  }
+  if (!(await crypto.subtle.verify(ECDSA_SIGN, signerKey, m.signature, labelled(LABEL_MANIFEST_SIGNATURE, m.signedBytes)))) {
+    throw new TamperedError();
+  }
+  if (!m.headerBytes.subarray(9, 25).every((b, i) => b === expected[i])) throw new TamperedError('This manifest belongs to a different file.');
+  const spki = new Uint8Array(await crypto.subtle.exportKey('spki', opts.signer.publicKey));
+  if (spki.length !== m.signerSpki.length || !spki.every((b, i) => b === m.signerSpki[i])) {
+    throw new RangeError('Only the key that sealed this file can change who may open it.');
+  }
+
+  const fileKey = await unwrapFileKey(m.stanzas, identities, m.headerBytes);
+  try {
+    const keys = await subkeys(fileKey, m.headerBytes);
+    if (!(await crypto.subtle.verify('HMAC', keys.mac, m.mac, m.macInput))) throw new TamperedError();
+    const added = await Promise.all((opts.change.add ?? []).map((r) => r.wrap(fileKey, m.headerBytes)));
+    const remove = opts.change.remove ?? (() => false);
+    const stanzas = [...m.stanzas.filter((s, i) => !remove(s, i)), ...added];
+    if (stanzas.length < 1 || stanzas.length > MAX_STANZAS) throw new RangeError('A file needs 1 to 64 envelopes.');
+    if (stanzas.filter((s) => s.typeId === STANZA_PASSPHRASE).length > 1) throw new RangeError('A file can have at most one passphrase.');
+
+    const w = new ByteWriter().raw(m.headerBytes).lp16(m.signerSpki).raw(m.payloadDigest).lp16(m.sealedMetadata).u16(stanzas.length);
+    for (const s of stanzas) w.u8(s.typeId).lp16(s.body);
+    const macInput = w.bytes();
+    const mac = new Uint8Array(await crypto.subtle.sign('HMAC', keys.mac, macInput));
+    const signed = concatBytes(macInput, mac);
+    const message = labelled(LABEL_MANIFEST_SIGNATURE, signed);
+    const signature = new Uint8Array(await crypto.subtle.sign(ECDSA_SIGN, opts.signer.privateKey, message));
+    if (!(await crypto.subtle.verify(ECDSA_SIGN, signerKey, signature, message))) {
+      throw new RangeError('The signing key pair does not match.');
+    }
+    return { manifest: concatBytes(signed, signature), added };
+  } finally {
+    fileKey.fill(0);
+  }
+}
