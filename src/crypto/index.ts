@@ -76,3 +76,16 @@ export {
   type IdentityKeys,
 } from './identity.ts';
 export { signRotation, verifyRotation, ROTATION_LENGTH } from './rotation.ts';
+export {
+  STANZA_DRIVE_KEY,
+  DRIVE_KEY_LENGTH,
+  importDriveKey,
+  isDriveKey,
+  driveKeyRecipient,
+  driveKeyIdentity,
+  newDriveKey,
+  openDriveKeyCopy,
+  parseDriveKeyCopy,
+  type DriveKeyCopyReader,
+  type DriveKeyCopyWriter,
+} from './drive-key.ts';
