@@ -169,7 +169,7 @@ export async function buildDriveKeyVectors(c: DriveKeyContext): Promise<Record<s
       const opened = decryptWith(pkcs8, body, label);
       if (opened !== null && toHex(opened) === toHex(message)) return toBytes(body).slice();
     }
-    return new Uint8Array(await crypto.subtle.encrypt({ name: 'RSA-OAEP', label }, publicKey, toBytes(message)));
+    return new Uint8Array(await crypto.subtle.encrypt({ name: 'RSA-OAEP', label: toBytes(label) }, publicKey, toBytes(message)));
   }
   const sha256 = (b: Uint8Array): Bytes => new Uint8Array(createHash('sha256').update(b).digest());
   async function copyOf(path: (string | number)[], parts: { recipient: Uint8Array; wrapped: Uint8Array; signer: CryptoKey; version?: number }): Promise<string> {
