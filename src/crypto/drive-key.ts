@@ -16,8 +16,6 @@ import { RSA_MODULUS_BITS, checkRsaPublicKey } from './recipients.ts';
 
 /** Stanza type id of drive-key envelopes. */
 export const STANZA_DRIVE_KEY = 4;
-/** Stanza type id reserved for the link-secret-with-passphrase envelope (sharing). */
-export const STANZA_RESERVED_LINK_PASSPHRASE = 5;
 /** Label of a drive-key envelope's HKDF info and AES-GCM AAD. */
 export const LABEL_DRIVE_KEY = 'sealdrop/v2/drive-key';
 /** Label of the RSA-OAEP `label` parameter of a drive-key copy. */
