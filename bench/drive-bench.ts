@@ -35,6 +35,8 @@ export interface DriveBenchOptions {
   outPath: string;
   distDir: string | undefined;
   keep: boolean;
+  /** Seed files with a drive-key envelope beside the RSA one (the app's way); false: RSA only, as before drive keys. */
+  driveKey: boolean;
 }
 
 async function signInAndRestore(page: Page, origin: string, restore: boolean): Promise<string> {
@@ -124,8 +126,9 @@ export async function runDriveBench(opts: DriveBenchOptions): Promise<number> {
     await page.getByRole('heading', { name: 'Set up your keys' }).waitFor({ timeout: 60_000 });
     const seedApi = { baseUrl: origin, token };
     const stats: SeedStats = { apiCalls: 0, throttled: 0 };
-    const keys = await seedKeys(seedApi, PASSPHRASE, stats);
-    log(`seeding ${opts.files} files through the API`);
+    const seeded = await seedKeys(seedApi, PASSPHRASE, stats);
+    const keys = opts.driveKey ? seeded : { encrypt: seeded.encrypt, sign: seeded.sign };
+    log(`seeding ${opts.files} files through the API (${opts.driveKey ? 'drive-key and RSA envelopes' : 'RSA envelope only'})`);
     const seedStart = performance.now();
     await seedFiles(seedApi, keys, numberedFiles(opts.files, 'drive'), {
       parallel: 8,

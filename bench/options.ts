@@ -56,6 +56,8 @@ export interface BenchOptions {
   trace: boolean;
   /** `--drive N`: seed a drive of N small files and measure listing it instead (issue 16). */
   driveFiles: number | undefined;
+  /** `--no-drive-key`: seed the drive's files without drive-key envelopes (RSA only, as before drive keys). */
+  noDriveKey: boolean;
 }
 
 const HELP = `Usage: tsx bench/run.ts [options]
@@ -72,7 +74,8 @@ const HELP = `Usage: tsx bench/run.ts [options]
   --keep              keep the temp folder
   --trace             log every request the page makes (method, path, status, ms; no SAS)
   --drive N           seed a drive of N small files through the API, measure cold and warm listing
-                      (JSON to bench/results/drive-N.json unless --out)`;
+                      (JSON to bench/results/drive-N.json unless --out)
+  --no-drive-key      with --drive: seed files sealed to the RSA key only (no drive-key envelope), for comparison`;
 
 const positiveInt = z.coerce.number().int().positive();
 
@@ -81,7 +84,7 @@ const positiveInt = z.coerce.number().int().positive();
  * help and exits 0 for `--help`; throws a plain Error on a bad option.
  */
 export function parseOptions(argv: string[]): BenchOptions {
-  const flags = new Set(['--smoke', '--tune', '--keep', '--trace', '--help', '-h']);
+  const flags = new Set(['--smoke', '--tune', '--keep', '--trace', '--no-drive-key', '--help', '-h']);
   const values = new Map<string, string>();
   const seen = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
@@ -146,5 +149,6 @@ export function parseOptions(argv: string[]): BenchOptions {
     repeats: smoke ? 1 : positiveInt.parse(values.get('--repeats') ?? '3'),
     keep: seen.has('--keep'),
     trace: seen.has('--trace'),
+    noDriveKey: seen.has('--no-drive-key'),
   };
 }

@@ -211,7 +211,7 @@ async function timings(name: string, n: number, op: () => Promise<number>, check
 async function main(): Promise<number> {
   const opts = parseOptions(process.argv.slice(2));
   if (opts.driveFiles !== undefined) {
-    return runDriveBench({ files: opts.driveFiles, outPath: opts.outPath, distDir: opts.distDir, keep: opts.keep });
+    return runDriveBench({ files: opts.driveFiles, outPath: opts.outPath, distDir: opts.distDir, keep: opts.keep, driveKey: !opts.noDriveKey });
   }
   const tempDir = await mkdtemp(join(tmpdir(), 'sealdrop-bench-'));
   const cleanups: (() => Promise<void>)[] = [];

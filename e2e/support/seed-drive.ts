@@ -12,10 +12,12 @@ import { fileGrantsSchema, pathOf, ROUTES, API_PREFIX } from '../../src/contract
 import {
   backupIdentity,
   DEFAULT_PBKDF2_PARAMS,
+  driveKeyRecipient,
   encryptSegment,
   exportPublicIdentity,
   generateIdentityKeys,
   finishManifest,
+  newDriveKey,
   payloadDigestFromSegmentDigests,
   rsaRecipient,
   sealDraft,
@@ -69,17 +71,23 @@ async function callApi(api: SeedApi, stats: SeedStats, method: 'GET' | 'POST', p
 /** Passphrase hashing for seeded test accounts: WebCrypto's PBKDF2 (quicker here than scrypt, and what readers accept). */
 export const SEED_KDF: KdfParams = DEFAULT_PBKDF2_PARAMS;
 
+/** A seeded account's keys: the identity pairs and the drive key (FORMAT.md §7.5) its files are also sealed to. */
+export type SeedKeys = IdentityKeys & { driveKey: CryptoKey };
+
 /**
- * Makes the user's keys here, publishes the public identity and stores the
- * recovery copy under `passphrase`. Returns the keys (for sealing). Throws
- * when the account already has keys.
+ * Makes the user's keys here, publishes the public identity, stores the
+ * recovery copy under `passphrase` and the drive key's signed copy, as the
+ * app's key setup does. Returns the keys (for sealing). Throws when the
+ * account already has keys.
  */
-export async function seedKeys(api: SeedApi, passphrase: string, stats: SeedStats = { apiCalls: 0, throttled: 0 }): Promise<IdentityKeys> {
+export async function seedKeys(api: SeedApi, passphrase: string, stats: SeedStats = { apiCalls: 0, throttled: 0 }): Promise<SeedKeys> {
   const keys = await generateIdentityKeys();
   const recovery = await backupIdentity(keys, passphrase, SEED_KDF);
   await callApi(api, stats, 'POST', pathOf(ROUTES.createRecovery), { recovery: Buffer.from(recovery).toString('base64') });
   await callApi(api, stats, 'POST', pathOf(ROUTES.publishKey), { publicIdentity: Buffer.from(await exportPublicIdentity(keys)).toString('base64') });
-  return keys;
+  const drive = await newDriveKey(keys);
+  await callApi(api, stats, 'POST', pathOf(ROUTES.createDriveKey), { driveKey: Buffer.from(drive.copy).toString('base64') });
+  return { ...keys, driveKey: drive.driveKey };
 }
 
 async function putBlob(url: string, body: Uint8Array, ifNoneMatch: boolean): Promise<void> {
@@ -104,7 +112,7 @@ export interface SeedFile {
  */
 export async function seedFiles(
   api: SeedApi,
-  keys: IdentityKeys,
+  keys: IdentityKeys & { driveKey?: CryptoKey },
   files: readonly SeedFile[],
   opts: { parallel?: number; stats?: SeedStats; onFile?: (done: number) => void } = {},
 ): Promise<string[]> {
@@ -126,7 +134,10 @@ export async function seedFiles(
         lastModified: Date.UTC(2026, 0, 1) + i,
         ...(slash === -1 ? {} : { relativePath: file.name }),
       };
-      const draftFor = (fileId: string) => sealDraft({ fileId, metadata, recipients: [rsaRecipient(keys.encrypt.publicKey)] });
+      // As the app's sender: the drive key (when the account has one) and the owner's RSA key.
+      const rsa = rsaRecipient(keys.encrypt.publicKey);
+      const recipients = keys.driveKey === undefined ? [rsa] : [driveKeyRecipient(keys.driveKey), rsa];
+      const draftFor = (fileId: string) => sealDraft({ fileId, metadata, recipients });
       // Sizes do not depend on the id: a stand-in id's draft tells the manifest's size before the server names the file.
       const probe = await draftFor('0'.repeat(32));
       const payloadProbe = await encryptSegment(probe.contentKey, 0, true, file.bytes);

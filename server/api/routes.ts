@@ -13,10 +13,12 @@ import {
 } from '../../src/contract/index.ts';
 import type { Caller } from '../auth/token-verifier.ts';
 import type { HealthCheck } from '../health.ts';
+import { checkDriveKeyCopy } from '../keys/drive-key-copy.ts';
 import { checkPublicIdentity, checkRotation, KeyProofError } from '../keys/public-identity.ts';
 import {
   declarationBlob,
   directoryBlob,
+  driveKeyBlob,
   fileBlob,
   filePrefix,
   newFileId,
@@ -443,6 +445,31 @@ export const routes: Route[] = [
       throw new ApiError(412, ERROR_CODES.stale, 'The recovery copy changed since you opened it. Reload and try again.');
     }
     return { etag };
+  }),
+
+  route(ROUTES.createDriveKey, async ({ caller, body, services }) => {
+    const c = mustCaller(caller);
+    const published = await services.store.readSmall(publicKeyBlob(c.userId), MAX_KEY_BLOB_BYTES);
+    if (published === null) throw new ApiError(409, ERROR_CODES.publicKeyMissing, 'Publish your public key before storing a drive key.');
+    const bytes = decodeBase64(body.driveKey);
+    try {
+      await checkDriveKeyCopy(bytes, await checkPublicIdentity(published.bytes));
+    } catch (err) {
+      if (err instanceof KeyProofError) throw new ApiError(400, 'invalid_drive_key', err.message);
+      throw err;
+    }
+    // Written once: a stolen sign-in token cannot swap the key every later upload is wrapped to.
+    if ((await services.store.createIfAbsent(driveKeyBlob(c.userId), bytes, 'application/octet-stream')) === null) {
+      throw new ApiError(409, ERROR_CODES.driveKeyExists, 'A drive key is already stored for this account.');
+    }
+    return { userId: c.userId };
+  }),
+
+  route(ROUTES.readDriveKey, async ({ caller, services }) => {
+    const c = mustCaller(caller);
+    const blob = await services.store.readSmall(driveKeyBlob(c.userId), MAX_KEY_BLOB_BYTES);
+    if (blob === null) throw notFound('This account has no drive key yet.');
+    return { driveKey: encodeBase64(blob.bytes) };
   }),
 
   route(ROUTES.lookupUser, async ({ body, services }) => {

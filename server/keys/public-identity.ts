@@ -76,6 +76,8 @@ class Reader {
 export interface CheckedIdentity {
   /** The ECDSA P-256 key that signed the identity (and signs rotations away from it). */
   verifyKey: CryptoKey;
+  /** The SPKI bytes of the RSA-OAEP encryption key (kind 1), as published. */
+  encryptSpki: Uint8Array;
 }
 
 async function importVerifyKey(spki: Uint8Array<ArrayBuffer>): Promise<CryptoKey> {
@@ -133,7 +135,7 @@ export async function checkPublicIdentity(bytes: Uint8Array): Promise<CheckedIde
   if (!(await subtle.verify(SIGN, verifyKey, signature, labelled(label, body)))) {
     throw new KeyProofError('The public key’s self-signature does not match.');
   }
-  return { verifyKey };
+  return { verifyKey, encryptSpki: rsa };
 }
 
 async function sha256(bytes: Uint8Array): Promise<Uint8Array> {

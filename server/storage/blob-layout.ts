@@ -67,6 +67,11 @@ export function recoveryBlob(userId: string, key: NameKey): string {
   return `keys/${checked(userId, 'user id')}/recovery-${keyedName(key, 'sealdrop/v2/recovery-name', userId)}`;
 }
 
+/** `keys/<userId>/drive`: the copy of the user's drive key (SDDK, written once). Throws on a malformed id. */
+export function driveKeyBlob(userId: string): string {
+  return `keys/${checked(userId, 'user id')}/drive`;
+}
+
 /** Prefix of a user's rotation statements (`keys/<userId>/rotations/`). Throws on a malformed id. */
 export function rotationsPrefix(userId: string): string {
   return `keys/${checked(userId, 'user id')}/rotations/`;

@@ -11,6 +11,10 @@ export const ERROR_CODES = {
   recoveryExists: 'recovery_exists',
   /** 409: a public identity is already published (it is written once; rotate it by proof). */
   publicKeyExists: 'public_key_exists',
+  /** 409: the account's drive-key copy already exists (it is written once). */
+  driveKeyExists: 'drive_key_exists',
+  /** 409: the action needs the account's public key published first. */
+  publicKeyMissing: 'public_key_missing',
   /** 412: the ETag sent is not the current one (someone changed it meanwhile). */
   stale: 'stale_etag',
   /** 404 */

@@ -5,6 +5,7 @@
  * `sharing` and `server/` may all depend on it.
  */
 export * from './schemas.ts';
+export * from './drive-key.ts';
 export * from './routes.ts';
 export * from './errors.ts';
 export * from './app-config.ts';

@@ -26,6 +26,7 @@ import {
   uploadBody,
   HEX_ID,
 } from './schemas.ts';
+import { driveKeyCreateBody, driveKeyResponse, driveKeyStoredResponse } from './drive-key.ts';
 
 /** Path prefix of every route. */
 export const API_PREFIX = '/api/v1';
@@ -62,6 +63,8 @@ export const ROUTES = {
   createRecovery: define({ method: 'POST', path: '/keys/recovery', auth: true, query: noQuery, body: recoveryCreateBody, status: 201, response: recoveryWrittenResponse }),
   readRecovery: define({ method: 'POST', path: '/keys/recovery/read', auth: true, query: noQuery, body: noBody, status: 200, response: recoveryResponse }),
   replaceRecovery: define({ method: 'POST', path: '/keys/recovery/replace', auth: true, query: noQuery, body: recoveryReplaceBody, status: 200, response: recoveryWrittenResponse }),
+  createDriveKey: define({ method: 'POST', path: '/keys/drive', auth: true, query: noQuery, body: driveKeyCreateBody, status: 201, response: driveKeyStoredResponse }),
+  readDriveKey: define({ method: 'POST', path: '/keys/drive/read', auth: true, query: noQuery, body: noBody, status: 200, response: driveKeyResponse }),
   lookupUser: define({ method: 'POST', path: '/users/lookup', auth: true, query: noQuery, body: lookupBody, status: 200, response: lookupResponse }),
 } as const;
 

@@ -83,3 +83,16 @@ export {
   linkPassphraseIdentity,
 } from './link-passphrase.ts';
 export { reEnvelope, type EnvelopeChange } from './re-envelope.ts';
+export {
+  STANZA_DRIVE_KEY,
+  DRIVE_KEY_LENGTH,
+  importDriveKey,
+  isDriveKey,
+  driveKeyRecipient,
+  driveKeyIdentity,
+  newDriveKey,
+  openDriveKeyCopy,
+  parseDriveKeyCopy,
+  type DriveKeyCopyReader,
+  type DriveKeyCopyWriter,
+} from './drive-key.ts';

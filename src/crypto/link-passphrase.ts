@@ -1,5 +1,5 @@
 /**
- * Link secret with passphrase (typeId 5, docs/FORMAT.md §7.5): ONE envelope
+ * Link secret with passphrase (typeId 5, docs/FORMAT.md §7.6): ONE envelope
  * whose wrapping key needs both the 32-byte link secret (from the URL
  * fragment) and the passphrase (scrypt / PBKDF2, §6). Neither alone opens it:
  *

@@ -1,5 +1,5 @@
 /**
- * Known answers of the link secret with passphrase (typeId 5, FORMAT.md §7.5)
+ * Known answers of the link secret with passphrase (typeId 5, FORMAT.md §7.6)
  * from v2.json's `linkPassphrase` section, in Node and in Chromium.
  */
 import { describe, expect, it } from 'vitest';

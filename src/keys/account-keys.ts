@@ -54,6 +54,7 @@ import {
   RecoveryCopyExistsError,
   RecoveryKitError,
 } from './key-errors.ts';
+import { ensureDriveKey, establishDriveKey } from './drive-key.ts';
 import { defaultKeyStore, KeyStoreError, type KeyStore, type StoredIdentity } from './key-store.ts';
 import { parseRecoveryKit } from './recovery-kit.ts';
 
@@ -68,6 +69,11 @@ export interface UnlockedIdentity {
   readonly publicIdentity: Uint8Array;
   /** Fingerprint people compare: 8 groups of 5 digits. */
   readonly fingerprint: string;
+  /**
+   * The account's drive key (non-extractable), or null while this device
+   * has none (then files are sealed and opened with the RSA key alone).
+   */
+  readonly driveKey: CryptoKey | null;
 }
 
 /** The slice of the app's API client this module needs (matches `ApiClient.post`). */
@@ -164,8 +170,13 @@ export async function setupKeys(
     if ((await publishedKeyState(api, userId, keys)) !== 'ours') throw new PublishedKeyMismatchError();
   }
 
+  // The drive key is an optimisation over the RSA key: if it cannot be made
+  // now (offline, or a copy this device refuses), the next start tries again
+  // and says why (AccountFlow).
+  const driveKey = await establishDriveKey(api, keys).catch(() => null);
+
   onStep?.('saving');
-  const stored = await storedFrom(userId, keys, publicIdentity);
+  const stored = { ...(await storedFrom(userId, keys, publicIdentity)), ...(driveKey === null ? {} : { driveKey }) };
   await keyStore.save(stored);
   return { identity: toUnlocked(stored), recoveryBlob, persisted: await persist(opts) };
 }
@@ -191,7 +202,7 @@ export async function restoreKeys(
   const publicIdentity = await exportPublicIdentity(keys);
   if ((await publishedKeyState(api, userId, keys)) === 'missing') await publishPublicIdentity(api, userId, publicIdentity);
   const stored = await saveRestored(store(opts), await storedFrom(userId, keys, publicIdentity));
-  return { identity: toUnlocked(stored), recoveryBlob, persisted: await persist(opts) };
+  return { identity: await withDriveKey(api, stored, opts), recoveryBlob, persisted: await persist(opts) };
 }
 
 /**
@@ -221,7 +232,7 @@ export async function restoreFromKit(
   await createRecoveryCopy(api, kit.recoveryBlob);
   if (published === 'missing') await publishPublicIdentity(api, userId, publicIdentity);
   const stored = await saveRestored(store(opts), await storedFrom(userId, keys, publicIdentity));
-  return { identity: toUnlocked(stored), recoveryBlob: kit.recoveryBlob, persisted: await persist(opts) };
+  return { identity: await withDriveKey(api, stored, opts), recoveryBlob: kit.recoveryBlob, persisted: await persist(opts) };
 }
 
 /** Deletes this device's copy of the account's keys (sign-out on a shared computer). Throws KeyStoreError('unavailable'). */
@@ -415,7 +426,34 @@ function toUnlocked(stored: StoredIdentity): UnlockedIdentity {
     sign: stored.sign,
     publicIdentity: stored.publicIdentity,
     fingerprint: stored.fingerprint,
+    driveKey: stored.driveKey ?? null,
   };
+}
+
+/**
+ * The restored identity with the account's drive key: the copy in the key
+ * directory, verified and saved on this device (or a new one when the
+ * account has none yet). Any failure leaves it null; the next start tries
+ * again and says why (AccountFlow).
+ */
+async function withDriveKey(api: KeyApi, stored: StoredIdentity, opts: AccountKeyOptions): Promise<UnlockedIdentity> {
+  const unlocked = toUnlocked(stored);
+  if (unlocked.driveKey !== null) return unlocked;
+  const driveKey = await ensureDriveKey(api, stored.userId, stored, { store: store(opts) }).catch(() => null);
+  return { ...unlocked, driveKey };
+}
+
+/**
+ * Gives `identity` the account's drive key when it has none yet (accounts
+ * set up before drive keys, or a device that could not fetch it), saved on
+ * this device. Throws DriveKeyRefusedError when the copy in the key
+ * directory is not this account's (nothing saved), the API client's errors
+ * and KeyStoreError.
+ */
+export async function addDriveKey(api: KeyApi, identity: UnlockedIdentity, opts: AccountKeyOptions = {}): Promise<UnlockedIdentity> {
+  if (identity.driveKey !== null) return identity;
+  const driveKey = await ensureDriveKey(api, identity.userId, identity, { store: store(opts) });
+  return { ...identity, driveKey };
 }
 
 /** Guards against a backup that would restore other keys than the ones just made (a bug, never user error). */

@@ -91,3 +91,23 @@ export class KeyRotationRefusedError extends AccountKeysError {
     super('rotation-refused', message);
   }
 }
+
+/**
+ * The drive-key copy the server handed out is refused (docs/FORMAT.md §10.5):
+ * not signed by this account's signing key (`not-signed`: substituted or
+ * damaged), wrapped to another key (`other-key`), or unreadable (`damaged`).
+ * It is never used or saved: files stay sealed to the RSA key alone.
+ */
+export class DriveKeyRefusedError extends AccountKeysError {
+  /** Why it was refused. */
+  readonly reason: 'not-signed' | 'other-key' | 'damaged';
+  constructor(reason: DriveKeyRefusedError['reason']) {
+    super(
+      'drive-key-refused',
+      reason === 'not-signed'
+        ? 'The drive key stored for your account is not signed by your key, so Sealdrop will not use it. Your files stay readable; if you did not expect this, someone may have tampered with your account’s keys.'
+        : 'The drive key stored for your account cannot be used with the keys on this device, so Sealdrop will not use it. Your files stay readable.',
+    );
+    this.reason = reason;
+  }
+}

@@ -30,6 +30,11 @@ export interface StoredIdentity {
   fingerprint: string;
   /** When the keys were stored on this device, ms since the epoch. */
   createdAt: number;
+  /**
+   * The account's drive key (docs/FORMAT.md §7.5): a non-extractable HKDF
+   * key; absent until this device has made or fetched it.
+   */
+  driveKey?: CryptoKey | undefined;
 }
 
 /** The key store refused or could not do something; the message is plain words, no key material. */
@@ -78,6 +83,7 @@ const storedIdentitySchema = z.object({
   publicIdentity: z.instanceof(Uint8Array).refine((b) => b.length > 0),
   fingerprint: z.string().min(1),
   createdAt: z.number().int().nonnegative(),
+  driveKey: cryptoKey({ algorithm: 'HKDF', type: 'secret', usages: ['deriveKey', 'deriveBits'], extractable: false }).optional(),
 });
 
 /**

@@ -7,7 +7,7 @@
  *   exactly three parameters, in this order: `v` the link version (`1`),
  *   `k` the 32-byte link secret as 43 characters of unpadded base64url
  *   (FORMAT.md §7.3), `p` whether a passphrase is needed too (`1`) or not
- *   (`0`, the secret alone opens the typeId-3 envelope; `1`: typeId 5, §7.5).
+ *   (`0`, the secret alone opens the typeId-3 envelope; `1`: typeId 5, §7.6).
  *
  * The parser is strict: anything else is refused with a LinkTextError saying
  * what is wrong, never with a guess.

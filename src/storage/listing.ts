@@ -8,11 +8,12 @@
  * the cache and its manifest is not fetched; files gone from the listing
  * are dropped from the cache once the whole listing is in.
  */
-import { openManifest, rsaIdentity, SealdropCryptoError, signingKeyFingerprint, TamperedError, type IdentityKeys } from '../crypto/index.ts';
+import { openManifest, SealdropCryptoError, signingKeyFingerprint, TamperedError } from '../crypto/index.ts';
 import { getBlob } from './blob-rest.ts';
 import { apiPaths, fileGrantsSchema, fileListSchema, GrantKeeper, type FileEntry, type FileGrants, type FileListPage, type GrantApi } from './grants.ts';
 import { cachedFor, planListDelta, type CachedFile, type ListCache } from './list-cache.ts';
 import type { DriveEntry, DriveListing, ReceiveOptions } from './receiver.ts';
+import { ownerIdentities, type OwnerKeys } from './owner-keys.ts';
 import { callStorage } from './retry.ts';
 import { StorageError } from './storage-error.ts';
 
@@ -52,7 +53,7 @@ export interface ListingOptions extends ReceiveOptions {
  * StorageError when storage cannot be reached, or the signal's reason; the
  * cache is then left as it was, apart from files already opened.
  */
-export async function listDriveProgressive(api: GrantApi, identity: IdentityKeys, opts: ListingOptions = {}): Promise<DriveListing> {
+export async function listDriveProgressive(api: GrantApi, identity: OwnerKeys, opts: ListingOptions = {}): Promise<DriveListing> {
   const signal = opts.signal === undefined ? {} : { signal: opts.signal };
   const cachedPromise = opts.cache?.load() ?? Promise.resolve(new Map<string, CachedFile>());
   const ownerPromise = signingKeyFingerprint(identity.sign.publicKey);
@@ -153,11 +154,12 @@ export async function listDriveProgressive(api: GrantApi, identity: IdentityKeys
   return { files, unfinished: entries.filter((e) => !e.complete) };
 }
 
-async function describe(api: GrantApi, identity: IdentityKeys, owner: string, entry: FileEntry, opts: ReceiveOptions): Promise<DriveEntry> {
+async function describe(api: GrantApi, identity: OwnerKeys, owner: string, entry: FileEntry, opts: ReceiveOptions): Promise<DriveEntry> {
   const base = { fileId: entry.fileId, createdAt: entry.createdAt, payloadBytes: entry.payloadBytes };
   try {
     const manifest = await fetchManifestBytes(api, entry, opts);
-    const opened = await openManifest(manifest, [rsaIdentity(identity.encrypt.privateKey)], { fileId: entry.fileId });
+    // The drive key first (a symmetric unwrap), then RSA for files sealed without it (FORMAT.md §7.4, §7.5).
+    const opened = await openManifest(manifest, ownerIdentities(identity), { fileId: entry.fileId });
     // Our own drive holds only what we sealed: a manifest signed by anyone
     // else was put there by someone with access to storage.
     if (opened.signer.fingerprint !== owner) throw new TamperedError('This file was not sealed with your key.');

@@ -3,14 +3,7 @@
  * names), opens a file as a decrypting stream, and deletes files. Emits
  * progress; never touches the DOM.
  */
-import {
-  openManifest,
-  rsaIdentity,
-  signingKeyFingerprint,
-  TamperedError,
-  type FileMetadata,
-  type IdentityKeys,
-} from '../crypto/index.ts';
+import { openManifest, signingKeyFingerprint, TamperedError, type FileMetadata } from '../crypto/index.ts';
 import { deleteBlob, getBlob } from './blob-rest.ts';
 import { openPayloadStream } from './downloader.ts';
 import { listDriveProgressive } from './listing.ts';
@@ -23,6 +16,7 @@ import {
   type GrantApi,
 } from './grants.ts';
 import type { TransferProgress } from './progress.ts';
+import { ownerIdentities, type OwnerKeys } from './owner-keys.ts';
 import { callStorage } from './retry.ts';
 import type { TransportOptions } from './uploader.ts';
 
@@ -77,7 +71,7 @@ export interface ReceiveOptions {
  * or the signal's reason. The work is in listing.ts (with cache and
  * progress); this is the plain form.
  */
-export function listDrive(api: GrantApi, identity: IdentityKeys, opts: ReceiveOptions = {}): Promise<DriveListing> {
+export function listDrive(api: GrantApi, identity: OwnerKeys, opts: ReceiveOptions = {}): Promise<DriveListing> {
   return listDriveProgressive(api, identity, opts);
 }
 
@@ -85,7 +79,7 @@ type OpenedManifest = Awaited<ReturnType<typeof openManifest>> & { keeper: Grant
 
 async function fetchManifest(
   api: GrantApi,
-  identity: IdentityKeys,
+  identity: OwnerKeys,
   owner: string,
   fileId: string,
   opts: ReceiveOptions,
@@ -96,7 +90,7 @@ async function fetchManifest(
     policy: opts.transport?.retry,
     signal: opts.signal,
   });
-  const opened = await openManifest(manifest, [rsaIdentity(identity.encrypt.privateKey)], { fileId });
+  const opened = await openManifest(manifest, ownerIdentities(identity), { fileId });
   // Our own drive holds only what we sealed: a manifest signed by anyone
   // else was put there by someone with access to storage.
   if (opened.signer.fingerprint !== owner) throw new TamperedError('This file was not sealed with your key.');
@@ -127,7 +121,7 @@ export interface OpenedFile {
 export async function openFileStream(
   api: GrantApi,
   fileId: string,
-  identity: IdentityKeys,
+  identity: OwnerKeys,
   opts: ReceiveOptions & { onProgress?: ((progress: TransferProgress) => void) | undefined } = {},
 ): Promise<OpenedFile> {
   const owner = await signingKeyFingerprint(identity.sign.publicKey);

@@ -10,18 +10,16 @@ import {
   finishManifest,
   openDraft,
   PayloadHasher,
-  rsaIdentity,
-  rsaRecipient,
   sealDraft,
   sealedSize,
   type FileMetadata,
-  type IdentityKeys,
   type SealedDraft,
   blockDigest,
 } from '../crypto/index.ts';
 import { putBlob } from './blob-rest.ts';
 import { planBlocks, segmentsPerBlock as defaultSegmentsPerBlock, TARGET_BLOCK_BYTES, type BlockSpan } from './block-plan.ts';
 import { apiPaths, fileGrantsSchema, GrantKeeper, type FileGrants, type GrantApi } from './grants.ts';
+import { ownerIdentities, ownerRecipients, type OwnerKeys } from './owner-keys.ts';
 import { ProgressMeter, type TransferProgress } from './progress.ts';
 import { callStorage } from './retry.ts';
 import { StorageError } from './storage-error.ts';
@@ -31,8 +29,11 @@ import { commitBlocks, readPayloadState, resealBlocks, uploadBlocks, type Transp
 /** Options shared by sendFile and resumeUpload. */
 export interface SendCommonOptions {
   api: GrantApi;
-  /** The owner's keys: the file key is wrapped for `encrypt.publicKey`, the manifest signed with `sign`. */
-  identity: IdentityKeys;
+  /**
+   * The owner's keys: the file key is wrapped for the drive key (when
+   * present) and `encrypt.publicKey`, the manifest signed with `sign`.
+   */
+  identity: OwnerKeys;
   /** Where the unfinished upload is remembered (default: the IndexedDB journal). */
   journal?: UploadJournal | undefined;
   onProgress?: ((progress: TransferProgress) => void) | undefined;
@@ -99,7 +100,7 @@ export async function sendFile(opts: SendFileOptions): Promise<{ fileId: string 
     lastModified: file.lastModified,
     ...(opts.relativePath !== undefined ? { relativePath: opts.relativePath } : {}),
   };
-  const recipients = [rsaRecipient(opts.identity.encrypt.publicKey)];
+  const recipients = ownerRecipients(opts.identity);
 
   // The server wants the manifest's length before it names the file, and the
   // file id is inside the draft: a throw-away draft measures it (its random
@@ -195,7 +196,7 @@ export async function resumeUpload(opts: ResumeUploadOptions): Promise<{ fileId:
   if (!isSameSource(record, file)) return startOver(opts, journal, null);
   let draft: SealedDraft;
   try {
-    draft = await openDraft(record.draft, [rsaIdentity(opts.identity.encrypt.privateKey)], { fileId: record.fileId });
+    draft = await openDraft(record.draft, ownerIdentities(opts.identity), { fileId: record.fileId });
   } catch (error) {
     await journal.delete(record.fileId);
     throw error;

@@ -5,9 +5,9 @@
  * listeners about every change; framework-free, so a Svelte rune class can
  * mirror it.
  */
-import type { IdentityKeys } from '../crypto/index.ts';
 import type { GrantApi } from './grants.ts';
 import type { TransferProgress } from './progress.ts';
+import type { OwnerKeys } from './owner-keys.ts';
 import { resumeUpload, sendFile, type ResumeUploadOptions, type SendCommonOptions, type SendFileOptions } from './sender.ts';
 import { openUploadJournal, type UploadJournal, type UploadRecord } from './upload-journal.ts';
 
@@ -35,7 +35,7 @@ export interface UploadItem {
 export interface UploadQueueOptions {
   api: GrantApi;
   userId: string;
-  identity: IdentityKeys;
+  identity: OwnerKeys;
   /** Files sealed and uploaded at once (default 2). */
   parallelFiles?: number;
   journal?: UploadJournal;

@@ -5,7 +5,8 @@
  */
 import type { ApiClient } from '../auth/api-client.ts';
 import { fetchMe, type Me } from '../auth/auth-setup.ts';
-import { checkPublishedKey, keyStatus, loadUnlockedIdentity, type PublishedKeyState, type UnlockedIdentity } from '../keys/account-keys.ts';
+import { addDriveKey, checkPublishedKey, keyStatus, loadUnlockedIdentity, type PublishedKeyState, type UnlockedIdentity } from '../keys/account-keys.ts';
+import { DriveKeyRefusedError } from '../keys/key-errors.ts';
 import { signedInAccount } from './auth/signed-in-account.svelte.ts';
 import { handleError, type UserMessage } from './base/handle-error.ts';
 
@@ -20,6 +21,8 @@ export class AccountFlow {
   problem = $state<UserMessage | null>(null);
   /** Whether the key published for this account is this device's; null until checked (or when the check could not run). */
   publishedKey = $state<PublishedKeyState | null>(null);
+  /** Why the account's drive key was refused (a copy not signed by this account's key), in plain words; null when all is well. */
+  driveKeyProblem = $state<string | null>(null);
   readonly #api: ApiClient;
 
   constructor(api: ApiClient) {
@@ -53,9 +56,29 @@ export class AccountFlow {
 
   /** The key pages call this once the keys are unlocked on this device. */
   keysReady(identity: UnlockedIdentity): void {
-    this.identity = identity;
+    void this.#ready(identity);
+  }
+
+  /**
+   * Adds the account's drive key first when this device has none yet (an
+   * account made before drive keys, or a fetch that failed): once, before
+   * "My files", so the listing starts with it. A refused copy is said
+   * loudly (driveKeyProblem); any other failure waits for the next start.
+   * Files open with the RSA key either way.
+   */
+  async #ready(identity: UnlockedIdentity): Promise<void> {
+    let ready = identity;
+    if (identity.driveKey === null) {
+      this.phase = 'checking';
+      try {
+        ready = await addDriveKey(this.#api, identity);
+      } catch (error) {
+        if (error instanceof DriveKeyRefusedError) this.driveKeyProblem = error.message;
+      }
+    }
+    this.identity = ready;
     this.phase = 'ready';
-    void this.#checkPublishedKey(identity);
+    void this.#checkPublishedKey(ready);
   }
 
   /**

@@ -2055,7 +2055,7 @@ if (V.payloads?.[2]) {
   });
 }
 
-// --- §7.5 link secret with passphrase (typeId 5): the `linkPassphrase` section.
+// --- §7.6 link secret with passphrase (typeId 5): the `linkPassphrase` section.
 function linkPassphraseIdentity(secret, passphrase) {
   return {
     unwrap(env, header) {
@@ -2097,6 +2097,88 @@ if (V.linkPassphrase) {
   const lpIdentity = (o) => (o.kind === 'link-passphrase' ? linkPassphraseIdentity(fromHex(o.secret), o.passphrase) : makeIdentity(o));
   for (const n of LP.negative ?? []) {
     expectError(`linkPassphrase negative ${n.name}`, n.error, () => openManifest(fromHex(n.bytes), n.fileId, n.identities.map(lpIdentity)));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Drive key (§7.5 envelope, typeId 4; §10.5 the SDDK copy), from the spec text.
+
+/** §7.5: per-file key HKDF(driveKey, header.salt, labelled("sealdrop/v2/drive-key", header)); AAD labelled(same, header). */
+const driveEnvKey = (secret, header) => hkdf(secret, header.subarray(25, 57), labelled('sealdrop/v2/drive-key', header));
+function driveIdentity(secret) {
+  return {
+    unwrap(env, header) {
+      if (env.typeId !== 4) return null;
+      if (env.body.length !== 60) throw new MalformedError('drive-key envelope body is not 60 bytes');
+      return gcmOpen(driveEnvKey(secret, header), env.body.subarray(0, 12), env.body.subarray(12), labelled('sealdrop/v2/drive-key', header));
+    },
+  };
+}
+function makeDriveIdentity(spec) {
+  if (spec.kind === 'driveKey') return driveIdentity(fromHex(spec.secret));
+  return makeIdentity(spec);
+}
+/** §10.5, in the reader's order; `own` = the reader's RSA PKCS#8 and SPKI and its signing SPKI. */
+function openDriveCopy(bytes, own) {
+  const rd = new Rd(bytes);
+  readMagicVersion(rd, ascii('SDDK'));
+  const recipient = rd.take(32, 'recipient');
+  const n = rd.u16();
+  if (n < 384 || n > 512) throw new MalformedError('wrapped drive key outside 384–512 bytes');
+  const wrapped = rd.take(n, 'wrapped drive key');
+  const signedEnd = rd.p;
+  const signature = rd.take(64, 'signature');
+  if (rd.left() !== 0) throw new MalformedError('bytes after the drive-key copy');
+  if (!ecdsaVerify(own.signSpki, labelled('sealdrop/v2/drive-key-copy', bytes.subarray(0, signedEnd)), signature)) {
+    throw new TamperedError('drive-key copy not signed by the reader');
+  }
+  if (!sha256(own.rsaSpki).equals(recipient)) throw new WrongKeyError('drive-key copy wrapped to another key');
+  const key = crypto.createPrivateKey({ key: own.rsaPkcs8, format: 'der', type: 'pkcs8' });
+  if (Math.ceil(key.asymmetricKeyDetails.modulusLength / 8) !== n) throw new MalformedError('wrapped drive key of another modulus length');
+  let dk;
+  try {
+    dk = rsaDecrypt(key, wrapped, labelled('sealdrop/v2/drive-key-wrap'));
+  } catch {
+    throw new MalformedError('drive-key copy does not open');
+  }
+  if (dk.length !== 32) throw new MalformedError('drive-key copy holds other than 32 bytes');
+  return dk;
+}
+{
+  const D = V.driveKey;
+  check('driveKey: section present (§7.5, §10.5)', () => (D && typeof D === 'object') || 'missing');
+  if (D) {
+    const hdr = fromHex(KS.header);
+    const own = { rsaPkcs8: fromHex(V.keys.rsa.privateKeyPkcs8), rsaSpki: fromHex(V.keys.rsa.publicKeySpki), signSpki: fromHex(V.keys.ecdsa.publicKeySpki) };
+    eqHex('driveKey: envelope key (HKDF, §7.5)', driveEnvKey(fromHex(D.secret), hdr), D.envelopeKey);
+    eqHex('driveKey: envelope body (§7.5)', cat(fromHex(D.nonce), gcmSeal(fromHex(D.envelopeKey), fromHex(D.nonce), fromHex(KS.fileKey), labelled('sealdrop/v2/drive-key', hdr))), D.body);
+    eqHex('driveKey: envelope opens to keySchedule.fileKey', driveIdentity(fromHex(D.secret)).unwrap({ typeId: 4, body: fromHex(D.body) }, hdr) ?? EMPTY, KS.fileKey);
+    eqHex('driveKey: the copy opens with the reader’s own keys to the secret (§10.5)', openDriveCopy(fromHex(D.copy.bytes), own), D.secret);
+    check('driveKey: the copy’s deterministic prefix and length (§10.5)', () => {
+      const b = fromHex(D.copy.bytes);
+      return (b.length === 487 && b.subarray(0, 37).equals(cat(ascii('SDDK'), u8(2), sha256(own.rsaSpki)))) || `length ${b.length}`;
+    });
+    for (const [i, m] of (D.manifests ?? []).entries()) {
+      for (const [j, o] of m.opens.entries()) {
+        check(`driveKey: manifests[${i}] opens with identity list ${j} (${o.identities.map((x) => x.kind).join(', ')})`, () => {
+          const r = openManifest(fromHex(m.bytes), m.fileId, o.identities.map(makeDriveIdentity));
+          return (r.fileKey.equals(fromHex(KS.fileKey)) && r.signerFingerprint === V.publicIdentity.fingerprint) || 'another key or signer';
+        });
+      }
+    }
+    for (const n of D.negative ?? []) {
+      expectError(`driveKey negative: ${n.name}`, n.error, () =>
+        n.input === 'manifest' ? openManifest(fromHex(n.bytes), n.fileId, n.identities.map(makeDriveIdentity)) : openDriveCopy(fromHex(n.bytes), own),
+      );
+    }
+    // Derived here: the search order of §7.4 with the drive key (not pinned by a vector on its own).
+    const commit = (D.negative ?? []).find((x) => x.name === 'drive-manifest-key-commitment-no-fall-through');
+    if (commit) {
+      check('driveKey derived: drive-manifest-key-commitment-no-fall-through with [RSA, drive key] opens through RSA first (identities outer, §7.4 step 1)', () => {
+        const r = openManifest(fromHex(commit.bytes), commit.fileId, [makeIdentity({ kind: 'rsa', key: 'keys.rsa' }), driveIdentity(fromHex(D.secret))]);
+        return r.fileKey.equals(fromHex(KS.fileKey)) || 'another key';
+      });
+    }
   }
 }
 

@@ -1,5 +1,5 @@
 /**
- * Vectors of the link secret with passphrase (typeId 5, docs/FORMAT.md §7.5),
+ * Vectors of the link secret with passphrase (typeId 5, docs/FORMAT.md §7.6),
  * written under `linkPassphrase` in v2.json. Cross-checked here against
  * node:crypto (HKDF, scrypt, AES-GCM). Called by generate.ts.
  */
@@ -71,7 +71,7 @@ export async function buildLinkShareVectors(c: LinkShareInputs) {
   });
 
   return {
-    note: 'FORMAT.md §7.5, for keySchedule.fileKey and keySchedule.header. manifest: keySchedule header, signer keys.ecdsa, payloadDigest of payloads[1], metadata as manifest.bytes, one typeId-5 envelope (body); the last 64 bytes are randomised. It opens with {secret, passphrase} to metadata.value.',
+    note: 'FORMAT.md §7.6, for keySchedule.fileKey and keySchedule.header. manifest: keySchedule header, signer keys.ecdsa, payloadDigest of payloads[1], metadata as manifest.bytes, one typeId-5 envelope (body); the last 64 bytes are randomised. It opens with {secret, passphrase} to metadata.value.',
     secret: toHex(secret),
     passphrase,
     salt: toHex(block.salt),

@@ -292,6 +292,29 @@ const more = await extra.buildExtendedVectors({
 
 const linkShare = await import('./generate-link-share.ts');
 const linkPassphrase = await linkShare.buildLinkShareVectors({ fixed, stableSigned, fileKey, header, metadataValue, payloadDigest: manifestPayloadDigest, ecdsa });
+const driveKeyVectors = await (await import('./generate-drive-key.ts')).buildDriveKeyVectors({
+  previousAt,
+  stableSigned,
+  fixed,
+  assertEqual,
+  fileKey,
+  header,
+  headerBytes,
+  rsa,
+  ecdsa,
+  ecdsa2,
+  rsa4096: z4096(more.rsa4096),
+  manifest,
+  manifestPayloadDigest,
+  metadataValue,
+  metadataNonce,
+});
+function z4096(v: unknown): { privateKeyPkcs8: string; publicKeySpki: string } {
+  if (typeof v !== 'object' || v === null || !('privateKeyPkcs8' in v) || !('publicKeySpki' in v)) throw new Error('rsa4096 vector missing');
+  const { privateKeyPkcs8, publicKeySpki } = v;
+  if (typeof privateKeyPkcs8 !== 'string' || typeof publicKeySpki !== 'string') throw new Error('rsa4096 vector malformed');
+  return { privateKeyPkcs8, publicKeySpki };
+}
 
 const vectors = {
   description:
@@ -357,6 +380,7 @@ const vectors = {
   backup: { passphrase: backupPassphrase, bytes: toHex(backup) },
   ...more,
   linkPassphrase,
+  ...driveKeyVectors,
 };
 mkdirSync(new URL('.', OUT), { recursive: true });
 writeFileSync(OUT, JSON.stringify(vectors, null, 2) + '\n');

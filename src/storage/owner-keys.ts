@@ -1,0 +1,25 @@
+/**
+ * Which keys seal and open the owner's own files. With a drive key
+ * (docs/FORMAT.md §7.5), every new file gets a drive-key envelope AND the
+ * RSA envelope (sharing and older readers use the RSA one), and opening
+ * tries the drive key first: a symmetric unwrap instead of an RSA-OAEP
+ * private-key operation. The identity order is what keeps files without a
+ * drive-key envelope (sealed before it existed) opening: the drive identity
+ * finds nothing of its own and the RSA identity opens them (§7.4).
+ */
+import { driveKeyIdentity, driveKeyRecipient, rsaIdentity, rsaRecipient, type Identity, type IdentityKeys, type Recipient } from '../crypto/index.ts';
+
+/** The owner's keys as storage uses them: the identity pairs and, when this device has it, the drive key. */
+export type OwnerKeys = IdentityKeys & { readonly driveKey?: CryptoKey | null | undefined };
+
+/** The recipients of a new file of the owner: the drive key (when present), then the owner's RSA key. */
+export function ownerRecipients(keys: OwnerKeys): Recipient[] {
+  const rsa = rsaRecipient(keys.encrypt.publicKey);
+  return keys.driveKey == null ? [rsa] : [driveKeyRecipient(keys.driveKey), rsa];
+}
+
+/** The identities that open the owner's files, cheapest first: the drive key (when present), then the RSA key. */
+export function ownerIdentities(keys: OwnerKeys): Identity[] {
+  const rsa = rsaIdentity(keys.encrypt.privateKey);
+  return keys.driveKey == null ? [rsa] : [driveKeyIdentity(keys.driveKey), rsa];
+}
