@@ -115,6 +115,10 @@ class FakeApi implements GrantApi {
     this.calls.push(path.replace(/[0-9a-f]{32}/, ':id'));
     if (id !== undefined && this.forgotten.has(id)) return Promise.reject(new ApiError(404, 'not_found', 'There is no upload in progress with this id.'));
     const fileId = id ?? Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+    if (path.endsWith('/complete')) {
+      if (!this.store.blobs.has(`sealdrop/files/u/${fileId}/manifest`)) return Promise.reject(new ApiError(409, 'upload_incomplete', 'No manifest yet.'));
+      return Promise.resolve(schema.parse({ fileId, etag: '"x"', appended: true }));
+    }
     // The memory service does not check permissions; these are the ones the real routes grant.
     const perms: [string, string] = path.endsWith('/read') ? ['r', 'r'] : path.endsWith('/delete') ? ['d', 'd'] : ['rcw', 'cw'];
     return Promise.resolve(schema.parse(this.grants(fileId, perms)));
@@ -162,6 +166,20 @@ async function upload(store: MemoryBlobService, bytes: Uint8Array<ArrayBuffer>):
 }
 
 describe('sender and receiver over an in-memory blob service', () => {
+  it('tells the change log a file is complete once its manifest is stored, and only then', async () => {
+    const store = new MemoryBlobService();
+    const api = new FakeApi(store);
+    const seenAtComplete: boolean[] = [];
+    const post = api.post.bind(api);
+    api.post = (path, body, schema) => {
+      if (path.endsWith('/complete')) seenAtComplete.push([...store.blobs.keys()].some((k) => k.endsWith('/manifest')));
+      return post(path, body, schema);
+    };
+    await sendFile({ api, userId: 'u', file: new File([content(10)], 'a.txt', { lastModified: 1 }), identity, journal: memoryUploadJournal(), transport: { fetch: store.fetch, segmentSize: SEGMENT } });
+    expect(api.calls).toEqual(['/uploads', '/files/:id/complete']);
+    expect(seenAtComplete).toEqual([true]);
+  });
+
   it('round-trips a multi-block file in order despite random latency', async () => {
     const store = new MemoryBlobService();
     store.latencyMs = 15;
@@ -462,7 +480,7 @@ describe('resumeUpload when the server has nothing to renew (404)', () => {
 
     expect(fileId).not.toBe(record.fileId);
     expect(started).toEqual([fileId]);
-    expect(api.calls).toEqual(['/uploads/:id/renew', '/uploads']);
+    expect(api.calls).toEqual(['/uploads/:id/renew', '/uploads', '/files/:id/complete']);
     expect(await journal.list('u')).toEqual([]);
     // A new key: the old upload's stored block is not part of the new payload.
     const oldBlock = store.staged.get(`sealdrop/files/u/${record.fileId}/payload`)?.values().next().value;
