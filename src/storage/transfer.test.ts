@@ -123,7 +123,9 @@ class FakeApi implements GrantApi {
     const perms: [string, string] = path.endsWith('/read') ? ['r', 'r'] : path.endsWith('/delete') ? ['d', 'd'] : ['rcw', 'cw'];
     return Promise.resolve(schema.parse(this.grants(fileId, perms)));
   }
-  get<T>(_path: string, schema: ZodType<T>): Promise<T> {
+  get<T>(path: string, schema: ZodType<T>): Promise<T> {
+    // A server without the change log: the listing walks (listing.test.ts covers the log).
+    if (path.startsWith('/files/changes')) return Promise.reject(new ApiError(404, 'not_found', 'Not found.'));
     const ids = new Set([...this.store.blobs.keys()].map((k) => k.split('/')[3] ?? ''));
     const files = [...ids].map((fileId) => ({
       fileId,
