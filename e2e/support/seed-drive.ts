@@ -99,7 +99,8 @@ export interface SeedFile {
 
 /**
  * Uploads `files` as the user owning `keys`, `parallel` at a time. Each
- * costs one API call (POST /uploads) and two storage PUTs. Resolves the
+ * costs two API calls (POST /uploads, then POST /files/:id/complete once
+ * the manifest is stored) and two storage PUTs. Resolves the
  * file ids in order; throws on the first failure.
  */
 export async function seedFiles(
@@ -142,6 +143,8 @@ export async function seedFiles(
       });
       await putBlob(granted.payload.url, payload, false);
       await putBlob(granted.manifest.url, manifest, true);
+      // As the app does after the manifest commit: the change log lists the file from now on.
+      await callApi(api, stats, 'POST', pathOf(ROUTES.completeFile, granted.fileId));
       ids[i] = granted.fileId;
       opts.onFile?.(++done);
     }

@@ -83,6 +83,22 @@ function encodeLines(records: readonly ChangeRecord[]): Uint8Array {
   return new TextEncoder().encode(records.map((r) => `${JSON.stringify(r)}\n`).join(''));
 }
 
+/**
+ * The segment each user last appended to, per store, in this process: a
+ * hint that saves a listing per append. A stale one (another instance
+ * rolled over) is safe: appending to a full segment moves on to the next.
+ */
+const currentSegments = new WeakMap<BlobStore, Map<string, number>>();
+/** Users whose hint is kept at most (the map is cleared beyond). */
+const MAX_HINTS = 10_000;
+
+function hints(store: BlobStore): Map<string, number> {
+  let map = currentSegments.get(store);
+  if (map === undefined) currentSegments.set(store, (map = new Map()));
+  if (map.size > MAX_HINTS) map.clear();
+  return map;
+}
+
 /** The user's segment numbers, in order. */
 async function segments(ctx: ChangeLogContext): Promise<number[]> {
   const prefix = changeLogPrefix(ctx.userId);
@@ -140,29 +156,40 @@ async function createNext(ctx: ChangeLogContext, n: number): Promise<void> {
  * full. Rejects with storage's errors.
  */
 export async function appendChanges(ctx: ChangeLogContext, records: readonly ChangeRecord[]): Promise<void> {
-  let found = await segments(ctx);
   let pending = records;
-  if (found.length === 0) {
-    // The walk saw every file complete by now, very likely these too: not twice.
-    const seeded = await seed(ctx);
-    pending = records.filter((r) => r.op !== 'add' || !seeded.has(r.fileId));
-    if (pending.length === 0) return;
-    found = await segments(ctx);
+  let n = hints(ctx.store).get(ctx.userId);
+  if (n === undefined) {
+    let found = await segments(ctx);
+    if (found.length === 0) {
+      // The walk saw every file complete by now, very likely these too: not twice.
+      const seeded = await seed(ctx);
+      pending = records.filter((r) => r.op !== 'add' || !seeded.has(r.fileId));
+      if (pending.length === 0) return;
+      found = await segments(ctx);
+    }
+    n = found.at(-1) ?? 0;
   }
-  let n = found.at(-1) ?? 0;
   const bytes = encodeLines(pending);
   for (;;) {
     let count: number;
     try {
       const res = await ctx.store.append(changeLogBlob(ctx.userId, n), bytes);
-      if (res === null) throw new Error('A change-log segment vanished while appending.');
+      if (res === null) {
+        // The hint named a segment that is not there (a log rebuilt): ask storage.
+        if (hints(ctx.store).delete(ctx.userId)) return appendChanges(ctx, pending);
+        throw new Error('A change-log segment vanished while appending.');
+      }
       count = res.blockCount;
     } catch (err) {
       if (!(err instanceof AppendBlobFullError)) throw err;
       count = Infinity;
     }
-    if (count < ctx.segmentBlocks) return;
+    if (count < ctx.segmentBlocks) {
+      hints(ctx.store).set(ctx.userId, n);
+      return;
+    }
     await createNext(ctx, n);
+    hints(ctx.store).set(ctx.userId, n + 1);
     // Exactly at the limit: this append is in the segment readers finish before moving on.
     if (count === ctx.segmentBlocks) return;
     // Past it: a reader may have moved on already, so the record goes to the next segment too.

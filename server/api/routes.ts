@@ -394,7 +394,11 @@ export const routes: Route[] = [
 
   route(ROUTES.completeFile, async ({ caller, param, services }) => {
     const c = mustCaller(caller);
-    const [state, marker] = await Promise.all([fileState(services.store, c.userId, param), services.store.stat(loggedMarkerBlob(c.userId, param))]);
+    // One listing of the file's blobs says whether it is complete, declared and logged already.
+    const { blobs } = await services.store.list(filePrefix(c.userId, param), { maxPageSize: 10, includeUncommitted: true });
+    const state: FileState = {};
+    for (const b of blobs) addToState(state, userFilesPrefix(c.userId), b, param);
+    const logged = blobs.some((b) => b.name === loggedMarkerBlob(c.userId, param));
     if (breaksDeclaration(state)) {
       await sweep(services, c.userId, param, state);
       throw notFound('You have no complete file with this id.');
@@ -404,7 +408,7 @@ export const routes: Route[] = [
       throw new ApiError(409, ERROR_CODES.uploadIncomplete, 'This upload has no description (manifest) yet; finish it first.');
     }
     const record = addRecord(param, state, services.now());
-    if (marker !== null) return { fileId: param, etag: record.etag, appended: false };
+    if (logged) return { fileId: param, etag: record.etag, appended: false };
     // Append first, then mark: a failure in between appends again next time (harmless), never loses the event.
     await appendChanges(changeLog(services, c.userId), [record]);
     await services.store.createIfAbsent(loggedMarkerBlob(c.userId, param), new Uint8Array(), 'application/octet-stream');

@@ -14,6 +14,9 @@ import { UploadQueue } from '../../storage/upload-queue.ts';
 import type { DriveServices, InterruptedUpload } from './drive-services.ts';
 import { folderOf, type DriveEntry } from './file-tree.ts';
 
+/** Pause after a listing before the background walk starts, so it never competes with the first screen. */
+const RECONCILE_DELAY_MS = 5_000;
+
 /** Words for a payload the server holds without a manifest. */
 const UNFINISHED_REASON = 'This upload did not finish. Delete it, then add the file again.';
 
@@ -39,7 +42,8 @@ export function createStorageDriveServices(context: StorageDriveContext): DriveS
         onProgress: onPartial === undefined ? undefined : (p) => onPartial(p.files.map(toDriveEntry)),
       });
       if (listing.reconcileDue === true && cache !== undefined && reconciling === null) {
-        reconciling = reconcileDrive(api, identity, { cache })
+        reconciling = new Promise<void>((resolve) => setTimeout(resolve, RECONCILE_DELAY_MS))
+          .then(() => reconcileDrive(api, identity, { cache }))
           .catch(() => undefined)
           .finally(() => (reconciling = null));
       }
