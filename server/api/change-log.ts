@@ -251,8 +251,10 @@ export async function readChanges(ctx: ChangeLogContext, after: string | undefin
     }
     offset += consumed;
     pos = { logId, segment, offset };
-    if (records.length >= limit) return { records, next: formatPosition(pos), exhausted: false };
-    if (offset < slice.length) continue;
+    const atEnd = offset >= slice.length;
+    // A full page that ends exactly at the end of a segment still open is the end: no call just to hear so.
+    if (records.length >= limit) return { records, next: formatPosition(pos), exhausted: atEnd && slice.blockCount < ctx.segmentBlocks };
+    if (!atEnd) continue;
     // At the end of the segment: a full one goes on in the next.
     if (slice.blockCount < ctx.segmentBlocks) return { records, next: formatPosition(pos), exhausted: true };
     segment += 1;
