@@ -121,9 +121,10 @@ export async function listDriveProgressive(api: GrantApi, identity: IdentityKeys
   const ownerPromise = signingKeyFingerprint(identity.sign.publicKey);
   // A cache that cannot be read (or is slow to open: IndexedDB blocked by
   // another tab, a stalled disk) is a cold start, not a failed or stuck listing.
-  const state = cache === undefined ? null : await withDeadline(cache.loadState(), CACHE_LOAD_DEADLINE_MS).catch(() => null);
+  // The records open (one AES-GCM each) while the position is read and the log asked.
   const filesPromise: Promise<Map<string, CachedFile> | null> =
     cache === undefined ? Promise.resolve(new Map()) : withDeadline(cache.load(), CACHE_LOAD_DEADLINE_MS).catch(() => null);
+  const state = cache === undefined ? null : await withDeadline(cache.loadState(), CACHE_LOAD_DEADLINE_MS).catch(() => null);
 
   let position = state?.position ?? null;
   let log: LogRead;
