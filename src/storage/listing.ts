@@ -245,7 +245,13 @@ export async function reconcileDrive(api: GrantApi, identity: IdentityKeys, opts
   const walked = await walkDrive(api, identity, { ...opts, onProgress: undefined, dropMissing: false });
   const seen = new Set(walked.entries.filter((e) => e.complete).map((e) => e.fileId));
   for (const id of seen) {
-    if (!cachedBefore.has(id)) await api.post(apiPaths.complete(id), undefined, completeResponse, signal);
+    if (cachedBefore.has(id)) continue;
+    try {
+      await api.post(apiPaths.complete(id), undefined, completeResponse, signal);
+    } catch (error) {
+      // Deleted or swept since the walk saw it: the log says so already.
+      if (!(error instanceof ApiError && (error.status === 404 || error.status === 409))) throw error;
+    }
   }
   const recent = new Set<string>();
   if (before?.position != null) {
