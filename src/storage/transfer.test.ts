@@ -20,7 +20,7 @@ import type { FetchLike } from './blob-rest.ts';
 import type { GrantApi } from './grants.ts';
 import { deleteFile, listDrive, openFileStream } from './receiver.ts';
 import { RESTARTED_BECAUSE_CHANGED, resumeUpload, sendFile } from './sender.ts';
-import { memoryUploadJournal } from './upload-journal.ts';
+import { memoryUploadJournal, type UploadRecord } from './upload-journal.ts';
 import { UploadQueue, type UploadItem } from './upload-queue.ts';
 import { nextUploadRetry } from './upload-retry.ts';
 import { randomUnit } from './retry.ts';
@@ -115,6 +115,9 @@ class FakeApi implements GrantApi {
     this.calls.push(path.replace(/[0-9a-f]{32}/, ':id'));
     if (id !== undefined && this.forgotten.has(id)) return Promise.reject(new ApiError(404, 'not_found', 'There is no upload in progress with this id.'));
     const fileId = id ?? Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+    if (path.endsWith('/renew') && id !== undefined && this.store.blobs.has(`sealdrop/files/u/${id}/manifest`)) {
+      return Promise.reject(new ApiError(409, 'upload_complete', 'This upload is already complete.'));
+    }
     if (path.endsWith('/complete')) {
       if (!this.store.blobs.has(`sealdrop/files/u/${fileId}/manifest`)) return Promise.reject(new ApiError(409, 'upload_incomplete', 'No manifest yet.'));
       return Promise.resolve(schema.parse({ fileId, etag: '"x"', appended: true }));
@@ -453,6 +456,26 @@ describe('a payload re-sealed by a key holder', () => {
     expect(failure).toBeInstanceOf(TamperedError);
     expect((failure as TamperedError).message).toBe('The file’s content does not match what its owner signed.');
     expect(delivered).toBeLessThan(bytes.length);
+  });
+});
+
+describe('resumeUpload of an upload whose manifest is stored (renew 409)', () => {
+  it('makes the complete call again (it may have been lost) and forgets the journal record', async () => {
+    const store = new MemoryBlobService();
+    const api = new FakeApi(store);
+    const journal = memoryUploadJournal();
+    const kept: UploadRecord[] = [];
+    const journaling = { ...journal, put: (r: UploadRecord) => (kept.push(structuredClone(r)), journal.put(r)) };
+    const file = new File([content(10)], 'done.txt', { lastModified: 1 });
+    const { fileId } = await sendFile({ api, userId: 'u', file, identity, journal: journaling, transport: { fetch: store.fetch, segmentSize: SEGMENT } });
+    const record = kept.at(-1);
+    if (record === undefined) throw new Error('the upload was not journaled');
+    await journal.put(record); // the crash: the record outlived the finished upload
+    api.calls.length = 0;
+    const resumed = await resumeUpload({ api, identity, journal, record, file, transport: { fetch: store.fetch } });
+    expect(resumed.fileId).toBe(fileId);
+    expect(api.calls).toEqual(['/uploads/:id/renew', '/files/:id/complete']);
+    expect(await journal.list('u')).toEqual([]);
   });
 });
 
