@@ -8,8 +8,10 @@
  *
  * The stack is the local one (Azurite, the identity provider, the token
  * endpoint) started for the run, with the per-user and per-IP rate limits
- * raised so seeding N uploads does not take N/120 minutes; listing itself
- * would fit the normal limits (one call per page of ~330 files).
+ * raised so seeding N uploads (two API calls each: the upload grant and the
+ * complete call that puts the file in the change log) does not take N/60
+ * minutes; listing itself fits the normal limits (the change log: one call
+ * per 1000 events cold, one call for a few changes warm).
  */
 import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
@@ -87,6 +89,7 @@ async function measureListing(page: Page, files: number): Promise<DriveListing> 
   await cdp.detach();
   return {
     files,
+    // Change-log pages, walk pages (an empty log) and any read-grant call.
     apiCalls: api.filter((c) => c.startsWith('GET /api/v1/files') || /^POST \/api\/v1\/files\/[0-9a-f]+\/read$/.test(c)).length,
     apiCallsTotal: api.length,
     blobGets,

@@ -107,14 +107,16 @@ export interface SeedFile {
 
 /**
  * Uploads `files` as the user owning `keys`, `parallel` at a time. Each
- * costs one API call (POST /uploads) and two storage PUTs. Resolves the
+ * costs two API calls (POST /uploads, then POST /files/:id/complete once
+ * the manifest is stored; none with `complete: false`, as an upload made
+ * before the change log existed) and two storage PUTs. Resolves the
  * file ids in order; throws on the first failure.
  */
 export async function seedFiles(
   api: SeedApi,
   keys: IdentityKeys & { driveKey?: CryptoKey },
   files: readonly SeedFile[],
-  opts: { parallel?: number; stats?: SeedStats; onFile?: (done: number) => void } = {},
+  opts: { parallel?: number; stats?: SeedStats; onFile?: (done: number) => void; complete?: boolean } = {},
 ): Promise<string[]> {
   const stats = opts.stats ?? { apiCalls: 0, throttled: 0 };
   const ids = new Array<string>(files.length);
@@ -153,6 +155,9 @@ export async function seedFiles(
       });
       await putBlob(granted.payload.url, payload, false);
       await putBlob(granted.manifest.url, manifest, true);
+      // As the app does after the manifest commit: the change log lists the file from now on.
+      // (`complete: false` plays a drive older than the log: the server seeds the log from a walk.)
+      if (opts.complete !== false) await callApi(api, stats, 'POST', pathOf(ROUTES.completeFile, granted.fileId));
       ids[i] = granted.fileId;
       opts.onFile?.(++done);
     }

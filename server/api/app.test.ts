@@ -29,6 +29,9 @@ const emptyStore: BlobStore = {
   createIfAbsent: () => Promise.resolve('"etag"'),
   replaceIfMatch: () => Promise.resolve(null),
   delete: () => Promise.resolve(),
+  createAppendIfAbsent: () => Promise.resolve(true),
+  append: () => Promise.resolve(null),
+  readFrom: () => Promise.resolve(null),
 };
 
 let issuer: TestIssuer;

@@ -20,6 +20,7 @@ import { createGrantIssuer } from './grants.ts';
 import { createHealthCheck, type HealthCheck } from '../health.ts';
 import { API_PREFIX, hexId, ROUTES, type ErrorBody } from '../../src/contract/index.ts';
 import type { NameKey } from '../storage/blob-layout.ts';
+import { DEFAULT_SEGMENT_BLOCKS } from './change-log.ts';
 import { routes, type Route, type RouteServices } from './routes.ts';
 import { shareRoutes } from './share-routes.ts';
 
@@ -53,6 +54,8 @@ export interface ApiDeps {
   /** Receives one sanitized line per unexpected failure; default stderr. */
   logError?: (line: string) => void;
   now?: () => Date;
+  /** Blocks after which a change-log segment is full; default {@link DEFAULT_SEGMENT_BLOCKS} (tests make it small). */
+  changeLogSegmentBlocks?: number;
 }
 
 export { API_PREFIX };
@@ -160,6 +163,7 @@ export function createApi(deps: ApiDeps): Api {
     maxManifestBytes: deps.maxManifestBytes,
     nameKey: deps.directoryKey,
     now,
+    changeLogSegmentBlocks: deps.changeLogSegmentBlocks ?? DEFAULT_SEGMENT_BLOCKS,
     health:
       deps.health ??
       createHealthCheck({

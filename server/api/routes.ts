@@ -21,6 +21,7 @@ import {
   driveKeyBlob,
   fileBlob,
   filePrefix,
+  loggedMarkerBlob,
   newFileId,
   normalizeEmail,
   parseFileBlobName,
@@ -33,6 +34,7 @@ import {
 } from '../storage/blob-layout.ts';
 import type { BlobStore, ListedBlob } from '../storage/blob-store.ts';
 import { ApiError, notFound } from './api-error.ts';
+import { appendChanges, readChanges, type ChangeLogContext, type ChangeRecord } from './change-log.ts';
 import type { Grant, GrantIssuer } from './grants.ts';
 import { directoryEntry, listCursor } from './server-schemas.ts';
 
@@ -47,6 +49,8 @@ export interface RouteServices {
   now: () => Date;
   /** Storage and identity-provider reachability for `/health` (cached, never rejects). */
   health: HealthCheck;
+  /** Blocks after which a change-log segment is full (below storage's 50,000; tests make it small). */
+  changeLogSegmentBlocks: number;
 }
 
 /** A handler's answer: status and a JSON-serialisable body. */
@@ -171,11 +175,58 @@ export function breaksDeclaration(state: FileState): boolean {
 
 /** Deletes every blob of a file that broke its declaration: it is never listed or granted again. */
 export async function sweep(services: RouteServices, userId: string, fileId: string, state: FileState): Promise<void> {
+  const logged = (await services.store.stat(loggedMarkerBlob(userId, fileId))) !== null;
   await Promise.all([
     services.store.delete(fileBlob(userId, fileId, 'payload')),
     services.store.delete(fileBlob(userId, fileId, 'manifest')),
     ...(state.declared === undefined ? [] : [services.store.delete(state.declared.name)]),
   ]);
+  // Readers of the change log learn it is gone too.
+  if (logged) await logDeletion(services, userId, fileId);
+}
+
+/** The change log of `userId`, seeded (when it has none) from one walk of their files. */
+function changeLog(services: RouteServices, userId: string): ChangeLogContext {
+  return { store: services.store, userId, segmentBlocks: services.changeLogSegmentBlocks, walk: () => walkFiles(services, userId) };
+}
+
+/** Appends a delete event and forgets the file's marker. */
+async function logDeletion(services: RouteServices, userId: string, fileId: string): Promise<void> {
+  await appendChanges(changeLog(services, userId), [{ op: 'delete', fileId, at: services.now().toISOString() }]);
+  await services.store.delete(loggedMarkerBlob(userId, fileId));
+}
+
+/** An add record for a complete file that keeps its declaration. */
+function addRecord(fileId: string, state: FileState, now: Date): Extract<ChangeRecord, { op: 'add' }> {
+  const { payloadBytes, manifestBytes, createdAt, etag } = toEntry(fileId, state, now);
+  return { op: 'add', fileId, payloadBytes, manifestBytes, createdAt, etag };
+}
+
+/**
+ * Every complete, declared file of a user as add records: the seed of a
+ * change log for a drive that is older than its log. One walk of storage's
+ * listing (files breaking their declaration are left to the listing's sweep).
+ */
+async function walkFiles(services: RouteServices, userId: string): Promise<ChangeRecord[]> {
+  const prefix = userFilesPrefix(userId);
+  const states = new Map<string, FileState>();
+  let token: string | undefined;
+  do {
+    const page = await services.store.list(prefix, { maxPageSize: 5000, includeUncommitted: true, ...(token === undefined ? {} : { continuationToken: token }) });
+    for (const blob of page.blobs) {
+      const state: FileState = {};
+      const fileId = addToState(state, prefix, blob);
+      if (fileId !== null) states.set(fileId, { ...states.get(fileId), ...state });
+    }
+    token = page.continuationToken ?? undefined;
+  } while (token !== undefined);
+  const now = services.now();
+  const records: ChangeRecord[] = [];
+  for (const [fileId, state] of states) {
+    if (state.manifest !== undefined && !breaksDeclaration(state)) records.push(addRecord(fileId, state, now));
+  }
+  // Oldest first, as if the log had been kept all along.
+  return records.sort((a, b) => (a.op === 'add' && b.op === 'add' ? a.createdAt.localeCompare(b.createdAt) : 0));
 }
 
 function encodeCursor(c: z.output<typeof listCursor>): string {
@@ -333,6 +384,45 @@ export const routes: Route[] = [
     return { files, next: page.continuationToken === null ? null : encodeCursor({ t: page.continuationToken, skip }) };
   }),
 
+  route(ROUTES.fileChanges, async ({ caller, query, services }) => {
+    const c = mustCaller(caller);
+    const read = await readChanges(changeLog(services, c.userId), query.after, query.limit);
+    const changes = await Promise.all(
+      read.records.map(async (r) => {
+        if (r.op === 'delete') return { op: 'delete' as const, fileId: r.fileId };
+        // The file was complete and declared when logged; the grant is the
+        // listing's (read, manifest only). A file deleted since has a later
+        // delete event, and its grant reads nothing.
+        const manifestRead = await services.grant({ userId: c.userId, action: 'list-read', blobName: fileBlob(c.userId, r.fileId, 'manifest'), permissions: 'r' });
+        return { op: 'add' as const, fileId: r.fileId, payloadBytes: r.payloadBytes, manifestBytes: r.manifestBytes, createdAt: r.createdAt, etag: r.etag, manifestRead };
+      }),
+    );
+    return { changes, next: read.next, exhausted: read.exhausted };
+  }),
+
+  route(ROUTES.completeFile, async ({ caller, param, services }) => {
+    const c = mustCaller(caller);
+    // One listing of the file's blobs says whether it is complete, declared and logged already.
+    const { blobs } = await services.store.list(filePrefix(c.userId, param), { maxPageSize: 10, includeUncommitted: true });
+    const state: FileState = {};
+    for (const b of blobs) addToState(state, userFilesPrefix(c.userId), b, param);
+    const logged = blobs.some((b) => b.name === loggedMarkerBlob(c.userId, param));
+    if (breaksDeclaration(state)) {
+      await sweep(services, c.userId, param, state);
+      throw notFound('You have no complete file with this id.');
+    }
+    if (state.declared === undefined) throw notFound('You have no file with this id.');
+    if (state.manifest === undefined) {
+      throw new ApiError(409, ERROR_CODES.uploadIncomplete, 'This upload has no description (manifest) yet; finish it first.');
+    }
+    const record = addRecord(param, state, services.now());
+    if (logged) return { fileId: param, etag: record.etag, appended: false };
+    // Append first, then mark: a failure in between appends again next time (harmless), never loses the event.
+    await appendChanges(changeLog(services, c.userId), [record]);
+    await services.store.createIfAbsent(loggedMarkerBlob(c.userId, param), new Uint8Array(), 'application/octet-stream');
+    return { fileId: param, etag: record.etag, appended: true };
+  }),
+
   route(ROUTES.readFile, async ({ caller, param, services }) => {
     const c = mustCaller(caller);
     const state = await fileState(services.store, c.userId, param);
@@ -349,6 +439,8 @@ export const routes: Route[] = [
     const state = await fileState(services.store, c.userId, param);
     if (state.declared !== undefined) await services.store.delete(state.declared.name);
     if (state.payload === undefined && state.manifest === undefined) throw notFound('You have no file with this id.');
+    // From here the file is gone for every listing: the log says so before the client deletes the blobs.
+    await logDeletion(services, c.userId, param);
     // Without its declaration the file is swept by the next listing, even if the client never deletes it.
     return fileGrants(services, c.userId, param, 'delete', 'd', 'd');
   }),

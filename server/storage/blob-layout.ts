@@ -53,6 +53,32 @@ export function fileBlob(userId: string, fileId: string, part: FilePart): string
   return `${filePrefix(userId, fileId)}${part}`;
 }
 
+/**
+ * `files/<userId>/<fileId>/logged`: an empty blob the server writes once a
+ * file's add event is in the change log, so completing twice appends once.
+ * Throws on malformed ids.
+ */
+export function loggedMarkerBlob(userId: string, fileId: string): string {
+  return `${filePrefix(userId, fileId)}logged`;
+}
+
+/** Prefix of a user's change-log segments (`index/<userId>/log-`). Throws on a malformed id. */
+export function changeLogPrefix(userId: string): string {
+  return `index/${checked(userId, 'user id')}/log-`;
+}
+
+/** `index/<userId>/log-<n, 6 digits>`: the n-th segment (0-based) of a user's change log, so names sort in order. */
+export function changeLogBlob(userId: string, n: number): string {
+  if (!Number.isInteger(n) || n < 0 || n > 999_999) throw new Error('Refusing to build a change-log name from a bad segment number.');
+  return `${changeLogPrefix(userId)}${String(n).padStart(6, '0')}`;
+}
+
+/** The segment number of a listed change-log name under `prefix`, or null for anything else. */
+export function parseChangeLogBlob(prefix: string, name: string): number | null {
+  const m = /^([0-9]{6})$/.exec(name.startsWith(prefix) ? name.slice(prefix.length) : '');
+  return m === null ? null : Number(m[1]);
+}
+
 /** `keys/<userId>/public`. Throws on a malformed id. */
 export function publicKeyBlob(userId: string): string {
   return `keys/${checked(userId, 'user id')}/public`;

@@ -11,6 +11,27 @@ export interface ListedBlob {
   contentLength: number;
   createdOn: Date | null;
   etag: string | null;
+  /** User-defined metadata (names lowercased); filled by `stat`, not by `list`. */
+  metadata?: Record<string, string>;
+}
+
+/** Part of an append blob as read from an offset. */
+export interface BlobSlice {
+  /** The bytes from the offset asked for (empty when it is at or past the end). */
+  bytes: Uint8Array;
+  /** The blob's whole length at the time of the read. */
+  length: number;
+  /** Blocks committed to the append blob at the time of the read. */
+  blockCount: number;
+  metadata: Record<string, string>;
+}
+
+/** Thrown by {@link BlobStore.append} when the append blob holds as many blocks as storage allows (50,000). */
+export class AppendBlobFullError extends Error {
+  constructor(name: string) {
+    super(`The append blob ${name} cannot take another block.`);
+    this.name = 'AppendBlobFullError';
+  }
 }
 
 /** Storage operations used by the routes; every method rejects with the SDK's error when storage fails. */
@@ -30,6 +51,16 @@ export interface BlobStore {
   replaceIfMatch(name: string, bytes: Uint8Array, contentType: string, etag: string): Promise<string | null>;
   /** Deletes a blob (and its uncommitted blocks) if it exists. */
   delete(name: string): Promise<void>;
+  /** Creates an empty append blob with `metadata` unless a blob of that name exists; resolves true when this call created it. */
+  createAppendIfAbsent(name: string, metadata: Record<string, string>): Promise<boolean>;
+  /**
+   * Appends one block (atomically, after every block committed before it);
+   * resolves the blob's committed block count with it, or null when the blob
+   * does not exist. Rejects with {@link AppendBlobFullError} when it is full.
+   */
+  append(name: string, bytes: Uint8Array): Promise<{ blockCount: number } | null>;
+  /** At most `maxBytes` of an append blob from `offset`, with its length, block count and metadata; null when it does not exist. */
+  readFrom(name: string, offset: number, maxBytes: number): Promise<BlobSlice | null>;
 }
 
 /** A small blob as read by the server. */
@@ -66,7 +97,7 @@ export function containerBlobStore(container: ContainerClient): BlobStore {
     async stat(name) {
       try {
         const p = await container.getBlobClient(name).getProperties();
-        return { name, contentLength: p.contentLength ?? 0, createdOn: p.createdOn ?? null, etag: p.etag ?? null };
+        return { name, contentLength: p.contentLength ?? 0, createdOn: p.createdOn ?? null, etag: p.etag ?? null, metadata: p.metadata ?? {} };
       } catch (err) {
         if (isStatus(err, 404)) return null;
         throw err;
@@ -118,6 +149,46 @@ export function containerBlobStore(container: ContainerClient): BlobStore {
 
     async delete(name) {
       await container.getBlobClient(name).deleteIfExists();
+    },
+
+    async createAppendIfAbsent(name, metadata) {
+      const res = await container.getAppendBlobClient(name).createIfNotExists({ metadata });
+      return res.succeeded;
+    },
+
+    async append(name, bytes) {
+      try {
+        const res = await container.getAppendBlobClient(name).appendBlock(bytes, bytes.byteLength);
+        return { blockCount: res.blobCommittedBlockCount ?? 0 };
+      } catch (err) {
+        if (isStatus(err, 404)) return null;
+        if (err instanceof RestError && err.code === 'BlockCountExceedsLimit') throw new AppendBlobFullError(name);
+        throw err;
+      }
+    },
+
+    async readFrom(name, offset, maxBytes) {
+      const client = container.getBlobClient(name);
+      try {
+        const res = await client.download(offset, maxBytes);
+        const chunks: Buffer[] = [];
+        for await (const chunk of res.readableStreamBody ?? []) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+        // "bytes a-b/total": the whole length; without a range header the body is the whole blob.
+        const total = /\/([0-9]+)$/.exec(res.contentRange ?? '')?.[1];
+        const bytes = new Uint8Array(Buffer.concat(chunks));
+        return { bytes, length: total === undefined ? offset + bytes.byteLength : Number(total), blockCount: res.blobCommittedBlockCount ?? 0, metadata: res.metadata ?? {} };
+      } catch (err) {
+        if (isStatus(err, 404)) return null;
+        // 416: the offset is at (or past) the end, e.g. an empty blob.
+        if (!isStatus(err, 416)) throw err;
+      }
+      try {
+        const p = await client.getProperties();
+        return { bytes: new Uint8Array(), length: p.contentLength ?? 0, blockCount: p.blobCommittedBlockCount ?? 0, metadata: p.metadata ?? {} };
+      } catch (err) {
+        if (isStatus(err, 404)) return null;
+        throw err;
+      }
     },
   };
 }

@@ -3,13 +3,19 @@
  * (If-None-Match: * and If-Match on ETags), for route tests by injection.
  * Tests may put blobs directly (`put`) to play a client writing through a SAS.
  */
-import type { BlobStore, ListedBlob } from '../storage/blob-store.ts';
+import { AppendBlobFullError, type BlobStore, type ListedBlob } from '../storage/blob-store.ts';
 
 interface Stored {
   bytes: Uint8Array;
   etag: string;
   createdOn: Date;
+  /** Set for append blobs: blocks committed so far. */
+  blocks?: number;
+  metadata?: Record<string, string>;
 }
+
+/** Blocks an append blob takes in this store (storage's limit). */
+const APPEND_BLOCK_LIMIT = 50_000;
 
 /** The store and direct access to its blobs. */
 export interface MemoryStore extends BlobStore {
@@ -46,7 +52,7 @@ export function memoryStore(): MemoryStore {
     },
     stat(name) {
       const b = blobs.get(name);
-      return Promise.resolve(b === undefined ? null : listed(name, b));
+      return Promise.resolve(b === undefined ? null : { ...listed(name, b), metadata: { ...b.metadata } });
     },
     readSmall(name, maxBytes) {
       const b = blobs.get(name);
@@ -62,6 +68,37 @@ export function memoryStore(): MemoryStore {
     delete(name) {
       blobs.delete(name);
       return Promise.resolve();
+    },
+    createAppendIfAbsent(name, metadata) {
+      if (blobs.has(name)) return Promise.resolve(false);
+      write(name, new Uint8Array());
+      const b = blobs.get(name);
+      if (b !== undefined) Object.assign(b, { blocks: 0, metadata: { ...metadata } });
+      return Promise.resolve(true);
+    },
+    append(name, bytes) {
+      const b = blobs.get(name);
+      if (b === undefined) return Promise.resolve(null);
+      const blocks = b.blocks ?? 0;
+      if (blocks >= APPEND_BLOCK_LIMIT) return Promise.reject(new AppendBlobFullError(name));
+      const joined = new Uint8Array(b.bytes.length + bytes.length);
+      joined.set(b.bytes);
+      joined.set(bytes, b.bytes.length);
+      write(name, joined);
+      // write() stores a fresh record: carry the append blob's state over.
+      const now = blobs.get(name);
+      if (now !== undefined) Object.assign(now, { blocks: blocks + 1, metadata: b.metadata });
+      return Promise.resolve({ blockCount: blocks + 1 });
+    },
+    readFrom(name, offset, maxBytes) {
+      const b = blobs.get(name);
+      if (b === undefined) return Promise.resolve(null);
+      return Promise.resolve({
+        bytes: b.bytes.slice(offset, offset + maxBytes),
+        length: b.bytes.length,
+        blockCount: b.blocks ?? 0,
+        metadata: { ...b.metadata },
+      });
     },
   };
 }

@@ -19,6 +19,10 @@ export const ERROR_CODES = {
   stale: 'stale_etag',
   /** 404 */
   notFound: 'not_found',
+  /** 410: the change-log position is not one the server knows (the log was rebuilt): list in full instead. */
+  logPositionUnknown: 'log_position_unknown',
+  /** 409: the upload has no manifest yet, so it cannot be completed. */
+  uploadIncomplete: 'upload_incomplete',
 } as const;
 
 /** The server answered with an error status (other than a final 401). */

@@ -6,6 +6,9 @@
  */
 import type { z } from 'zod';
 import {
+  changesQuery,
+  completeResponse,
+  fileChangesSchema,
   fileGrantsSchema,
   fileListSchema,
   healthResponse,
@@ -55,6 +58,8 @@ export const ROUTES = {
   createUpload: define({ method: 'POST', path: '/uploads', auth: true, query: noQuery, body: uploadBody, status: 201, response: fileGrantsSchema }),
   renewUpload: define({ method: 'POST', path: '/uploads/:fileId/renew', auth: true, query: noQuery, body: noBody, status: 200, response: fileGrantsSchema }),
   listFiles: define({ method: 'GET', path: '/files', auth: true, query: listQuery, body: noBody, status: 200, response: fileListSchema }),
+  fileChanges: define({ method: 'GET', path: '/files/changes', auth: true, query: changesQuery, body: noBody, status: 200, response: fileChangesSchema }),
+  completeFile: define({ method: 'POST', path: '/files/:fileId/complete', auth: true, query: noQuery, body: noBody, status: 200, response: completeResponse }),
   readFile: define({ method: 'POST', path: '/files/:fileId/read', auth: true, query: noQuery, body: noBody, status: 200, response: fileGrantsSchema }),
   deleteFile: define({ method: 'POST', path: '/files/:fileId/delete', auth: true, query: noQuery, body: noBody, status: 200, response: fileGrantsSchema }),
   publishKey: define({ method: 'POST', path: '/keys/public', auth: true, query: noQuery, body: publishBody, status: 201, response: publishedResponse }),

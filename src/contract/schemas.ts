@@ -51,6 +51,21 @@ export const listQuery = z
   })
   .strict();
 
+/**
+ * A place in a user's change log: `<log id>.<segment>.<byte offset>`. Not
+ * secret (ids and offsets only); the server answers 410 for one it does not
+ * know (a log rebuilt since), and the client then lists in full.
+ */
+export const changePosition = z.string().regex(/^[0-9a-f]{16}\.[0-9]{1,6}\.[0-9]{1,15}$/);
+
+/** `GET /files/changes`: the events after `after` (from the start without it), at most `limit`. */
+export const changesQuery = z
+  .object({
+    after: changePosition.optional(),
+    limit: z.coerce.number().int().min(1).max(5000).default(1000),
+  })
+  .strict();
+
 /** `POST /keys/public`: the public identity ("SDPI"), which the server verifies and writes once. */
 export const publishBody = z.object({ publicIdentity: base64Bytes(MAX_PUBLIC_IDENTITY_BYTES) }).strict();
 
@@ -123,6 +138,36 @@ export type FileEntry = z.infer<typeof fileEntrySchema>;
 export const fileListSchema = z.object({ files: z.array(fileEntrySchema), next: z.string().nullable() }).strict();
 /** One page of the owner's file list. */
 export type FileListPage = z.infer<typeof fileListSchema>;
+
+/** One event of the change log as `GET /files/changes` answers it. */
+export const fileChangeSchema = z.discriminatedUnion('op', [
+  z
+    .object({
+      op: z.literal('add'),
+      fileId: hexId,
+      payloadBytes: z.number().int().nonnegative(),
+      manifestBytes: z.number().int().nonnegative(),
+      createdAt: z.iso.datetime({ offset: true }),
+      /** The manifest's ETag when the file was completed. */
+      etag: z.string(),
+      /** A short-lived read grant for the manifest, as `GET /files` carries. */
+      manifestRead: grantSchema,
+    })
+    .strict(),
+  z.object({ op: z.literal('delete'), fileId: hexId }).strict(),
+]);
+/** One event of the change log: a file added (complete) or deleted. */
+export type FileChange = z.infer<typeof fileChangeSchema>;
+
+/** `GET /files/changes`: events in log order, the position after the last, and whether the log has nothing more now. */
+export const fileChangesSchema = z
+  .object({ changes: z.array(fileChangeSchema), next: changePosition, exhausted: z.boolean() })
+  .strict();
+/** One page of the change log. */
+export type FileChangesPage = z.infer<typeof fileChangesSchema>;
+
+/** `POST /files/:fileId/complete`: the file as logged; `appended` is false when an earlier call logged it already. */
+export const completeResponse = z.object({ fileId: hexId, etag: z.string(), appended: z.boolean() }).strict();
 
 /** Whether the endpoint could reach one part it depends on, as `GET /health` reports it. */
 export const reachability = z.enum(['ok', 'down']);

@@ -17,7 +17,19 @@ export interface GrantApi {
   post<T>(path: string, body: unknown, schema: ZodType<T>, options?: { signal?: AbortSignal }): Promise<T>;
 }
 
-export { fileGrantsSchema, fileListSchema, hexId as fileIdSchema, type FileEntry, type FileGrants, type FileListPage, type Grant } from '../contract/index.ts';
+export {
+  completeResponse,
+  fileChangesSchema,
+  fileGrantsSchema,
+  fileListSchema,
+  hexId as fileIdSchema,
+  type FileChange,
+  type FileChangesPage,
+  type FileEntry,
+  type FileGrants,
+  type FileListPage,
+  type Grant,
+} from '../contract/index.ts';
 
 /** API paths (relative to /api/v1) used by storage, built from the contract's route table. */
 export const apiPaths = {
@@ -29,6 +41,9 @@ export const apiPaths = {
       ...(limit === undefined ? {} : { limit: String(limit) }),
     }),
   read: (fileId: string) => pathOf(ROUTES.readFile, fileId),
+  complete: (fileId: string) => pathOf(ROUTES.completeFile, fileId),
+  changes: (after: string | null, limit: number) =>
+    pathOf(ROUTES.fileChanges, undefined, { ...(after === null ? {} : { after }), limit: String(limit) }),
   delete: (fileId: string) => pathOf(ROUTES.deleteFile, fileId),
 } as const;
 

@@ -10,16 +10,18 @@
 import { openDB, type IDBPDatabase } from 'idb';
 import { z } from 'zod';
 import { newCacheKey, openCacheRecord, sealCacheRecord } from '../crypto/cache-seal.ts';
+import { changePosition, fileEntrySchema } from '../contract/index.ts';
 import { fileIdSchema, type FileEntry } from './grants.ts';
-import type { DriveFile } from './receiver.ts';
+import type { DriveEntry } from './receiver.ts';
 
 const DB_NAME = 'sealdrop-list-cache';
 const ENTRIES = 'entries';
 const KEYS = 'keys';
+const STATE = 'state';
 const BY_USER = 'by-user';
 
-/** What a cache record holds once opened: the listed file as the manifest told it. */
-const cachedFileSchema = z
+/** What a cache record holds once opened: the listed file as the manifest told it, or why it could not be opened. */
+const cachedOkSchema = z
   .object({
     status: z.literal('ok'),
     fileId: fileIdSchema,
@@ -35,11 +37,39 @@ const cachedFileSchema = z
     sealedBy: z.string(),
   })
   .strict();
+const cachedDamagedSchema = z
+  .object({
+    status: z.literal('damaged'),
+    fileId: fileIdSchema,
+    createdAt: z.string(),
+    payloadBytes: z.number().int().nonnegative(),
+    problem: z.string(),
+  })
+  .strict();
+const cachedFileSchema = z.discriminatedUnion('status', [cachedOkSchema, cachedDamagedSchema]);
 
-/** A cached file and the manifest ETag it was read from. */
+/**
+ * Where the change log was read to, saved beside the records (not sealed:
+ * positions, times and unfinished uploads' ids and sizes are what the
+ * server knows anyway). The records are exactly the log's files up to
+ * `position`; without a position they are only a store of opened manifests.
+ */
+export const listStateSchema = z
+  .object({
+    position: changePosition.nullable(),
+    /** When the drive was last walked in full (ms since the epoch), or null. */
+    reconciledAt: z.number().nullable(),
+    /** Payloads without a manifest that the last walk saw. */
+    unfinished: z.array(fileEntrySchema),
+  })
+  .strict();
+/** The log state of one user's cache. */
+export type ListState = z.infer<typeof listStateSchema>;
+
+/** A cached file (opened, or damaged with its reason) and the manifest ETag it was read from. */
 export interface CachedFile {
   etag: string;
-  file: DriveFile;
+  file: DriveEntry;
 }
 
 /** Where the decrypted listing is kept between visits. */
@@ -50,6 +80,10 @@ export interface ListCache {
   put(files: readonly CachedFile[]): Promise<void>;
   /** Forgets these files. */
   remove(fileIds: readonly string[]): Promise<void>;
+  /** The saved log state, or null (never saved, or forgotten because records were lost). */
+  loadState(): Promise<ListState | null>;
+  /** Saves the log state; call it only once the records it speaks for are stored. */
+  saveState(state: ListState): Promise<void>;
 }
 
 /** What a listing must do given the server's entries and the cache. */
@@ -112,10 +146,14 @@ export function openListCache(userId: string, dbName: string = DB_NAME): ListCac
   let db: Promise<IDBPDatabase> | null = null;
   let key: Promise<CryptoKey> | null = null;
   const open = (): Promise<IDBPDatabase> =>
-    (db ??= openDB(dbName, 1, {
-      upgrade(database) {
-        database.createObjectStore(ENTRIES, { keyPath: 'key' }).createIndex(BY_USER, 'userId');
-        database.createObjectStore(KEYS);
+    (db ??= openDB(dbName, 2, {
+      upgrade(database, oldVersion) {
+        if (oldVersion < 1) {
+          database.createObjectStore(ENTRIES, { keyPath: 'key' }).createIndex(BY_USER, 'userId');
+          database.createObjectStore(KEYS);
+        }
+        // Version 2: the change log's position (issue 16).
+        if (oldVersion < 2) database.createObjectStore(STATE);
       },
       // Another tab (or "clear site data") wants the database: let it go and
       // reopen on next use, rather than block it.
@@ -132,10 +170,12 @@ export function openListCache(userId: string, dbName: string = DB_NAME): ListCac
       if (stored instanceof CryptoKey) return stored;
       const fresh = await newCacheKey();
       // A record sealed under a lost key cannot open: start this user's cache afresh.
-      const tx = database.transaction([KEYS, ENTRIES], 'readwrite');
+      const tx = database.transaction([KEYS, ENTRIES, STATE], 'readwrite');
       await tx.objectStore(KEYS).put(fresh, userId);
       const old = await tx.objectStore(ENTRIES).index(BY_USER).getAllKeys(userId);
       await Promise.all(old.map((k) => tx.objectStore(ENTRIES).delete(k)));
+      // Without the records the position would skip their files.
+      await tx.objectStore(STATE).delete(userId);
       await tx.done;
       return fresh;
     })());
@@ -155,17 +195,27 @@ export function openListCache(userId: string, dbName: string = DB_NAME): ListCac
             const plain = await openCacheRecord(k, { userId, record: rec.data.fileId }, rec.data.sealed);
             const file = cachedFileSchema.parse(JSON.parse(new TextDecoder().decode(plain)));
             if (file.fileId !== rec.data.fileId) throw new Error('Record names another file.');
-            out.set(file.fileId, { etag: rec.data.etag, file: file as DriveFile });
+            out.set(file.fileId, { etag: rec.data.etag, file: file as DriveEntry });
           } catch {
             bad.push(rec.data.key);
           }
         }),
       );
       if (bad.length > 0) {
-        const tx = database.transaction(ENTRIES, 'readwrite');
-        await Promise.all([...bad.map((b) => tx.store.delete(b)), tx.done]);
+        // A dropped record's file is no longer covered by the position: forget it, so the next listing reads the log from the start.
+        const tx = database.transaction([ENTRIES, STATE], 'readwrite');
+        await Promise.all([...bad.map((b) => tx.objectStore(ENTRIES).delete(b)), tx.objectStore(STATE).delete(userId), tx.done]);
       }
       return out;
+    },
+    async loadState() {
+      const database = await open();
+      const parsed = listStateSchema.safeParse(await database.get(STATE, userId));
+      return parsed.success ? parsed.data : null;
+    },
+    async saveState(state) {
+      const database = await open();
+      await database.put(STATE, listStateSchema.parse(state), userId);
     },
     async put(files) {
       if (files.length === 0) return;
@@ -193,10 +243,18 @@ export function openListCache(userId: string, dbName: string = DB_NAME): ListCac
 }
 
 /** A cache kept in memory only: for tests and browsers without IndexedDB. */
-export function memoryListCache(): ListCache & { files: Map<string, CachedFile> } {
+export function memoryListCache(): ListCache & { files: Map<string, CachedFile>; state: ListState | null } {
   const files = new Map<string, CachedFile>();
   return {
     files,
+    state: null,
+    loadState() {
+      return Promise.resolve(this.state === null ? null : structuredClone(this.state));
+    },
+    saveState(state) {
+      this.state = structuredClone(state);
+      return Promise.resolve();
+    },
     load: () => Promise.resolve(new Map(files)),
     put(list) {
       for (const f of list) files.set(f.file.fileId, f);

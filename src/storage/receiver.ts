@@ -53,6 +53,8 @@ export interface DriveListing {
   files: DriveEntry[];
   /** Payloads without a manifest: unfinished uploads, never listed as good files. */
   unfinished: FileEntry[];
+  /** True when the drive should be walked again in the background (`reconcileDrive`), to add what the change log missed. */
+  reconcileDue?: boolean;
 }
 
 /** Options for calls that reach storage. */

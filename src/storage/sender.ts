@@ -18,7 +18,7 @@ import {
 } from '../crypto/index.ts';
 import { putBlob } from './blob-rest.ts';
 import { planBlocks, segmentsPerBlock as defaultSegmentsPerBlock, TARGET_BLOCK_BYTES, type BlockSpan } from './block-plan.ts';
-import { apiPaths, fileGrantsSchema, GrantKeeper, type FileGrants, type GrantApi } from './grants.ts';
+import { apiPaths, completeResponse, fileGrantsSchema, GrantKeeper, type FileGrants, type GrantApi } from './grants.ts';
 import { ownerIdentities, ownerRecipients, type OwnerKeys } from './owner-keys.ts';
 import { ProgressMeter, type TransferProgress } from './progress.ts';
 import { callStorage } from './retry.ts';
@@ -207,8 +207,10 @@ export async function resumeUpload(opts: ResumeUploadOptions): Promise<{ fileId:
   try {
     grants = await renewGrants(opts.api, record.fileId, opts.signal);
   } catch (error) {
-    // 409: the manifest is already committed, so the file is complete.
+    // 409: the manifest is already committed, so the file is complete (its
+    // complete call may have been lost: it is idempotent, make it again).
     if (hasStatus(error, 409)) {
+      await completeUpload(opts.api, record.fileId, opts.signal);
       await journal.delete(record.fileId);
       return { fileId: record.fileId };
     }
@@ -342,6 +344,9 @@ async function sealAndFinish(work: UploadWork, opts: SendCommonOptions): Promise
   const signer = { privateKey: opts.identity.sign.privateKey, publicKey: opts.identity.sign.publicKey };
   const manifest = await finishManifest(work.draft, { payloadDigest, signer });
   await finish(work.keeper, blocks, manifest, opts, work.committed === true);
+  // The file is complete in storage; the change log learns it now (a lost
+  // call leaves the journal record, and the resume below completes it).
+  await completeUpload(opts.api, work.record.fileId, opts.signal);
 }
 
 function addSegmentDigests(hasher: PayloadHasher, block: BlockSpan, digests: readonly Uint8Array[]): void {
@@ -382,8 +387,9 @@ export type PendingUploadState =
 /**
  * Returns how far the upload of `record` got, by renewing its grants and
  * reading the payload's block list (Get Block List). Changes nothing in
- * storage or the journal. Throws the API client's errors (offline, session
- * expired) and StorageError.
+ * storage or the journal; a complete file is completed again in the change
+ * log (idempotent), in case the upload's own call was lost. Throws the API
+ * client's errors (offline, session expired) and StorageError.
  */
 export async function inspectPendingUpload(
   api: GrantApi,
@@ -394,7 +400,10 @@ export async function inspectPendingUpload(
   try {
     grants = await renewGrants(api, record.fileId, opts.signal);
   } catch (error) {
-    if (hasStatus(error, 409)) return { state: 'complete' };
+    if (hasStatus(error, 409)) {
+      await completeUpload(api, record.fileId, opts.signal);
+      return { state: 'complete' };
+    }
     if (hasStatus(error, 404)) return { state: 'gone' };
     throw error;
   }
@@ -433,6 +442,15 @@ async function finish(
     // the answer was lost. Readers verify its signature either way.
     if (!(error instanceof StorageError && error.kind === 'conflict')) throw error;
   }
+}
+
+/**
+ * Tells the server a file's manifest is committed, so its change log lists
+ * it (`POST /files/:id/complete`; calling it twice appends once). Throws the
+ * API client's errors (it retries 429 and 503 after their Retry-After).
+ */
+export async function completeUpload(api: GrantApi, fileId: string, signal?: AbortSignal): Promise<void> {
+  await api.post(apiPaths.complete(fileId), undefined, completeResponse, withSignal(signal));
 }
 
 function renewGrants(api: GrantApi, fileId: string, signal: AbortSignal | undefined): Promise<FileGrants> {

@@ -20,7 +20,7 @@ import type { FetchLike } from './blob-rest.ts';
 import type { GrantApi } from './grants.ts';
 import { deleteFile, listDrive, openFileStream } from './receiver.ts';
 import { RESTARTED_BECAUSE_CHANGED, resumeUpload, sendFile } from './sender.ts';
-import { memoryUploadJournal } from './upload-journal.ts';
+import { memoryUploadJournal, type UploadRecord } from './upload-journal.ts';
 import { UploadQueue, type UploadItem } from './upload-queue.ts';
 import { nextUploadRetry } from './upload-retry.ts';
 import { randomUnit } from './retry.ts';
@@ -115,11 +115,20 @@ class FakeApi implements GrantApi {
     this.calls.push(path.replace(/[0-9a-f]{32}/, ':id'));
     if (id !== undefined && this.forgotten.has(id)) return Promise.reject(new ApiError(404, 'not_found', 'There is no upload in progress with this id.'));
     const fileId = id ?? Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+    if (path.endsWith('/renew') && id !== undefined && this.store.blobs.has(`sealdrop/files/u/${id}/manifest`)) {
+      return Promise.reject(new ApiError(409, 'upload_complete', 'This upload is already complete.'));
+    }
+    if (path.endsWith('/complete')) {
+      if (!this.store.blobs.has(`sealdrop/files/u/${fileId}/manifest`)) return Promise.reject(new ApiError(409, 'upload_incomplete', 'No manifest yet.'));
+      return Promise.resolve(schema.parse({ fileId, etag: '"x"', appended: true }));
+    }
     // The memory service does not check permissions; these are the ones the real routes grant.
     const perms: [string, string] = path.endsWith('/read') ? ['r', 'r'] : path.endsWith('/delete') ? ['d', 'd'] : ['rcw', 'cw'];
     return Promise.resolve(schema.parse(this.grants(fileId, perms)));
   }
-  get<T>(_path: string, schema: ZodType<T>): Promise<T> {
+  get<T>(path: string, schema: ZodType<T>): Promise<T> {
+    // A server without the change log: the listing walks (listing.test.ts covers the log).
+    if (path.startsWith('/files/changes')) return Promise.reject(new ApiError(404, 'not_found', 'Not found.'));
     const ids = new Set([...this.store.blobs.keys()].map((k) => k.split('/')[3] ?? ''));
     const files = [...ids].map((fileId) => ({
       fileId,
@@ -162,6 +171,20 @@ async function upload(store: MemoryBlobService, bytes: Uint8Array<ArrayBuffer>):
 }
 
 describe('sender and receiver over an in-memory blob service', () => {
+  it('tells the change log a file is complete once its manifest is stored, and only then', async () => {
+    const store = new MemoryBlobService();
+    const api = new FakeApi(store);
+    const seenAtComplete: boolean[] = [];
+    const post = api.post.bind(api);
+    api.post = (path, body, schema) => {
+      if (path.endsWith('/complete')) seenAtComplete.push([...store.blobs.keys()].some((k) => k.endsWith('/manifest')));
+      return post(path, body, schema);
+    };
+    await sendFile({ api, userId: 'u', file: new File([content(10)], 'a.txt', { lastModified: 1 }), identity, journal: memoryUploadJournal(), transport: { fetch: store.fetch, segmentSize: SEGMENT } });
+    expect(api.calls).toEqual(['/uploads', '/files/:id/complete']);
+    expect(seenAtComplete).toEqual([true]);
+  });
+
   it('round-trips a multi-block file in order despite random latency', async () => {
     const store = new MemoryBlobService();
     store.latencyMs = 15;
@@ -436,6 +459,26 @@ describe('a payload re-sealed by a key holder', () => {
   });
 });
 
+describe('resumeUpload of an upload whose manifest is stored (renew 409)', () => {
+  it('makes the complete call again (it may have been lost) and forgets the journal record', async () => {
+    const store = new MemoryBlobService();
+    const api = new FakeApi(store);
+    const journal = memoryUploadJournal();
+    const kept: UploadRecord[] = [];
+    const journaling = { ...journal, put: (r: UploadRecord) => (kept.push(structuredClone(r)), journal.put(r)) };
+    const file = new File([content(10)], 'done.txt', { lastModified: 1 });
+    const { fileId } = await sendFile({ api, userId: 'u', file, identity, journal: journaling, transport: { fetch: store.fetch, segmentSize: SEGMENT } });
+    const record = kept.at(-1);
+    if (record === undefined) throw new Error('the upload was not journaled');
+    await journal.put(record); // the crash: the record outlived the finished upload
+    api.calls.length = 0;
+    const resumed = await resumeUpload({ api, identity, journal, record, file, transport: { fetch: store.fetch } });
+    expect(resumed.fileId).toBe(fileId);
+    expect(api.calls).toEqual(['/uploads/:id/renew', '/files/:id/complete']);
+    expect(await journal.list('u')).toEqual([]);
+  });
+});
+
 describe('resumeUpload when the server has nothing to renew (404)', () => {
   it('starts over quietly under a new file id and a new key, and the new file downloads byte-identical', async () => {
     const store = new MemoryBlobService();
@@ -462,7 +505,7 @@ describe('resumeUpload when the server has nothing to renew (404)', () => {
 
     expect(fileId).not.toBe(record.fileId);
     expect(started).toEqual([fileId]);
-    expect(api.calls).toEqual(['/uploads/:id/renew', '/uploads']);
+    expect(api.calls).toEqual(['/uploads/:id/renew', '/uploads', '/files/:id/complete']);
     expect(await journal.list('u')).toEqual([]);
     // A new key: the old upload's stored block is not part of the new payload.
     const oldBlock = store.staged.get(`sealdrop/files/u/${record.fileId}/payload`)?.values().next().value;

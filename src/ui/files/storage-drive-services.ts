@@ -6,7 +6,7 @@ import type { UnlockedIdentity } from '../../keys/account-keys.ts';
 import type { GrantApi } from '../../storage/grants.ts';
 import { handleError } from '../base/handle-error.ts';
 import { openListCache } from '../../storage/list-cache.ts';
-import { listDriveProgressive } from '../../storage/listing.ts';
+import { listDriveProgressive, reconcileDrive } from '../../storage/listing.ts';
 import { deleteFile, openFileStream, type DriveEntry as StoredEntry } from '../../storage/receiver.ts';
 import { chooseSaveDestination, readAllForPreview, saveStream } from '../../storage/save-to-disk.ts';
 import { discardUpload, inspectPendingUpload, pendingUploads } from '../../storage/sender.ts';
@@ -14,6 +14,9 @@ import { UploadQueue } from '../../storage/upload-queue.ts';
 import type { DriveServices, InterruptedUpload } from './drive-services.ts';
 import { createLinkShareServices } from '../share/share-services.ts';
 import { folderOf, type DriveEntry } from './file-tree.ts';
+
+/** Pause after a listing before the background walk starts, so it never competes with the first screen. */
+const RECONCILE_DELAY_MS = 5_000;
 
 /** Words for a payload the server holds without a manifest. */
 const UNFINISHED_REASON = 'This upload did not finish. Delete it, then add the file again.';
@@ -31,12 +34,20 @@ export function createStorageDriveServices(context: StorageDriveContext): DriveS
   const { api, userId, identity } = context;
   // The decrypted listing, sealed on this device (no IndexedDB: every listing starts cold).
   const cache = typeof indexedDB === 'undefined' ? undefined : openListCache(userId);
+  // One background walk at a time: it adds what the change log missed, for the next listing.
+  let reconciling: Promise<void> | null = null;
   return {
     async list(onPartial): Promise<DriveEntry[]> {
       const listing = await listDriveProgressive(api, identity, {
         cache,
         onProgress: onPartial === undefined ? undefined : (p) => onPartial(p.files.map(toDriveEntry)),
       });
+      if (listing.reconcileDue === true && cache !== undefined && reconciling === null) {
+        reconciling = new Promise<void>((resolve) => setTimeout(resolve, RECONCILE_DELAY_MS))
+          .then(() => reconcileDrive(api, identity, { cache }))
+          .catch(() => undefined)
+          .finally(() => (reconciling = null));
+      }
       const entries: DriveEntry[] = listing.files.map(toDriveEntry);
       for (const entry of listing.unfinished) {
         entries.push({ status: 'unfinished', fileId: entry.fileId, createdAt: entry.createdAt, payloadBytes: entry.payloadBytes, reason: UNFINISHED_REASON });
