@@ -22,7 +22,7 @@ import { startAzurite, prepareStorage, type AzuriteHandle } from './azurite.ts';
 import { putBlob, putBlockList, type FetchLike } from '../src/storage/blob-rest.ts';
 import { blockIdsOf } from '../src/storage/uploader.ts';
 import { planBlocks } from '../src/storage/block-plan.ts';
-import { fileGrantsSchema, pathOf, ROUTES } from '../src/contract/index.ts';
+import { ApiError, fileGrantsSchema, pathOf, ROUTES } from '../src/contract/index.ts';
 import type { GrantApi } from '../src/storage/grants.ts';
 import { StorageError } from '../src/storage/storage-error.ts';
 import { readAll } from '../src/crypto/test-streams.ts';
@@ -87,6 +87,9 @@ class FakeTokenEndpoint implements GrantApi {
       answer = this.fileGrants(m[1] ?? '', 'r', 'r');
     } else if ((m = /^\/files\/([0-9a-f]{32})\/delete$/.exec(path)) !== null) {
       answer = this.fileGrants(m[1] ?? '', 'd', 'd');
+    } else if ((m = /^\/files\/([0-9a-f]{32})\/complete$/.exec(path)) !== null) {
+      // This fake keeps no change log: completing is acknowledged and listings walk (below).
+      answer = { fileId: m[1] ?? '', etag: '"fake"', appended: true };
     } else {
       return Promise.reject(new Error(`fake endpoint: no route for POST ${path}`));
     }
@@ -95,6 +98,8 @@ class FakeTokenEndpoint implements GrantApi {
 
   async get<T>(path: string, schema: ZodType<T>): Promise<T> {
     this.calls.push(`GET ${path}`);
+    // An endpoint without a change log, as an older server: the listing falls back to walking pages.
+    if (path.startsWith('/files/changes')) throw new ApiError(404, 'not_found', 'Not found.');
     // The listing asks for pages (`/files?limit=…`); this fake answers everything in one.
     if (new URL(path, 'http://fake.invalid').pathname !== '/files') throw new Error(`fake endpoint: no route for GET ${path}`);
     const files = new Map<string, { payloadBytes: number; manifestBytes: number; createdAt: string; etag: string; manifest: boolean }>();
