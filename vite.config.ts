@@ -16,6 +16,7 @@ export default defineConfig({
       // Icons are in the precache glob already; listing them again would precache them twice.
       includeManifestIcons: false,
       manifest: {
+        id: '/',
         name: 'Sealdrop',
         short_name: 'Sealdrop',
         description: 'Files sealed in your browser before they leave it.',
@@ -24,10 +25,29 @@ export default defineConfig({
         display: 'standalone',
         start_url: '/',
         scope: '/',
-        icons: [{ src: '/icon.svg', sizes: 'any', type: 'image/svg+xml', purpose: 'any' }],
+        // PNGs drawn by tools/make-icons.mjs from the same drawing as icon.svg.
+        icons: [
+          { src: '/icon-192.png', sizes: '192x192', type: 'image/png', purpose: 'any' },
+          { src: '/icon-512.png', sizes: '512x512', type: 'image/png', purpose: 'any' },
+          { src: '/icon-maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+          { src: '/icon.svg', sizes: 'any', type: 'image/svg+xml', purpose: 'any' },
+        ],
+        // Taken by e2e/pwa-screenshots.spec.ts (SEALDROP_MANIFEST_SCREENSHOTS=1).
+        screenshots: [
+          { src: '/screenshots/wide.png', sizes: '1280x800', type: 'image/png', form_factor: 'wide', label: 'My files, sealed in the browser' },
+          { src: '/screenshots/narrow.png', sizes: '360x740', type: 'image/png', form_factor: 'narrow', label: 'My files on a phone' },
+        ],
+        // The system share sheet posts files here; the service worker hands them to the app (src/sw/share-target.ts).
+        share_target: {
+          action: '/share-target',
+          method: 'POST',
+          enctype: 'multipart/form-data',
+          params: { files: [{ name: 'file', accept: ['*/*'] }] },
+        },
       },
       injectManifest: {
-        globPatterns: ['**/*.{js,css,html,svg,webmanifest}'],
+        // Icons yes (the installed app shows them offline); the manifest screenshots no.
+        globPatterns: ['**/*.{js,css,html,svg,webmanifest}', 'icon-*.png'],
         // The MSAL bridge page must always come from the network.
         globIgnores: ['redirect.html'],
       },

@@ -124,9 +124,53 @@ async function expectStatus(res: Response, ok: number): Promise<void> {
  * all ids of one blob must have the same length. Resolves on 201; throws
  * StorageError otherwise, or the signal's reason when aborted.
  */
-export async function putBlock(url: string, blockId: string, body: Blob, opts: BlobCallOptions = {}): Promise<void> {
+export async function putBlock(url: string, blockId: string, body: Blob, opts: BlobCallOptions & { onSent?: ((bytes: number) => void) | undefined } = {}): Promise<void> {
   const target = withQuery(url, `comp=block&blockid=${encodeURIComponent(blockId)}`);
-  await expectStatus(await send(target, { method: 'PUT', body }, opts), 201);
+  // With a progress listener (and no injected fetch), XHR reports the bytes actually sent as they go.
+  const useXhr = opts.onSent !== undefined && opts.fetch === undefined && typeof XMLHttpRequest !== 'undefined';
+  const res = useXhr ? await sendWithUploadProgress(target, body, opts.signal, opts.onSent ?? (() => undefined)) : await send(target, { method: 'PUT', body }, opts);
+  await expectStatus(res, 201);
+}
+
+/**
+ * A PUT of `body` through XMLHttpRequest, calling `onSent` with the bytes
+ * of this request sent so far (the browser's upload progress events, about
+ * every 50 ms while bytes move). Resolves to the answer as a Response;
+ * throws StorageError 'network' when no answer came, or the signal's reason.
+ */
+function sendWithUploadProgress(url: string, body: Blob, signal: AbortSignal | undefined, onSent: (bytes: number) => void): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted === true) {
+      reject(signal.reason);
+      return;
+    }
+    const xhr = new XMLHttpRequest();
+    const abort = (): void => xhr.abort();
+    signal?.addEventListener('abort', abort, { once: true });
+    const done = (): void => signal?.removeEventListener('abort', abort);
+    xhr.open('PUT', url);
+    xhr.upload.onprogress = (event) => onSent(event.loaded);
+    xhr.onload = () => {
+      done();
+      const headers = new Headers();
+      for (const line of xhr.getAllResponseHeaders().trim().split(/\r?\n/)) {
+        const at = line.indexOf(':');
+        if (at > 0) headers.append(line.slice(0, at).trim(), line.slice(at + 1).trim());
+      }
+      resolve(new Response(xhr.status === 204 || xhr.status === 304 ? null : xhr.responseText, { status: xhr.status, headers }));
+    };
+    xhr.onerror = () => {
+      done();
+      // Never echo details: they may name the URL (and SAS).
+      reject(new StorageError('network'));
+    };
+    xhr.onabort = () => {
+      done();
+      reject(signal?.aborted === true ? signal.reason : new StorageError('network'));
+    };
+    xhr.ontimeout = xhr.onerror;
+    xhr.send(body);
+  });
 }
 
 /** Returns the XML body of Put Block List naming `blockIds` as latest blocks, in order. */

@@ -98,12 +98,22 @@ export async function uploadBlocks(opts: UploadBlocksOptions): Promise<void> {
       while (inFlight.size >= parallel) await Promise.race(inFlight);
       if (failure !== null) break;
       signal.throwIfAborted();
-      const sending = callStorage(opts.grants, (g) => putBlock(g.payload.url, blockId(block.index), body, { signal, fetch: opts.fetch }), {
+      // Progress follows the bytes actually sent (as plaintext bytes), never going back when a try is repeated.
+      const plainLength = block.plainEnd - block.plainStart;
+      let counted = 0;
+      const onSent = (sent: number): void => {
+        const plain = Math.min(plainLength, Math.floor((sent / Math.max(1, body.size)) * plainLength));
+        if (plain <= counted) return;
+        opts.onProgress?.(meter.add(plain - counted));
+        counted = plain;
+      };
+      const sending = callStorage(opts.grants, (g) => putBlock(g.payload.url, blockId(block.index), body, { signal, fetch: opts.fetch, onSent }), {
         policy: opts.retry,
         signal,
       }).then(
         () => {
-          opts.onProgress?.(meter.add(block.plainEnd - block.plainStart));
+          opts.onProgress?.(meter.add(plainLength - counted));
+          counted = plainLength;
         },
         (error: unknown) => {
           failure ??= { error };

@@ -25,8 +25,16 @@ export interface SkipWaitingMessage {
   type: 'skip-waiting';
 }
 
-/** Worker → page, on the port sent with a download-register message. */
-export type WorkerToPageMessage = { type: 'download-ready'; id: string } | { type: 'download-refused'; id: string; reason: string };
+/** Page → worker: "give me the files shared to Sealdrop" (the share target). Reply on the transferred port. */
+export interface TakeSharedFilesMessage {
+  type: 'take-shared-files';
+}
+
+/** Worker → page, on the port sent with a download-register or take-shared-files message. */
+export type WorkerToPageMessage =
+  | { type: 'download-ready'; id: string }
+  | { type: 'download-refused'; id: string; reason: string }
+  | { type: 'shared-files'; files: File[] };
 
 /** Schema of what the worker accepts from a page (checked: messages cross a boundary). */
 export const pageToWorkerSchema = z.discriminatedUnion('type', [
@@ -38,10 +46,12 @@ export const pageToWorkerSchema = z.discriminatedUnion('type', [
     stream: z.custom<ReadableStream<Uint8Array>>((v) => v instanceof ReadableStream),
   }),
   z.object({ type: z.literal('skip-waiting') }),
+  z.object({ type: z.literal('take-shared-files') }),
 ]);
 
 /** Schema of the worker's replies (checked by the page). */
 export const workerToPageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('download-ready'), id: z.string() }),
   z.object({ type: z.literal('download-refused'), id: z.string(), reason: z.string() }),
+  z.object({ type: z.literal('shared-files'), files: z.array(z.custom<File>((v) => v instanceof File)).max(100) }),
 ]);

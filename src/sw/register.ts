@@ -1,9 +1,9 @@
 /**
- * Page side of the service worker: registration with workbox-window and
- * the "new version ready" hook.
+ * Page side of the service worker: registration with workbox-window, the
+ * "new version ready" hook, and fetching files shared to Sealdrop.
  */
 import { Workbox } from 'workbox-window';
-import type { SkipWaitingMessage } from './messages.ts';
+import { workerToPageSchema, type SkipWaitingMessage, type TakeSharedFilesMessage } from './messages.ts';
 
 /** Options of registerServiceWorker. */
 export interface RegisterOptions {
@@ -33,8 +33,38 @@ export async function registerServiceWorker(opts: RegisterOptions = {}): Promise
     const registration = await wb.register();
     if (registration === undefined) return null;
     await navigator.serviceWorker.ready;
+    // A page left open for days still learns of a new version.
+    window.addEventListener('online', () => void registration.update().catch(() => undefined));
     return registration;
   } catch {
     return null;
   }
+}
+
+/** How long the worker may take to hand over shared files. */
+const SHARE_REPLY_MS = 5_000;
+
+/**
+ * Asks the service worker for the files shared to Sealdrop through the
+ * system share sheet (the manifest's share target). Resolves to [] when
+ * there are none, no worker controls the page, or it does not answer.
+ */
+export async function takeSharedFiles(): Promise<File[]> {
+  if (!('serviceWorker' in navigator)) return [];
+  const registration = await navigator.serviceWorker.ready;
+  const worker = navigator.serviceWorker.controller ?? registration.active;
+  if (worker === null) return [];
+  const channel = new MessageChannel();
+  const reply = new Promise<File[]>((resolve) => {
+    const timer = setTimeout(() => resolve([]), SHARE_REPLY_MS);
+    channel.port1.onmessage = (event: MessageEvent<unknown>) => {
+      clearTimeout(timer);
+      channel.port1.close();
+      const parsed = workerToPageSchema.safeParse(event.data);
+      resolve(parsed.success && parsed.data.type === 'shared-files' ? parsed.data.files : []);
+    };
+  });
+  const message: TakeSharedFilesMessage = { type: 'take-shared-files' };
+  worker.postMessage(message, [channel.port2]);
+  return reply;
 }

@@ -5,6 +5,7 @@
  */
 import type { ApiClient } from '../auth/api-client.ts';
 import { fetchMe, type Me } from '../auth/auth-setup.ts';
+import { lastAccount, rememberAccount } from '../auth/last-account.ts';
 import { addDriveKey, checkPublishedKey, keyStatus, loadUnlockedIdentity, type PublishedKeyState, type UnlockedIdentity } from '../keys/account-keys.ts';
 import { DriveKeyRefusedError } from '../keys/key-errors.ts';
 import { signedInAccount } from './auth/signed-in-account.svelte.ts';
@@ -23,6 +24,12 @@ export class AccountFlow {
   publishedKey = $state<PublishedKeyState | null>(null);
   /** Why the account's drive key was refused (a copy not signed by this account's key), in plain words; null when all is well. */
   driveKeyProblem = $state<string | null>(null);
+  /**
+   * Opened offline: the server was not asked; `me` is the last account seen
+   * online on this device and `identity` the keys unlocked here.
+   * {@link reconnect} confirms both when the connection is back.
+   */
+  offline = $state(false);
   readonly #api: ApiClient;
 
   constructor(api: ApiClient) {
@@ -37,6 +44,8 @@ export class AccountFlow {
       const me = await fetchMe(this.#api);
       this.me = me;
       signedInAccount.userId = me.userId;
+      this.offline = false;
+      void rememberAccount(me).catch(() => undefined);
       const status = await keyStatus(this.#api, me.userId);
       if (status === 'ready') {
         const identity = await loadUnlockedIdentity(me.userId);
@@ -49,9 +58,45 @@ export class AccountFlow {
       }
       this.phase = status;
     } catch (error) {
-      this.problem = handleError(error);
+      const problem = handleError(error);
+      // No answer at all (offline, or a network with no way out): open from this device if it can.
+      if ((problem.kind === 'offline' || problem.kind === 'server-down') && (await this.#openOffline())) return;
+      this.problem = problem;
       this.phase = 'failed';
     }
+  }
+
+  /**
+   * The connection is back: a flow that failed checks again; one opened
+   * offline asks the server in the background and stays on "My files" (its
+   * uploads go on) when the server names the same person.
+   */
+  async reconnect(): Promise<void> {
+    if (this.phase === 'failed') return this.check();
+    if (!this.offline) return;
+    try {
+      const me = await fetchMe(this.#api);
+      if (me.userId !== this.me?.userId) return this.check();
+      this.offline = false;
+      void rememberAccount(me).catch(() => undefined);
+      if (this.identity !== null) void this.#checkPublishedKey(this.identity);
+    } catch {
+      // Still no answer: stay offline; the next `online` event tries again.
+    }
+  }
+
+  /** Opens "My files" from this device alone: the last account seen online, and its keys unlocked here. */
+  async #openOffline(): Promise<boolean> {
+    const me = await lastAccount().catch(() => null);
+    if (me === null) return false;
+    const identity = await loadUnlockedIdentity(me.userId).catch(() => null);
+    if (identity === null) return false;
+    this.me = me;
+    signedInAccount.userId = me.userId;
+    this.identity = identity;
+    this.offline = true;
+    this.phase = 'ready';
+    return true;
   }
 
   /** The key pages call this once the keys are unlocked on this device. */

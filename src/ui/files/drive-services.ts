@@ -54,6 +54,12 @@ export interface DriveServices {
    * large listing fills (cached ones first), so the list can show them.
    */
   list(onPartial?: (entries: DriveEntry[]) => void): Promise<DriveEntry[]>;
+  /**
+   * The files of the last listing as this device keeps them (the sealed
+   * list cache), for when the server cannot be reached; null when there is
+   * no device copy. Unfinished and damaged entries are not kept.
+   */
+  listOffline?: (() => Promise<DriveEntry[] | null>) | undefined;
   /** The upload queue: seals and uploads files, reporting progress per file. */
   uploads: UploadQueueLike;
   /** Opens a file for reading: its metadata once authenticated, and a plaintext stream that errors on tampering. */

@@ -166,6 +166,8 @@ export class FakeDriveServices implements DriveServices {
   readonly onSessionRestored = this.session.onSessionRestored;
   readonly calls: string[] = [];
   listing: DriveEntry[] | Error = [];
+  /** The device copy of the listing (offline); undefined = the service has none. */
+  listOffline: DriveServices['listOffline'] = undefined;
   pending: InterruptedUpload[] | Error = [];
   /** Plaintext of the files `open` can open, by id. */
   contents = new Map<string, { metadata: OpenedMetadata; bytes: Uint8Array } | Error>();

@@ -13,6 +13,8 @@ export class Listing {
   loading = $state(false);
   loaded = $state(false);
   listProblem = $state<UserMessage | null>(null);
+  /** The server could not be reached (offline): `entries` are this device's copy of the last listing. */
+  offlineCopy = $state(false);
   sortKey = $state<SortKey>('name');
   direction = $state<SortDirection>('ascending');
   filter = $state('');
@@ -23,7 +25,7 @@ export class Listing {
   readonly fileCount = $derived(this.entries.reduce((n, e) => (e.status === 'ok' ? n + 1 : n), 0));
   readonly view = $derived(folderView(this.visibleEntries, this.path, { sortKey: this.sortKey, direction: this.direction, filter: this.filter }));
 
-  readonly #services: Pick<DriveServices, 'list' | 'remove'>;
+  readonly #services: Pick<DriveServices, 'list' | 'remove' | 'listOffline'>;
   readonly #notices: DriveNotices;
   readonly #offeredElsewhere: (fileId: string) => boolean;
 
@@ -31,7 +33,7 @@ export class Listing {
    * `offeredElsewhere(fileId)` tells whether an unfinished upload is shown by
    * another list (interrupted, or in the queue); it is then hidden here.
    */
-  constructor(services: Pick<DriveServices, 'list' | 'remove'>, notices: DriveNotices, offeredElsewhere: (fileId: string) => boolean = () => false) {
+  constructor(services: Pick<DriveServices, 'list' | 'remove' | 'listOffline'>, notices: DriveNotices, offeredElsewhere: (fileId: string) => boolean = () => false) {
     this.#services = services;
     this.#notices = notices;
     this.#offeredElsewhere = offeredElsewhere;
@@ -45,9 +47,19 @@ export class Listing {
       const firstLoad = !this.loaded;
       this.entries = await this.#services.list(firstLoad ? (partial) => (this.entries = partial) : undefined);
       this.listProblem = null;
+      this.offlineCopy = false;
       this.loaded = true;
     } catch (error) {
-      this.listProblem = handleError(error);
+      const problem = handleError(error);
+      const unreachable = problem.kind === 'offline' || problem.kind === 'server-down';
+      const copy = unreachable ? await this.#services.listOffline?.().catch(() => null) : null;
+      if (copy !== null && copy !== undefined) {
+        // Offline: show the last listing this device saw, and say so (FilesPage).
+        if (!this.loaded) this.entries = copy;
+        this.offlineCopy = true;
+        this.listProblem = null;
+        this.loaded = true;
+      } else this.listProblem = problem;
     } finally {
       this.loading = false;
     }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError, OfflineError } from '../../auth/api-client.ts';
-import { messageFor } from '../base/handle-error.ts';
+import { handleError, messageFor } from '../base/handle-error.ts';
 import { driveFile, FakeDriveServices, fileId } from './fake-drive-services.ts';
 import { Listing } from './listing.svelte.ts';
 import { DriveNotices } from './notices.svelte.ts';
@@ -24,6 +24,46 @@ describe('Listing', () => {
     await listing.refresh();
     expect(listing.listProblem).toEqual(messageFor('offline'));
     expect(listing.entries).toHaveLength(2);
+  });
+
+  it('offline on a first load, shows the device copy of the last listing and says so; the next good listing replaces it', async () => {
+    const { services, listing } = setUp();
+    const copy = [driveFile(fileId('1'), 'seen-before.txt')];
+    let asked = 0;
+    services.listOffline = () => {
+      asked += 1;
+      return Promise.resolve(copy);
+    };
+    services.listing = new OfflineError();
+    await listing.refresh();
+    expect(asked).toBe(1);
+    expect(listing).toMatchObject({ loaded: true, offlineCopy: true, listProblem: null });
+    expect(listing.view.files.map((f) => f.name)).toEqual(['seen-before.txt']);
+
+    services.listing = [driveFile(fileId('2'), 'fresh.txt')];
+    await listing.refresh();
+    expect(listing.offlineCopy).toBe(false);
+    expect(listing.view.files.map((f) => f.name)).toEqual(['fresh.txt']);
+  });
+
+  it('shows the problem when there is no device copy, and never uses the copy for other failures', async () => {
+    const { services, listing } = setUp();
+    services.listOffline = () => Promise.resolve(null);
+    services.listing = new OfflineError();
+    await listing.refresh();
+    expect(listing).toMatchObject({ offlineCopy: false, listProblem: messageFor('offline') });
+
+    let asked = 0;
+    services.listOffline = () => {
+      asked += 1;
+      return Promise.resolve([]);
+    };
+    const refused = new ApiError(403, 'forbidden', 'Forbidden');
+    services.listing = refused;
+    await listing.refresh();
+    expect(asked).toBe(0);
+    expect(listing.offlineCopy).toBe(false);
+    expect(listing.listProblem).toEqual(handleError(refused));
   });
 
   it('sorts, flips the direction on the same key, filters and opens folders', async () => {

@@ -55,6 +55,12 @@ export function createStorageDriveServices(context: StorageDriveContext): DriveS
       return entries;
     },
 
+    async listOffline(): Promise<DriveEntry[] | null> {
+      if (cache === undefined) return null;
+      const cached = await cache.load();
+      return [...cached.values()].map(({ file }) => toDriveEntry(file));
+    },
+
     uploads: new UploadQueue({ api, userId, identity }),
 
     shares: typeof location === 'undefined' ? undefined : createLinkShareServices(api, identity, location.origin),

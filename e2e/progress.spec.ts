@@ -1,0 +1,35 @@
+/**
+ * Honest progress (issue 18): on a throttled connection (CDP network
+ * conditions, 512 KiB/s up), the upload's progress bar moves with the
+ * bytes actually sent, before the first block (4 MiB) has been stored.
+ */
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { expect, test } from '@playwright/test';
+import { isPutBlock } from './support/block-gate.ts';
+import { chooseFiles, newUserWithKeys } from './support/drive.ts';
+import { useWorkDir, writeFile } from './support/test-files.ts';
+
+const workDirOf = useWorkDir('progress-e2e');
+
+test('progress moves during a throttled upload before the first block completes', async ({ page }) => {
+  test.setTimeout(120_000);
+  const name = 'slow-link.bin';
+  const path = writeFile(join(workDirOf(), 'progress'), name, randomBytes(6 * 1024 * 1024));
+  await newUserWithKeys(page, 'progress', 'copper willow mango basin');
+
+  let blocksStored = 0;
+  page.on('requestfinished', (request) => {
+    if (isPutBlock(request)) blocksStored += 1;
+  });
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 20, downloadThroughput: 50 * 1024 * 1024, uploadThroughput: 512 * 1024 });
+
+  await chooseFiles(page, path);
+  const bar = page.getByRole('progressbar', { name: `Upload of ${name}`, exact: true });
+  // Some per cent, but not yet the first 4 MiB block's worth (66 %): the bar moves inside a block.
+  await expect(bar).toHaveAttribute('aria-valuenow', /^([1-9]|[1-5]\d)$/, { timeout: 30_000 });
+  expect(blocksStored).toBe(0);
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+});
