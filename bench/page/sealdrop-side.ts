@@ -64,7 +64,8 @@ const GRANT_LIFETIME_MS = 2 * 3600_000;
 
 /**
  * Stands in for the token endpoint: answers `POST /uploads` and
- * `POST /files/:id/read` with the runner's SAS URLs (validated by the
+ * `POST /files/:id/read` with the runner's SAS URLs, acknowledges
+ * `POST /files/:id/complete` (validated by the
  * caller's own schema, as the real API client does); refuses anything else.
  */
 class BenchGrantApi implements GrantApi {
@@ -88,6 +89,10 @@ class BenchGrantApi implements GrantApi {
     void body;
     if (path === apiPaths.uploads || path === apiPaths.read(this.urls.fileId)) {
       return Promise.resolve(schema.parse(this.answer()));
+    }
+    // The change log's "this file is complete" call: acknowledged (no log here; it is one small API call in the app).
+    if (path === apiPaths.complete(this.urls.fileId)) {
+      return Promise.resolve(schema.parse({ fileId: this.urls.fileId, etag: '"bench"', appended: true }));
     }
     return Promise.reject(new Error(`The bench API does not answer POST ${path}.`));
   }
