@@ -112,10 +112,12 @@ test('upload files and a folder, list, download, preview, filter, delete, restor
   // Storage holds nothing that names a file: not in blob names, metadata, tags or content headers.
   const container = await stackContainer(request);
   const stored = await listStoredBlobs(container);
-  // Per file: payload, manifest and the server's record of the declared sizes (an empty blob).
-  const fileBlobs = stored.filter((b) => b.name.startsWith(`files/${userId}/`) && !/\/declared-\d+-\d+$/.test(b.name));
+  // Per file: payload, manifest, the server's record of the declared sizes and its mark that the
+  // change log lists the file (both empty blobs).
+  const fileBlobs = stored.filter((b) => b.name.startsWith(`files/${userId}/`) && !/\/(declared-\d+-\d+|logged)$/.test(b.name));
   expect(fileBlobs.length).toBe(2 * 5);
   expect(stored.filter((b) => /^files\/[0-9a-f]{32}\/[0-9a-f]{32}\/declared-\d+-\d+$/.test(b.name) && b.name.startsWith(`files/${userId}/`)).length).toBe(5);
+  expect(stored.filter((b) => /^files\/[0-9a-f]{32}\/[0-9a-f]{32}\/logged$/.test(b.name) && b.name.startsWith(`files/${userId}/`)).length).toBe(5);
   const everything = JSON.stringify(stored);
   for (const name of [...Object.values(files).map((f) => f.name), 'summer-trip', 'day-two', 'confidential', 'holiday']) {
     expect(everything).not.toContain(name);
