@@ -139,8 +139,8 @@ test('upload files and a folder, list, download, preview, filter, delete, restor
   await deleteNotes.click();
   await confirm.getByRole('button', { name: 'Delete' }).click();
   await expect(deleteNotes).toHaveCount(0);
-  // Payload, manifest and declaration of each of the four files left; nothing of the deleted one.
-  expect(await listStoredBlobs(container, `files/${userId}/`)).toHaveLength(3 * 4);
+  // Payload, manifest, declaration and change-log mark of each of the four files left; nothing of the deleted one.
+  expect(await listStoredBlobs(container, `files/${userId}/`)).toHaveLength(4 * 4);
   await page.reload();
   await expect(page.getByRole('table')).toContainText(files.big.name);
   await expect(page.getByRole('table')).not.toContainText(files.notes.name);

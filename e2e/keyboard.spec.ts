@@ -71,6 +71,17 @@ test('set up, upload, preview, download, delete and sign out with the keyboard a
   expect(await download.failure()).toBeNull();
   expect(download.suggestedFilename()).toBe('keyboard-notes.txt');
 
+  // Share comes next: its dialog takes focus, Escape closes it and gives focus back.
+  await page.keyboard.press('Tab');
+  expect(await focusedName(page)).toBe('Share keyboard-notes.txt');
+  await page.keyboard.press('Enter');
+  const share = page.getByRole('dialog', { name: 'Share keyboard-notes.txt by link' });
+  await expect(share).toBeVisible();
+  expect(await page.evaluate(() => document.activeElement?.closest('dialog') !== null)).toBe(true);
+  await page.keyboard.press('Escape');
+  await expect(share).toBeHidden();
+  expect(await focusedName(page)).toBe('Share keyboard-notes.txt');
+
   // Delete: the dialog starts on Cancel (nothing lost to a stray Enter); after deleting, focus is on the list.
   await page.keyboard.press('Tab');
   expect(await focusedName(page)).toBe('Delete keyboard-notes.txt');
