@@ -18,8 +18,20 @@ export async function useServiceWorkerDownloads(context: BrowserContext): Promis
   });
 }
 
-/** Waits until the service worker controls the page (it claims clients on activation). */
+/**
+ * Waits until the service worker controls the page (it claims clients on
+ * activation). The first install's `clients.claim()` can race a navigation
+ * (sign-in, reload) and leave the page uncontrolled although the worker is
+ * active: then the page is reloaded once, as a person would.
+ */
 export async function serviceWorkerInControl(page: Page): Promise<void> {
+  await page.evaluate(async () => {
+    await navigator.serviceWorker.ready;
+  });
+  const controlled = await page
+    .waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 2_000 })
+    .then(() => true, () => false);
+  if (!controlled) await page.reload();
   await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 15_000 });
 }
 
