@@ -260,7 +260,10 @@ test('a closed or blocked sign-in pop-up is said plainly, the uploads stay held,
   await page.getByLabel('Choose files to upload').setInputFiles(held);
   const banner = page.getByRole('alert').filter({ hasText: EXPIRED });
   await expect(banner).toBeVisible({ timeout: 30_000 });
-  await restore();
+  // The API keeps refusing this session until the full-page sign-in below:
+  // MSAL still holds an access token the real endpoint would accept, so an
+  // unblocked API would let any later check (focus returning from the
+  // closed pop-up) revive the session and finish the held upload.
 
   // Closed by the person before signing in.
   const [popup] = await Promise.all([page.waitForEvent('popup'), banner.getByRole('button', { name: 'Sign in', exact: true }).click()]);
@@ -282,6 +285,7 @@ test('a closed or blocked sign-in pop-up is said plainly, the uploads stay held,
   await expect(uploadRow(page, 'held-notes.txt')).toHaveAttribute('aria-valuetext', new RegExp(HELD));
 
   // The fallback: MSAL is not left "in progress" by the closed pop-up.
+  await restore();
   await banner.getByRole('button', { name: 'Sign in with a full page' }).click();
   await signInOnProviderPage(page, user);
   await expect(page.getByTestId('account-name')).toHaveText(user.name);

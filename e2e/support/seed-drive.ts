@@ -44,10 +44,13 @@ export interface SeedStats {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Calls the API, waiting out 429s (Retry-After when given, else a second).
+ * Calls the API, waiting out 429s (Retry-After when given, else a second)
+ * and a few 5xx answers (calls here are repeatable: a retried create gets a
+ * new file id; a retried complete appends nothing twice).
  * Returns the JSON body; throws with the status and body on any other failure.
  */
 async function callApi(api: SeedApi, stats: SeedStats, method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
+  let busyTries = 0;
   for (;;) {
     stats.apiCalls++;
     const res = await fetch(new URL(`${API_PREFIX.slice(1)}${path}`, api.baseUrl), {
@@ -55,6 +58,12 @@ async function callApi(api: SeedApi, stats: SeedStats, method: 'GET' | 'POST', p
       headers: { authorization: `Bearer ${api.token}`, 'x-sealdrop-token': api.token, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
+    // A busy stack (the emulator behind a 5xx) is waited out too, a few times.
+    if (res.status >= 500 && busyTries++ < 6) {
+      await res.body?.cancel();
+      await sleep(500 * 2 ** busyTries);
+      continue;
+    }
     if (res.status === 429) {
       stats.throttled++;
       const after = Number(res.headers.get('retry-after') ?? '1');
@@ -90,13 +99,28 @@ export async function seedKeys(api: SeedApi, passphrase: string, stats: SeedStat
   return { ...keys, driveKey: drive.driveKey };
 }
 
+/** Tries of one seeding PUT: a busy emulator (a 5xx from the proxy, no answer) is waited out, 0.5 s doubling. */
+const PUT_TRIES = 8;
+
 async function putBlob(url: string, body: Uint8Array, ifNoneMatch: boolean): Promise<void> {
-  const res = await fetch(url, {
-    method: 'PUT',
-    headers: { 'x-ms-blob-type': 'BlockBlob', ...(ifNoneMatch ? { 'if-none-match': '*' } : {}) },
-    body: new Blob([body as Uint8Array<ArrayBuffer>]),
-  });
-  if (res.status !== 201) throw new Error(`Storage answered ${res.status} to a seeding PUT: ${await res.text()}`);
+  for (let attempt = 0; ; attempt++) {
+    let res: Response | null = null;
+    try {
+      res = await fetch(url, {
+        method: 'PUT',
+        headers: { 'x-ms-blob-type': 'BlockBlob', ...(ifNoneMatch ? { 'if-none-match': '*' } : {}) },
+        body: new Blob([body as Uint8Array<ArrayBuffer>]),
+      });
+    } catch (error) {
+      if (attempt + 1 >= PUT_TRIES) throw error;
+    }
+    if (res?.status === 201) return;
+    // A retried create-once PUT whose first try landed (its answer lost) finds the blob there: that is ours.
+    if (res?.status === 409 && ifNoneMatch && attempt > 0) return;
+    if (res !== null && (res.status < 500 || attempt + 1 >= PUT_TRIES)) throw new Error(`Storage answered ${res.status} to a seeding PUT: ${await res.text()}`);
+    await res?.body?.cancel();
+    await sleep(500 * 2 ** attempt);
+  }
 }
 
 /** One file to seed: its name (may contain `/` for a folder) and tiny contents. */

@@ -103,6 +103,8 @@ describe('the change log', () => {
     expect(add.manifestRead.permissions).toBe('r');
     const read = await fetch(add.manifestRead.url);
     expect(new Uint8Array(await read.arrayBuffer())).toEqual(new Uint8Array([1, 2, 3]));
+    // The manifest itself rides in the event: a cold listing reads no blob for it.
+    expect(add.manifest).toBe(Buffer.from([1, 2, 3]).toString('base64'));
     // Nothing new after the position it gave.
     const after = await changes(u.token, { after: page?.next ?? '' });
     expect(after.page).toEqual({ changes: [], next: page?.next, exhausted: true });

@@ -19,7 +19,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { ERROR_CODES, hexId } from '../../src/contract/index.ts';
+import { base64Bytes, ERROR_CODES, hexId, MAX_INLINE_MANIFEST_BYTES } from '../../src/contract/index.ts';
 import { changeLogBlob, changeLogPrefix, parseChangeLogBlob } from '../storage/blob-layout.ts';
 import { AppendBlobFullError, type BlobStore } from '../storage/blob-store.ts';
 import { ApiError } from './api-error.ts';
@@ -43,6 +43,8 @@ export const changeRecord = z.discriminatedUnion('op', [
       manifestBytes: z.number().int().nonnegative(),
       createdAt: z.iso.datetime({ offset: true }),
       etag: z.string().max(200),
+      /** The sealed manifest when it was small enough (ciphertext the server stores anyway). */
+      manifest: base64Bytes(MAX_INLINE_MANIFEST_BYTES).optional(),
     })
     .strict(),
   z.object({ op: z.literal('delete'), fileId: hexId, at: z.iso.datetime({ offset: true }) }).strict(),
@@ -116,12 +118,15 @@ async function segments(ctx: ChangeLogContext): Promise<number[]> {
 }
 
 /**
- * Creates segment 0 with the walk's records, unless a log exists. Two
- * seeders at once: one creates the segment and writes its walk; the other
- * writes nothing (its records are the same files).
+ * Creates segment 0 with the walk's records, unless a log exists; a file
+ * the caller is appending is written as the caller's record (it may carry
+ * the inline manifest the walk's lacks). Two seeders at once: one creates
+ * the segment and writes its walk; the other writes nothing (its records
+ * are the same files).
  */
-async function seed(ctx: ChangeLogContext): Promise<Set<string>> {
-  const records = await ctx.walk();
+async function seed(ctx: ChangeLogContext, appending: readonly ChangeRecord[] = []): Promise<Set<string>> {
+  const own = new Map(appending.filter((r) => r.op === 'add').map((r) => [r.fileId, r]));
+  const records = (await ctx.walk()).map((r) => own.get(r.fileId) ?? r);
   const name = changeLogBlob(ctx.userId, 0);
   if (!(await ctx.store.createAppendIfAbsent(name, { [LOG_ID_KEY]: randomBytes(8).toString('hex') }))) return new Set();
   let block: ChangeRecord[] = [];
@@ -162,7 +167,7 @@ export async function appendChanges(ctx: ChangeLogContext, records: readonly Cha
     let found = await segments(ctx);
     if (found.length === 0) {
       // The walk saw every file complete by now, very likely these too: not twice.
-      const seeded = await seed(ctx);
+      const seeded = await seed(ctx, records);
       pending = records.filter((r) => r.op !== 'add' || !seeded.has(r.fileId));
       if (pending.length === 0) return;
       found = await segments(ctx);

@@ -7,6 +7,7 @@ import { Buffer } from 'node:buffer';
 import type { z } from 'zod';
 import {
   ERROR_CODES,
+  MAX_INLINE_MANIFEST_BYTES,
   MAX_ROTATIONS,
   ROUTES,
   type RouteContract,
@@ -203,6 +204,20 @@ function addRecord(fileId: string, state: FileState, now: Date): Extract<ChangeR
 }
 
 /**
+ * The file's sealed manifest for its add event (base64), so a cold listing
+ * reads manifests from the log instead of one storage GET each (issue 16).
+ * Null when it is too large to inline, or was replaced since the listing
+ * that made `record` (the event then carries none and the client reads it).
+ */
+async function inlineManifest(services: RouteServices, userId: string, fileId: string, record: { manifestBytes: number; etag: string }): Promise<string | null> {
+  if (record.manifestBytes > MAX_INLINE_MANIFEST_BYTES) return null;
+  const read = await services.store.readSmall(fileBlob(userId, fileId, 'manifest'), MAX_INLINE_MANIFEST_BYTES);
+  // Storage's listing spells ETags unquoted, its downloads quoted.
+  const unquoted = (etag: string): string => etag.replaceAll('"', '');
+  return read !== null && unquoted(read.etag) === unquoted(record.etag) ? encodeBase64(read.bytes) : null;
+}
+
+/**
  * Every complete, declared file of a user as add records: the seed of a
  * change log for a drive that is older than its log. One walk of storage's
  * listing (files breaking their declaration are left to the listing's sweep).
@@ -394,7 +409,8 @@ export const routes: Route[] = [
         // listing's (read, manifest only). A file deleted since has a later
         // delete event, and its grant reads nothing.
         const manifestRead = await services.grant({ userId: c.userId, action: 'list-read', blobName: fileBlob(c.userId, r.fileId, 'manifest'), permissions: 'r' });
-        return { op: 'add' as const, fileId: r.fileId, payloadBytes: r.payloadBytes, manifestBytes: r.manifestBytes, createdAt: r.createdAt, etag: r.etag, manifestRead };
+        const { fileId, payloadBytes, manifestBytes, createdAt, etag, manifest } = r;
+        return { op: 'add' as const, fileId, payloadBytes, manifestBytes, createdAt, etag, manifestRead, ...(manifest === undefined ? {} : { manifest }) };
       }),
     );
     return { changes, next: read.next, exhausted: read.exhausted };
@@ -417,6 +433,8 @@ export const routes: Route[] = [
     }
     const record = addRecord(param, state, services.now());
     if (logged) return { fileId: param, etag: record.etag, appended: false };
+    const inline = await inlineManifest(services, c.userId, param, record);
+    if (inline !== null) record.manifest = inline;
     // Append first, then mark: a failure in between appends again next time (harmless), never loses the event.
     await appendChanges(changeLog(services, c.userId), [record]);
     await services.store.createIfAbsent(loggedMarkerBlob(c.userId, param), new Uint8Array(), 'application/octet-stream');

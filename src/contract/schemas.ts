@@ -27,6 +27,12 @@ export const MAX_RECOVERY_BYTES = 8192;
 export const ROTATION_STATEMENT_BYTES = 133;
 /** Most rotations one account may record. */
 export const MAX_ROTATIONS = 64;
+/**
+ * Largest manifest the change log carries inline (issue 16): an owner's
+ * manifest is about 1–2 KB, so practically every file's add event holds its
+ * sealed manifest and a cold listing needs no storage read per file.
+ */
+export const MAX_INLINE_MANIFEST_BYTES = 16 * 1024;
 
 /** Routes that take no query parameters. */
 export const noQuery = z.object({}).strict();
@@ -152,6 +158,14 @@ export const fileChangeSchema = z.discriminatedUnion('op', [
       etag: z.string(),
       /** A short-lived read grant for the manifest, as `GET /files` carries. */
       manifestRead: grantSchema,
+      /**
+       * The sealed manifest as it was when the file was completed (base64;
+       * absent when it was larger than {@link MAX_INLINE_MANIFEST_BYTES} or
+       * logged before inlining). The listing opens and verifies it like one
+       * read from storage; a later re-envelope (a link share) does not change
+       * the metadata it shows.
+       */
+      manifest: base64Bytes(MAX_INLINE_MANIFEST_BYTES).optional(),
     })
     .strict(),
   z.object({ op: z.literal('delete'), fileId: hexId }).strict(),

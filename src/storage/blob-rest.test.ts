@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   blockListXml,
   deleteBlob,
@@ -8,6 +8,7 @@ import {
   putBlock,
   putBlockList,
   type FetchLike,
+  UPLOAD_STALL_MS,
 } from './blob-rest.ts';
 import { redactUrl, StorageError } from './storage-error.ts';
 
@@ -171,5 +172,56 @@ describe('requests', () => {
   it('redacts query strings from URLs', () => {
     expect(redactUrl(SAS_URL)).toBe('https://acct.blob.core.windows.net/sealdrop/files/u/f/payload');
     expect(redactUrl('https://x/y#frag')).toBe('https://x/y');
+  });
+});
+
+describe('an upload that stalls', () => {
+  /** An XMLHttpRequest that sends nothing until the test says so. */
+  class StalledXhr {
+    static last: StalledXhr | null = null;
+    upload: { onprogress: ((e: { loaded: number }) => void) | null } = { onprogress: null };
+    onreadystatechange: (() => void) | null = null;
+    onload: (() => void) | null = null;
+    onerror: (() => void) | null = null;
+    onabort: (() => void) | null = null;
+    ontimeout: (() => void) | null = null;
+    aborted = false;
+    constructor() {
+      StalledXhr.last = this;
+    }
+    open(): void {}
+    send(): void {}
+    abort(): void {
+      this.aborted = true;
+      this.onabort?.();
+    }
+  }
+
+  it(`is aborted as a network error after ${UPLOAD_STALL_MS} ms without progress, and not before`, async () => {
+    vi.useFakeTimers();
+    vi.stubGlobal('XMLHttpRequest', StalledXhr);
+    try {
+      const sent: number[] = [];
+      const put = putBlock(SAS_URL, 'YQ==', new Blob([new Uint8Array(10)]), { onSent: (n) => sent.push(n) });
+      const outcome = put.then(
+        () => 'resolved',
+        (e: unknown) => e,
+      );
+      const xhr = StalledXhr.last;
+      if (xhr === null) throw new Error('no request was made');
+      await vi.advanceTimersByTimeAsync(UPLOAD_STALL_MS - 1);
+      xhr.upload.onprogress?.({ loaded: 4 }); // bytes moved: the watch starts again
+      await vi.advanceTimersByTimeAsync(UPLOAD_STALL_MS - 1);
+      expect(xhr.aborted).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(xhr.aborted).toBe(true);
+      const error = await outcome;
+      expect(error).toBeInstanceOf(StorageError);
+      expect((error as StorageError).kind).toBe('network');
+      expect(sent).toEqual([4]);
+    } finally {
+      vi.unstubAllGlobals();
+      vi.useRealTimers();
+    }
   });
 });

@@ -133,10 +133,20 @@ export async function putBlock(url: string, blockId: string, body: Blob, opts: B
 }
 
 /**
+ * How long an upload request may go without sending a byte or hearing an
+ * answer before it is taken for a lost connection: aborted and reported as
+ * a network error, so the retries take over. A connection that died
+ * silently (a NAT that forgot it, a network switch mid-request) otherwise
+ * leaves the request, and the upload, waiting forever.
+ */
+export const UPLOAD_STALL_MS = 30_000;
+
+/**
  * A PUT of `body` through XMLHttpRequest, calling `onSent` with the bytes
  * of this request sent so far (the browser's upload progress events, about
  * every 50 ms while bytes move). Resolves to the answer as a Response;
- * throws StorageError 'network' when no answer came, or the signal's reason.
+ * throws StorageError 'network' when no answer came or nothing moved for
+ * {@link UPLOAD_STALL_MS}, or the signal's reason.
  */
 function sendWithUploadProgress(url: string, body: Blob, signal: AbortSignal | undefined, onSent: (bytes: number) => void): Promise<Response> {
   return new Promise((resolve, reject) => {
@@ -147,9 +157,21 @@ function sendWithUploadProgress(url: string, body: Blob, signal: AbortSignal | u
     const xhr = new XMLHttpRequest();
     const abort = (): void => xhr.abort();
     signal?.addEventListener('abort', abort, { once: true });
-    const done = (): void => signal?.removeEventListener('abort', abort);
+    let stall: ReturnType<typeof setTimeout> | undefined;
+    const watch = (): void => {
+      clearTimeout(stall);
+      stall = setTimeout(abort, UPLOAD_STALL_MS);
+    };
+    const done = (): void => {
+      clearTimeout(stall);
+      signal?.removeEventListener('abort', abort);
+    };
     xhr.open('PUT', url);
-    xhr.upload.onprogress = (event) => onSent(event.loaded);
+    xhr.upload.onprogress = (event) => {
+      watch();
+      onSent(event.loaded);
+    };
+    xhr.onreadystatechange = watch;
     xhr.onload = () => {
       done();
       const headers = new Headers();
@@ -169,6 +191,7 @@ function sendWithUploadProgress(url: string, body: Blob, signal: AbortSignal | u
       reject(signal?.aborted === true ? signal.reason : new StorageError('network'));
     };
     xhr.ontimeout = xhr.onerror;
+    watch();
     xhr.send(body);
   });
 }

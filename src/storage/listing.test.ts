@@ -46,6 +46,10 @@ class FakeDrive implements GrantApi {
   pageSize = 10;
   grantInListing = true;
   failPage: number | null = null;
+  /** True: add events carry the sealed manifest, as the server inlines small ones. */
+  inline = false;
+  /** Inline manifests served in place of a file's own (a server swapping them), by file id. */
+  readonly inlineSwap = new Map<string, Uint8Array>();
 
   constructor(private readonly identity: IdentityKeys) {}
 
@@ -85,10 +89,22 @@ class FakeDrive implements GrantApi {
     const changes = slice.map((e) =>
       e.op === 'delete'
         ? e
-        : { ...e, payloadBytes: 3, manifestBytes: this.manifests.get(e.fileId)?.bytes.length ?? 1, createdAt: '2026-01-01T00:00:00.000Z', manifestRead: this.grant(e.fileId) },
+        : {
+            ...e,
+            payloadBytes: 3,
+            manifestBytes: this.manifests.get(e.fileId)?.bytes.length ?? 1,
+            createdAt: '2026-01-01T00:00:00.000Z',
+            manifestRead: this.grant(e.fileId),
+            ...this.inlined(e.fileId),
+          },
     );
     const end = from + slice.length;
     return { changes, next: `${this.logId}.0.${end}`, exhausted: end >= this.log.length };
+  }
+
+  private inlined(fileId: string): { manifest?: string } {
+    const bytes = this.inlineSwap.get(fileId) ?? this.manifests.get(fileId)?.bytes;
+    return this.inline && bytes !== undefined ? { manifest: btoa(String.fromCharCode(...bytes)) } : {};
   }
 
   readonly fetch: FetchLike = (input) => {
@@ -273,6 +289,29 @@ describe('listDriveProgressive (from the change log)', () => {
     expect(reports[0]).toBe(23);
     expect(cache.files.has(deleted)).toBe(false);
     expect(cache.files.size).toBe(26);
+  });
+
+  it('cold with manifests inline in the log: no storage read at all, every file opened', async () => {
+    const d = await drive(30);
+    d.inline = true;
+    const cache = memoryListCache();
+    const listing = await listDriveProgressive(d, identity, { cache, transport: { fetch: d.fetch } });
+    expect(names(listing.files)).toEqual(Array.from({ length: 30 }, (_, i) => `file-${i + 1}.txt`).sort());
+    expect(d.calls).toEqual(['GET /files/changes']);
+    expect(d.blobGets).toEqual([]);
+    expect(cache.files.size).toBe(30);
+  });
+
+  it('an inline manifest swapped for another file’s is shown as damaged, never under the other name', async () => {
+    const d = await drive(4);
+    d.inline = true;
+    const other = d.manifests.get(hexId(2))?.bytes;
+    if (other === undefined) throw new Error('no manifest for file 2');
+    d.inlineSwap.set(hexId(1), other);
+    const listing = await listDriveProgressive(d, identity, { transport: { fetch: d.fetch } });
+    const first = listing.files.find((f) => f.fileId === hexId(1));
+    expect(first?.status).toBe('damaged');
+    expect(names(listing.files)).toEqual(['damaged', 'file-2.txt', 'file-3.txt', 'file-4.txt']);
   });
 
   it('warm with nothing new: one call, no manifest fetched', async () => {

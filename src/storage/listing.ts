@@ -1,5 +1,7 @@
 /**
- * Listing a drive of any size (issue 16). The server's pages come one after
+ * Listing a drive of any size (issue 16). From the change log, the events
+ * carry small manifests inline, so a cold listing reads no blob for them.
+ * In the full walk, the server's pages come one after
  * another (storage's continuation tokens form a chain), each carrying a read
  * grant for every complete file's manifest, so listing costs one API call
  * per page and none per file. While the next page is asked for, manifests
@@ -93,10 +95,21 @@ function isNoLog(error: unknown): boolean {
   return error instanceof ApiError && (error.status === 404 || error.status === 405);
 }
 
+/** A listed file, with its sealed manifest (base64) when the change log carried it. */
+type ListedEntry = FileEntry & { inlineManifest?: string | undefined };
+
 /** A log add event as the listing entry it stands for. */
-function entryOf(change: Extract<FileChange, { op: 'add' }>): FileEntry {
-  const { fileId, payloadBytes, manifestBytes, createdAt, etag, manifestRead } = change;
-  return { fileId, payloadBytes, manifestBytes, createdAt, etag, complete: true, manifestRead };
+function entryOf(change: Extract<FileChange, { op: 'add' }>): ListedEntry {
+  const { fileId, payloadBytes, manifestBytes, createdAt, etag, manifestRead, manifest } = change;
+  return { fileId, payloadBytes, manifestBytes, createdAt, etag, complete: true, manifestRead, inlineManifest: manifest };
+}
+
+/** Standard base64 as bytes (the contract's schema has checked the alphabet). */
+function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
+  const binary = atob(text);
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+  return out;
 }
 
 /**
@@ -156,7 +169,7 @@ export async function listDriveProgressive(api: GrantApi, identity: OwnerKeys, o
 
   // The drive: every cached file if the position covers them, then the log's events in order.
   const current = new Map<string, CachedFile | null>();
-  const added = new Map<string, FileEntry>();
+  const added = new Map<string, ListedEntry>();
   const deleted = new Set<string>();
   if (position !== null) for (const [id, c] of cached) current.set(id, c);
   for (const change of log.changes) {
@@ -172,7 +185,7 @@ export async function listDriveProgressive(api: GrantApi, identity: OwnerKeys, o
   }
 
   const shown: DriveEntry[] = [];
-  const toOpen: FileEntry[] = [];
+  const toOpen: ListedEntry[] = [];
   for (const [id, hit] of current) {
     if (hit !== null) shown.push(hit.file);
     else {
@@ -386,10 +399,11 @@ export async function walkDrive(
   return { files: newestFirst(shown), unfinished: entries.filter((e) => !e.complete), entries };
 }
 
-async function describe(api: GrantApi, identity: OwnerKeys, owner: string, entry: FileEntry, opts: ReceiveOptions): Promise<DriveEntry> {
+async function describe(api: GrantApi, identity: OwnerKeys, owner: string, entry: ListedEntry, opts: ReceiveOptions): Promise<DriveEntry> {
   const base = { fileId: entry.fileId, createdAt: entry.createdAt, payloadBytes: entry.payloadBytes };
   try {
-    const manifest = await fetchManifestBytes(api, entry, opts);
+    // The change log carries small manifests: no storage read for those (issue 16).
+    const manifest = entry.inlineManifest !== undefined ? decodeBase64(entry.inlineManifest) : await fetchManifestBytes(api, entry, opts);
     // The drive key first (a symmetric unwrap), then RSA for files sealed without it (FORMAT.md §7.4, §7.5).
     const opened = await openManifest(manifest, ownerIdentities(identity), { fileId: entry.fileId });
     // Our own drive holds only what we sealed: a manifest signed by anyone
