@@ -1,7 +1,7 @@
 /** The IndexedDB listing cache in a real browser: sealed at rest, non-extractable key, tampered records dropped. */
 import { openDB } from 'idb';
 import { describe, expect, it } from 'vitest';
-import { openListCache, type CachedFile } from './list-cache.ts';
+import { openListCache, SNAPSHOT_AFTER_CHANGES, type CachedFile } from './list-cache.ts';
 
 const USER = 'a'.repeat(32);
 
@@ -73,5 +73,68 @@ describe('listing cache (IndexedDB)', () => {
     expect([...(await reopened.load()).keys()]).toEqual([cached(2, '').file.fileId]);
     // The position spoke for record 1 too: without it, the next listing reads the log from its start.
     expect(await reopened.loadState()).toBeNull();
+  });
+
+  it('keeps a large list as one sealed snapshot, drops it (and the position) when it is tampered with', async () => {
+    const db = `list-cache-test-${crypto.randomUUID()}`;
+    const cache = openListCache(USER, db);
+    const many = Array.from({ length: SNAPSHOT_AFTER_CHANGES + 50 }, (_, i) => cached(i + 1, `file-${i + 1}.txt`));
+    await cache.put(many);
+    await cache.saveState({ position: `${'f'.repeat(16)}.0.9`, reconciledAt: 1, unfinished: [] });
+    const raw = await openDB(db);
+    // One snapshot record, no per-file record, and no name in the clear.
+    expect(await raw.getAll('entries')).toEqual([]);
+    const snapshot = (await raw.get('snapshots', USER)) as { sealed: Uint8Array };
+    expect(new TextDecoder('latin1').decode(snapshot.sealed.subarray(0, 4))).toBe('SDCR');
+    expect(new TextDecoder('latin1').decode(snapshot.sealed).includes('file-1.txt')).toBe(false);
+    const loaded = await openListCache(USER, db).load();
+    expect(loaded.size).toBe(many.length);
+    const some = loaded.get(cached(77, '').file.fileId)?.file;
+    expect(some?.status === 'ok' ? some.metadata.name : null).toBe('file-77.txt');
+
+    const sealed = snapshot.sealed.slice();
+    sealed[20] = (sealed[20] ?? 0) ^ 1;
+    await raw.put('snapshots', { sealed }, USER);
+    raw.close();
+    const reopened = openListCache(USER, db);
+    expect((await reopened.load()).size).toBe(0);
+    expect(await reopened.loadState()).toBeNull();
+  });
+
+  it('adds and removes a few files as change records over the snapshot, and folds them into the next snapshot', async () => {
+    const db = `list-cache-test-${crypto.randomUUID()}`;
+    const cache = openListCache(USER, db);
+    await cache.put(Array.from({ length: SNAPSHOT_AFTER_CHANGES }, (_, i) => cached(i + 1, `file-${i + 1}.txt`)));
+    await cache.put([cached(1000, 'added.txt'), cached(5, 'renamed.txt')]);
+    await cache.remove([cached(7, '').file.fileId]);
+    const raw = await openDB(db);
+    expect((await raw.getAll('entries')).length).toBe(3);
+    const loaded = await openListCache(USER, db).load();
+    expect(loaded.size).toBe(SNAPSHOT_AFTER_CHANGES);
+    expect(loaded.has(cached(7, '').file.fileId)).toBe(false);
+    const renamed = loaded.get(cached(5, '').file.fileId)?.file;
+    expect(renamed?.status === 'ok' ? renamed.metadata.name : null).toBe('renamed.txt');
+    // Enough changes: a new snapshot, and the change records it merged are gone.
+    await cache.put(Array.from({ length: SNAPSHOT_AFTER_CHANGES }, (_, i) => cached(5000 + i, `more-${i}.txt`)));
+    expect(await raw.getAll('entries')).toEqual([]);
+    raw.close();
+    expect((await openListCache(USER, db).load()).size).toBe(2 * SNAPSHOT_AFTER_CHANGES);
+  });
+
+  it('never loses another tab’s change when it writes a new snapshot', async () => {
+    const db = `list-cache-test-${crypto.randomUUID()}`;
+    const tabA = openListCache(USER, db);
+    await tabA.put([cached(1, 'one.txt')]);
+    await tabA.load();
+    // Tab B, meanwhile, lists file 1 changed (a new manifest, so a new ETag) and file 2 added.
+    const tabB = openListCache(USER, db);
+    await tabB.put([{ ...cached(1, 'one-renamed.txt'), etag: '"1-b"' }, cached(2, 'two.txt')]);
+    // Tab A writes a snapshot from what it knew: B's records stay.
+    await tabA.put(Array.from({ length: SNAPSHOT_AFTER_CHANGES }, (_, i) => cached(100 + i, `a-${i}.txt`)));
+    const loaded = await openListCache(USER, db).load();
+    const one = loaded.get(cached(1, '').file.fileId)?.file;
+    expect(one?.status === 'ok' ? one.metadata.name : null).toBe('one-renamed.txt');
+    expect(loaded.has(cached(2, '').file.fileId)).toBe(true);
+    expect(loaded.size).toBe(SNAPSHOT_AFTER_CHANGES + 2);
   });
 });
