@@ -30,8 +30,10 @@ import {
 export interface SeedApi {
   /** The app's origin, e.g. `http://localhost:18080/`. */
   baseUrl: string;
-  /** An access token of the user (as the app sends it). */
+  /** An access token of the user (as the app sends it); replaced by `refresh` when it expires. */
   token: string;
+  /** Gets a fresh access token after a 401 (seeding thousands of files outlasts one token's 15 minutes). */
+  refresh?: () => Promise<string>;
 }
 
 /** Counts of what seeding asked for. */
@@ -43,6 +45,18 @@ export interface SeedStats {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Per API: the refresh under way, so parallel workers that all meet a 401 share one. */
+const refreshing = new WeakMap<SeedApi, Promise<string>>();
+
+function refreshToken(api: SeedApi): Promise<string> {
+  let pending = refreshing.get(api);
+  if (pending === undefined) {
+    pending = (api.refresh ?? (() => Promise.resolve(api.token)))().finally(() => refreshing.delete(api));
+    refreshing.set(api, pending);
+  }
+  return pending;
+}
+
 /**
  * Calls the API, waiting out 429s (Retry-After when given, else a second)
  * and a few 5xx answers (calls here are repeatable: a retried create gets a
@@ -51,6 +65,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  */
 async function callApi(api: SeedApi, stats: SeedStats, method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
   let busyTries = 0;
+  let refreshed = 0;
   for (;;) {
     stats.apiCalls++;
     const res = await fetch(new URL(`${API_PREFIX.slice(1)}${path}`, api.baseUrl), {
@@ -62,6 +77,11 @@ async function callApi(api: SeedApi, stats: SeedStats, method: 'GET' | 'POST', p
     if (res.status >= 500 && busyTries++ < 6) {
       await res.body?.cancel();
       await sleep(500 * 2 ** busyTries);
+      continue;
+    }
+    if (res.status === 401 && api.refresh !== undefined && refreshed++ < 1) {
+      await res.body?.cancel();
+      api.token = await refreshToken(api);
       continue;
     }
     if (res.status === 429) {

@@ -62,6 +62,14 @@ export interface ListingOptions extends ReceiveOptions {
   parallel?: number | undefined;
 }
 
+/**
+ * Leaves a User Timing mark (`sealdrop:list:<step>`) where the listing's
+ * time goes; `npm run bench -- --drive N` prints them. Marks carry no data.
+ */
+function mark(step: string): void {
+  if (typeof performance !== 'undefined' && typeof performance.mark === 'function') performance.mark(`sealdrop:list:${step}`);
+}
+
 /** Events asked for per change-log call (the contract allows up to 5000). */
 export const CHANGES_PAGE = 1000;
 /** How long a device trusts the change log alone before it walks the whole drive again in the background. */
@@ -132,6 +140,7 @@ function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
 export async function listDriveProgressive(api: GrantApi, identity: OwnerKeys, opts: ListingOptions = {}): Promise<DriveListing> {
   const signal = opts.signal === undefined ? {} : { signal: opts.signal };
   const cache = opts.cache;
+  mark('start');
   const ownerPromise = signingKeyFingerprint(identity.sign.publicKey);
   // A cache that cannot be read (or is slow to open: IndexedDB blocked by
   // another tab, a stalled disk) is a cold start, not a failed or stuck listing.
@@ -152,7 +161,9 @@ export async function listDriveProgressive(api: GrantApi, identity: OwnerKeys, o
     if (isNoLog(error)) return walkDrive(api, identity, opts);
     throw error;
   }
+  mark('log-read');
   let cached = await filesPromise;
+  mark('cache-loaded');
   // The position speaks for the records only if they all loaded (load() forgets it when one did not).
   const stillValid = cache !== undefined && cached !== null && (await cache.loadState().catch(() => null))?.position === position;
   if (position !== null && !stillValid) {
@@ -200,6 +211,7 @@ export async function listDriveProgressive(api: GrantApi, identity: OwnerKeys, o
     opts.onProgress({ files: shown, listed: current.size, pagesDone: true });
   };
   report(true);
+  mark('cached-shown');
 
   const opened: CachedFile[] = [];
   const owner = await ownerPromise;
@@ -221,6 +233,7 @@ export async function listDriveProgressive(api: GrantApi, identity: OwnerKeys, o
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, opts.parallel ?? MANIFEST_PARALLEL) }, worker));
+  mark('opened');
   // Whatever opened is worth keeping, even when the listing failed.
   const stored = await cache?.put(opened).then(
     () => true,
@@ -240,6 +253,7 @@ export async function listDriveProgressive(api: GrantApi, identity: OwnerKeys, o
     }
   }
   report(true);
+  mark('done');
   return { files: newestFirst(shown), unfinished, reconcileDue: cache !== undefined && (reconciledAt === null || Date.now() - reconciledAt > RECONCILE_INTERVAL_MS) };
 }
 

@@ -46,6 +46,8 @@ export class Listing {
       // A large drive shows what it has while the rest opens (not on reloads of a listed drive: no flicker).
       const firstLoad = !this.loaded;
       this.entries = await this.#services.list(firstLoad ? (partial) => (this.entries = partial) : undefined);
+      // For `npm run bench -- --drive N` (src/storage/listing.ts leaves the others).
+      performance.mark('sealdrop:list:entries-set');
       this.listProblem = null;
       this.offlineCopy = false;
       this.loaded = true;
