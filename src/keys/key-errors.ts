@@ -71,10 +71,11 @@ export class PublishedKeyMismatchError extends AccountKeysError {
   }
 }
 
-/** Changing the passphrase needs a sign-in from the last few minutes: sign in again, then retry. */
+/** Changing the passphrase (or deleting the account) needs a sign-in from the last few minutes: sign in again, then retry. */
 export class ReauthRequiredError extends AccountKeysError {
-  constructor() {
-    super('reauth-required', 'For your safety, sign in again to confirm it is you, then change your passphrase once more.');
+  /** `what`: the act to try once more, in words ("change your passphrase"). */
+  constructor(what = 'change your passphrase') {
+    super('reauth-required', `For your safety, sign in again to confirm it is you, then ${what} once more.`);
   }
 }
 
