@@ -76,9 +76,11 @@ export class AccountDeletionFlow {
     }
     this.phase = 'deleting';
     this.error = null;
+    // A carried-on deletion counts on from what the stopped one removed.
+    const before = this.removed;
     try {
       await this.#ops.deleteOnServer(this.#props.api, (n) => {
-        this.removed = n;
+        this.removed = before + n;
         // Once a page is gone the deletion has begun: from here it can only be carried on.
         if (n > 0) this.interrupted = true;
       });
