@@ -7,19 +7,23 @@ import { forgetLastAccount } from '../../auth/last-account.ts';
 import { forgetKeysOnThisDevice } from '../../keys/account-keys.ts';
 import { forgetListCache } from '../../storage/list-cache.ts';
 import { forgetUploads } from '../../storage/upload-journal.ts';
+import { activityLogFor } from '../activity/activity.svelte.ts';
 
 /**
- * "Forget my keys on this device": the account's private keys and every
- * cached file list (they name files). Rejects when the browser refuses.
+ * "Forget my keys on this device": the account's private keys, every cached
+ * file list and the account's activity log (both name files). Rejects when
+ * the browser refuses.
  */
 export async function forgetKeysAndLists(userId: string): Promise<void> {
   await forgetKeysOnThisDevice(userId);
   await forgetListCache();
+  // Through the app's own instance, so it forgets its sealing key too.
+  await activityLogFor(userId).clear();
 }
 
 /**
- * After the account is deleted: its keys, the cached lists, its unfinished
- * uploads (they name files), its activity log and the record of the last
+ * After the account is deleted: its keys, the cached lists, its activity
+ * log, its unfinished uploads (they name files) and the record of the last
  * account seen here. Rejects when the browser refuses one of them (the rest
  * are still tried first).
  */
