@@ -112,3 +112,13 @@ export class DriveKeyRefusedError extends AccountKeysError {
     this.reason = reason;
   }
 }
+
+/** The recovery copy in storage holds other keys than this device's (changed on another device, or replaced): no kit is made from it. */
+export class RecoveryCopyMismatchError extends AccountKeysError {
+  constructor() {
+    super(
+      'recovery-copy-mismatch',
+      'The copy of your keys in storage is not the keys on this device: they were changed on another device, or the copy was replaced. No kit was made. Reload Sealdrop and try again.',
+    );
+  }
+}
