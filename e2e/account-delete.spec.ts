@@ -6,9 +6,10 @@
  * blob is still there, this browser holds none of their keys or cached
  * lists, and the same address signs up afresh with new keys.
  */
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import type { ContainerClient } from '@azure/storage-blob';
 import { listStoredBlobs, stackContainer } from './support/blob-storage.ts';
+import { deviceState } from './support/device-state.ts';
 import { chooseFiles, newUserWithKeys, uploaded } from './support/drive.ts';
 import { setUpKeys } from './support/keys.ts';
 import { signIn } from './support/sign-in.ts';
@@ -21,30 +22,6 @@ const workDir = useWorkDir('account-delete');
 
 async function allNames(container: ContainerClient): Promise<string[]> {
   return (await listStoredBlobs(container)).map((b) => b.name);
-}
-
-/** Names in the IndexedDB databases of this origin, and whether the key store still holds `userId`. */
-async function deviceState(page: Page, userId: string): Promise<{ databases: string[]; hasKeys: boolean }> {
-  return page.evaluate(async (id) => {
-    const databases = (await indexedDB.databases()).map((d) => d.name ?? '');
-    if (!databases.includes('sealdrop-keys')) return { databases, hasKeys: false };
-    const db = await new Promise<IDBDatabase>((resolve, reject) => {
-      const r = indexedDB.open('sealdrop-keys');
-      r.onsuccess = () => resolve(r.result);
-      r.onerror = () => reject(r.error ?? new Error('open failed'));
-    });
-    try {
-      if (!db.objectStoreNames.contains('identities')) return { databases, hasKeys: false };
-      const count = await new Promise<number>((resolve, reject) => {
-        const r = db.transaction('identities').objectStore('identities').count(id);
-        r.onsuccess = () => resolve(r.result);
-        r.onerror = () => reject(r.error ?? new Error('count failed'));
-      });
-      return { databases, hasKeys: count > 0 };
-    } finally {
-      db.close();
-    }
-  }, userId);
 }
 
 test('delete the account: no blob of it is left, its link stops, others stay, this browser forgets it, and the address signs up afresh', async ({ page }) => {
@@ -110,32 +87,4 @@ test('delete the account: no blob of it is left, its link stops, others stay, th
   await page.getByRole('navigation', { name: 'Sealdrop' }).getByRole('button', { name: 'Keys & account' }).click();
   await expect(page.getByTestId('fingerprint-digits')).not.toHaveText(oldFingerprint ?? '');
   expect((await allNames(container)).some((n) => n.startsWith(`keys/${userId}/public`))).toBe(true);
-});
-
-test('forget my keys on this device from the keys page: the app asks to restore them, and restoring brings the same keys back', async ({ page }) => {
-  test.setTimeout(180_000);
-  const { userId } = await newUserWithKeys(page, 'forget', PASSPHRASE);
-  await page.getByRole('navigation', { name: 'Sealdrop' }).getByRole('button', { name: 'Keys & account' }).click();
-  const fingerprint = await page.getByTestId('fingerprint-digits').textContent();
-
-  await page.getByRole('button', { name: 'Forget my keys on this device' }).click();
-  const question = page.getByRole('dialog', { name: 'Forget your keys on this device?' });
-  await question.getByRole('button', { name: 'Cancel' }).click();
-  expect((await deviceState(page, userId)).hasKeys).toBe(true);
-
-  await page.getByRole('button', { name: 'Forget my keys on this device' }).click();
-  await question.getByRole('button', { name: 'Forget my keys' }).click();
-  await expect(page.getByRole('heading', { name: 'Restore your keys' })).toBeVisible({ timeout: 30_000 });
-  const device = await deviceState(page, userId);
-  expect(device.hasKeys).toBe(false);
-  expect(device.databases).not.toContain('sealdrop-list-cache');
-
-  // Never "set up" over the old keys: a reload still leads to restore.
-  await page.reload();
-  await expect(page.getByRole('heading', { name: 'Restore your keys' })).toBeVisible({ timeout: 30_000 });
-  await page.getByLabel('Recovery passphrase').fill(PASSPHRASE);
-  await page.getByRole('button', { name: 'Restore my keys' }).click();
-  await expect(page.getByRole('heading', { name: 'My files' })).toBeAttached({ timeout: 30_000 });
-  await page.getByRole('navigation', { name: 'Sealdrop' }).getByRole('button', { name: 'Keys & account' }).click();
-  await expect(page.getByTestId('fingerprint-digits')).toHaveText(fingerprint ?? '');
 });

@@ -31,7 +31,7 @@ export class RecoveryCopyExistsError extends AccountKeysError {
 /** Restore found no recovery copy in storage for this account. */
 export class NoRecoveryCopyError extends AccountKeysError {
   constructor() {
-    super('no-recovery-copy', 'There is no saved copy of your keys yet. Set up your keys, or restore from your recovery kit file.');
+    super('no-recovery-copy', 'There is no copy of your keys in storage. Restore them from your recovery kit file.');
   }
 }
 
@@ -120,5 +120,16 @@ export class RecoveryCopyMismatchError extends AccountKeysError {
       'recovery-copy-mismatch',
       'The copy of your keys in storage is not the keys on this device: they were changed on another device, or the copy was replaced. No kit was made. Reload Sealdrop and try again.',
     );
+  }
+}
+
+/**
+ * Setup found keys already published for this account while storage has no
+ * copy of them (it was lost): new keys would leave every file sealed to the
+ * old ones unreadable, so setup refuses and the keys are restored instead.
+ */
+export class AccountHasKeysError extends AccountKeysError {
+  constructor() {
+    super('account-has-keys', 'Your account already has keys, but the copy kept in storage is missing. Restore them from your recovery kit file.');
   }
 }
