@@ -4,14 +4,16 @@
  * typing their address; afterwards storage holds no blob of theirs (checked
  * with the SDK against Azurite), their link no longer opens, every other
  * blob is still there, this browser holds none of their keys or cached
- * lists, and the same address signs up afresh with new keys.
+ * lists, another device that still holds the keys says the account is
+ * gone instead of publishing them again, and the same address signs up
+ * afresh with new keys.
  */
 import { expect, test } from '@playwright/test';
 import type { ContainerClient } from '@azure/storage-blob';
 import { listStoredBlobs, stackContainer } from './support/blob-storage.ts';
 import { deviceState } from './support/device-state.ts';
 import { chooseFiles, newUserWithKeys, uploaded } from './support/drive.ts';
-import { setUpKeys } from './support/keys.ts';
+import { restoreKeys, setUpKeys } from './support/keys.ts';
 import { signIn } from './support/sign-in.ts';
 import { useWorkDir, writeFile } from './support/test-files.ts';
 
@@ -24,7 +26,7 @@ async function allNames(container: ContainerClient): Promise<string[]> {
   return (await listStoredBlobs(container)).map((b) => b.name);
 }
 
-test('delete the account: no blob of it is left, its link stops, others stay, this browser forgets it, and the address signs up afresh', async ({ page }) => {
+test('delete the account: no blob of it is left, its link stops, others stay, this browser forgets it, another device does not bring it back, and the address signs up afresh', async ({ page, browser }) => {
   test.setTimeout(240_000);
   const container = await stackContainer(page.request);
   const { user, userId } = await newUserWithKeys(page, 'delete', PASSPHRASE);
@@ -41,6 +43,12 @@ test('delete the account: no blob of it is left, its link stops, others stay, th
   const shareId = /\/s\/([0-9a-f]{32})#/.exec(await linkField.inputValue())?.[1] ?? '';
   await page.keyboard.press('Escape');
   expect((await page.request.post(`/api/v1/shares/${shareId}/read`)).status()).toBe(200);
+
+  // A second device of the same person, with the keys restored.
+  const otherContext = await browser.newContext();
+  const other = await otherContext.newPage();
+  await signIn(other, user);
+  await restoreKeys(other, PASSPHRASE);
 
   await page.getByRole('navigation', { name: 'Sealdrop' }).getByRole('button', { name: 'Keys & account' }).click();
   const oldFingerprint = await page.getByTestId('fingerprint-digits').textContent();
@@ -79,6 +87,14 @@ test('delete the account: no blob of it is left, its link stops, others stay, th
   const device = await deviceState(page, userId);
   expect(device.hasKeys).toBe(false);
   expect(device.databases).not.toContain('sealdrop-list-cache');
+
+  // The other device still holds the keys: on its next start it says the account is gone and publishes nothing.
+  await other.reload();
+  await expect(other.getByRole('alert').filter({ hasText: 'Your account has no keys in Sealdrop’s storage any more.' })).toBeVisible({ timeout: 30_000 });
+  // Its listing starts an empty change log (known limit, CONTRACTS.md §2.3); no key, file or link comes back.
+  const revived = (await allNames(container)).filter((n) => n.includes(userId));
+  expect(revived.filter((n) => !/^index\/[0-9a-f]{32}\/log-000000$/.test(n))).toEqual([]);
+  await otherContext.close();
 
   // The same address signs up afresh: new keys, an empty drive.
   await signIn(page, user);

@@ -239,6 +239,12 @@ describe('the start-up check of the published key', () => {
     api.published.clear();
     expect(await checkPublishedKey(api, identity)).toBe('ours');
     expect(api.published.get(userId)).toEqual(identity.publicIdentity);
+
+    // Neither key nor copy in storage (the account was deleted elsewhere): nothing is published again.
+    api.published.clear();
+    api.recovery = null;
+    expect(await checkPublishedKey(api, identity)).toBe('missing');
+    expect(api.published.has(userId)).toBe(false);
   });
 });
 

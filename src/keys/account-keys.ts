@@ -354,14 +354,19 @@ async function publishedKeyState(api: KeyApi, userId: string, keys: Pick<Identit
 
 /**
  * The start-up check: is the public identity published for this account the
- * one this device holds? Resolves 'ours', 'missing' (then publishes ours
- * and resolves 'ours' when that succeeds) or 'other' — which the app must
- * say loudly: senders would encrypt to a key this device cannot open.
+ * one this device holds? Resolves 'ours', 'missing' or 'other' — which the
+ * app must say loudly: senders would encrypt to a key this device cannot
+ * open. When none is published but storage keeps the recovery copy (a
+ * publish that failed during setup), publishes ours and resolves 'ours'.
+ * With neither in storage the account was deleted (on another device) or
+ * storage lost its keys: it resolves 'missing' and publishes nothing, so a
+ * deleted account never comes back from a device that still holds keys.
  * Throws the API client's errors.
  */
 export async function checkPublishedKey(api: KeyApi, identity: UnlockedIdentity): Promise<PublishedKeyState> {
   const state = await publishedKeyState(api, identity.userId, identity);
   if (state !== 'missing') return state;
+  if ((await downloadRecovery(api)) === null) return 'missing';
   if (await publishPublicIdentity(api, identity.userId, identity.publicIdentity)) return 'ours';
   return publishedKeyState(api, identity.userId, identity);
 }
