@@ -544,8 +544,8 @@ describe('the audit log', () => {
   it('has one line per grant naming user, action, blob, permissions and expiry, and no secret', async () => {
     const start = t.audit.length;
     const up = await newUpload(alice);
-    const lines = t.audit.slice(start);
-    expect(lines).toHaveLength(2);
+    const lines = t.audit.slice(start).filter((l) => l.event === 'grant');
+    expect(t.audit.slice(start)).toHaveLength(2);
     expect(lines.map((l) => l.blob).sort()).toEqual([`files/${aliceId}/${up.fileId}/manifest`, `files/${aliceId}/${up.fileId}/payload`]);
     for (const l of lines) {
       expect(l).toMatchObject({ event: 'grant', user: aliceId, action: 'upload' });

@@ -29,6 +29,7 @@ const emptyStore: BlobStore = {
   createIfAbsent: () => Promise.resolve('"etag"'),
   replaceIfMatch: () => Promise.resolve(null),
   delete: () => Promise.resolve(),
+  deleteWithBlocks: () => Promise.resolve(),
   createAppendIfAbsent: () => Promise.resolve(true),
   append: () => Promise.resolve(null),
   readFrom: () => Promise.resolve(null),

@@ -23,9 +23,10 @@ import type { NameKey } from '../storage/blob-layout.ts';
 import { DEFAULT_SEGMENT_BLOCKS } from './change-log.ts';
 import { routes, type Route, type RouteServices } from './routes.ts';
 import { shareRoutes } from './share-routes.ts';
+import { accountRoutes, DEFAULT_DELETE_BLOBS_PER_CALL, DEFAULT_DELETE_MS_PER_CALL } from './account-routes.ts';
 
-/** Every route the endpoint mounts: the core table and the link shares. */
-const allRoutes: Route[] = [...routes, ...shareRoutes];
+/** Every route the endpoint mounts: the core table, the link shares and the account. */
+const allRoutes: Route[] = [...routes, ...shareRoutes, ...accountRoutes];
 
 /** Everything the API needs, injected (tests pass fakes or a real Azurite). */
 export interface ApiDeps {
@@ -56,6 +57,8 @@ export interface ApiDeps {
   now?: () => Date;
   /** Blocks after which a change-log segment is full; default {@link DEFAULT_SEGMENT_BLOCKS} (tests make it small). */
   changeLogSegmentBlocks?: number;
+  /** What one account-deletion call removes at most; defaults {@link DEFAULT_DELETE_BLOBS_PER_CALL} blobs, {@link DEFAULT_DELETE_MS_PER_CALL} ms (tests make them small). */
+  accountDeletion?: { blobsPerCall?: number; msPerCall?: number };
 }
 
 export { API_PREFIX };
@@ -164,6 +167,11 @@ export function createApi(deps: ApiDeps): Api {
     nameKey: deps.directoryKey,
     now,
     changeLogSegmentBlocks: deps.changeLogSegmentBlocks ?? DEFAULT_SEGMENT_BLOCKS,
+    audit: deps.audit,
+    accountDeletion: {
+      blobsPerCall: deps.accountDeletion?.blobsPerCall ?? DEFAULT_DELETE_BLOBS_PER_CALL,
+      msPerCall: deps.accountDeletion?.msPerCall ?? DEFAULT_DELETE_MS_PER_CALL,
+    },
     health:
       deps.health ??
       createHealthCheck({

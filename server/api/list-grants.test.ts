@@ -38,7 +38,9 @@ function makeApi(): { api: Api; store: MemoryStore; audit: { action: unknown; bl
     directoryKey: TEST_DIRECTORY_KEY,
     userLimiter: tokenBucketLimiter({ perMinute: 10_000 }),
     ipLimiter: tokenBucketLimiter({ perMinute: 10_000 }),
-    audit: (entry) => audit.push({ action: entry.action, blob: entry.blob }),
+    audit: (entry) => {
+      if (entry.event === 'grant') audit.push({ action: entry.action, blob: entry.blob });
+    },
     logError: (line) => {
       throw new Error(`unexpected server error: ${line}`);
     },

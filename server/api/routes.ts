@@ -6,17 +6,20 @@
 import { Buffer } from 'node:buffer';
 import type { z } from 'zod';
 import {
+  ACCOUNT_ERROR_CODES,
   ERROR_CODES,
   MAX_INLINE_MANIFEST_BYTES,
   MAX_ROTATIONS,
   ROUTES,
   type RouteContract,
 } from '../../src/contract/index.ts';
+import type { AuditSink } from '../audit-log.ts';
 import type { Caller } from '../auth/token-verifier.ts';
 import type { HealthCheck } from '../health.ts';
 import { checkDriveKeyCopy } from '../keys/drive-key-copy.ts';
 import { checkPublicIdentity, checkRotation, KeyProofError } from '../keys/public-identity.ts';
 import {
+  accountDeletionBlob,
   declarationBlob,
   directoryBlob,
   driveKeyBlob,
@@ -52,6 +55,10 @@ export interface RouteServices {
   health: HealthCheck;
   /** Blocks after which a change-log segment is full (below storage's 50,000; tests make it small). */
   changeLogSegmentBlocks: number;
+  /** Receives audit lines that are not grants (account deletion). */
+  audit: AuditSink;
+  /** How much one `POST /account/delete` call removes at most: blobs, and milliseconds spent (tests make them small). */
+  accountDeletion: { blobsPerCall: number; msPerCall: number };
 }
 
 /** A handler's answer: status and a JSON-serialisable body. */
@@ -288,7 +295,8 @@ function encodeBase64(bytes: Uint8Array): string {
 /** How recent a sign-in must be for a passphrase change (RFC 9470's max_age). */
 export const REAUTH_MAX_AGE_SECONDS = 300;
 
-function requireFreshSignIn(caller: Caller, now: Date): void {
+/** Throws 401 `reauth_required` unless the caller signed in interactively within {@link REAUTH_MAX_AGE_SECONDS}. */
+export function requireFreshSignIn(caller: Caller, now: Date): void {
   const age = caller.authTime === null ? Infinity : now.getTime() / 1000 - caller.authTime;
   // A little slack for clock skew in the future direction only.
   if (!(age <= REAUTH_MAX_AGE_SECONDS && age >= -60)) {
@@ -304,6 +312,17 @@ async function checkedIdentity(bytes: Uint8Array) {
   } catch (err) {
     if (err instanceof KeyProofError) throw new ApiError(400, 'invalid_public_key', err.message);
     throw err;
+  }
+}
+
+/**
+ * Throws 409 `account_deleting` while the caller's account is being deleted
+ * (docs/CONTRACTS.md §2.3): a key published or a file uploaded then would
+ * outlive the account.
+ */
+async function refuseWhileDeleting(services: RouteServices, userId: string): Promise<void> {
+  if ((await services.store.stat(accountDeletionBlob(userId))) !== null) {
+    throw new ApiError(409, ACCOUNT_ERROR_CODES.deleting, 'This account is being deleted. Finish deleting it, then sign up again if you wish.');
   }
 }
 
@@ -331,6 +350,7 @@ export const routes: Route[] = [
     if (body.manifestBytes > services.maxManifestBytes) {
       throw new ApiError(413, 'manifest_too_large', `A file's manifest can be at most ${services.maxManifestBytes} bytes.`);
     }
+    await refuseWhileDeleting(services, c.userId);
     const fileId = newFileId();
     // Recorded before any grant exists, so every file's parts have a declaration to be held to.
     await services.store.createIfAbsent(declarationBlob(c.userId, fileId, body), new Uint8Array(), 'application/octet-stream');
@@ -467,6 +487,7 @@ export const routes: Route[] = [
     const c = mustCaller(caller);
     const bytes = decodeBase64(body.publicIdentity);
     await checkedIdentity(bytes);
+    await refuseWhileDeleting(services, c.userId);
     if (c.email !== null) {
       // First claim wins, and only for addresses the issuer vouches for
       // (Caller.email): a later token carrying the same address for a
@@ -527,6 +548,7 @@ export const routes: Route[] = [
     const c = mustCaller(caller);
     const bytes = decodeBase64(body.recovery);
     if (!startsWithMagic(bytes, 'SDBK')) throw new ApiError(400, 'invalid_recovery', 'This is not a Sealdrop recovery copy.');
+    await refuseWhileDeleting(services, c.userId);
     // Written once: a stolen sign-in token cannot replace or destroy the only server-side backup.
     const etag = await services.store.createIfAbsent(recoveryBlob(c.userId, services.nameKey), bytes, 'application/octet-stream');
     if (etag === null) {
@@ -568,6 +590,7 @@ export const routes: Route[] = [
       if (err instanceof KeyProofError) throw new ApiError(400, 'invalid_drive_key', err.message);
       throw err;
     }
+    await refuseWhileDeleting(services, c.userId);
     // Written once: a stolen sign-in token cannot swap the key every later upload is wrapped to.
     if ((await services.store.createIfAbsent(driveKeyBlob(c.userId), bytes, 'application/octet-stream')) === null) {
       throw new ApiError(409, ERROR_CODES.driveKeyExists, 'A drive key is already stored for this account.');

@@ -29,6 +29,18 @@ export function shareIndexPrefix(ownerId: string, fileId: string): string {
   return `share-index/${ownerId}/${fileId}/`;
 }
 
+/** `share-index/<ownerId>/`: every link the owner made, to any file (account deletion removes them all). */
+export function ownerShareIndexPrefix(ownerId: string): string {
+  if (!HEX32.test(ownerId)) throw new Error('Refusing to build a blob name from a malformed id.');
+  return `share-index/${ownerId}/`;
+}
+
+/** The share id of a name listed under `share-index/<ownerId>/`, or null for anything else. */
+export function shareIdOfIndexBlob(ownerId: string, name: string): string | null {
+  const rest = name.startsWith(ownerShareIndexPrefix(ownerId)) ? name.slice(ownerShareIndexPrefix(ownerId).length).split('/') : [];
+  return rest.length === 2 && HEX32.test(rest[0] ?? '') && HEX32.test(rest[1] ?? '') ? (rest[1] ?? null) : null;
+}
+
 const shareRecord = z
   .object({
     v: z.literal(1),

@@ -62,6 +62,26 @@ export function loggedMarkerBlob(userId: string, fileId: string): string {
   return `${filePrefix(userId, fileId)}logged`;
 }
 
+/** Prefix of everything under a user's `index/` area (the change log). Throws on a malformed id. */
+export function userIndexPrefix(userId: string): string {
+  return `index/${checked(userId, 'user id')}/`;
+}
+
+/** Prefix of everything under a user's `keys/` area (public identity, rotations, recovery copy, drive key). Throws on a malformed id. */
+export function userKeysPrefix(userId: string): string {
+  return `keys/${checked(userId, 'user id')}/`;
+}
+
+/**
+ * `account-deletions/<userId>`: written by the server when it starts
+ * deleting an account, removed last, when nothing of the account is left.
+ * While it exists the account takes no new keys or uploads, and further
+ * delete calls need no fresh sign-in. Throws on a malformed id.
+ */
+export function accountDeletionBlob(userId: string): string {
+  return `account-deletions/${checked(userId, 'user id')}`;
+}
+
 /** Prefix of a user's change-log segments (`index/<userId>/log-`). Throws on a malformed id. */
 export function changeLogPrefix(userId: string): string {
   return `index/${checked(userId, 'user id')}/log-`;

@@ -51,6 +51,13 @@ export interface BlobStore {
   replaceIfMatch(name: string, bytes: Uint8Array, contentType: string, etag: string): Promise<string | null>;
   /** Deletes a blob (and its uncommitted blocks) if it exists. */
   delete(name: string): Promise<void>;
+  /**
+   * Deletes a blob whatever state it is in, also one that has only
+   * uncommitted blocks (a listing with `includeUncommitted` shows it, a
+   * plain delete finds nothing): such blocks are first committed as an
+   * empty blob, which discards them, and that blob is then deleted.
+   */
+  deleteWithBlocks(name: string): Promise<void>;
   /** Creates an empty append blob with `metadata` unless a blob of that name exists; resolves true when this call created it. */
   createAppendIfAbsent(name: string, metadata: Record<string, string>): Promise<boolean>;
   /**
@@ -149,6 +156,19 @@ export function containerBlobStore(container: ContainerClient): BlobStore {
 
     async delete(name) {
       await container.getBlobClient(name).deleteIfExists();
+    },
+
+    async deleteWithBlocks(name) {
+      const blob = container.getBlockBlobClient(name);
+      if ((await blob.deleteIfExists()).succeeded) return;
+      try {
+        // Only where no committed blob exists: an empty commit drops the uncommitted blocks.
+        await blob.commitBlockList([], { conditions: { ifNoneMatch: '*' } });
+      } catch (err) {
+        // 409/412: a blob was committed meanwhile; delete it below all the same.
+        if (!isStatus(err, 409, 412)) throw err;
+      }
+      await blob.deleteIfExists();
     },
 
     async createAppendIfAbsent(name, metadata) {

@@ -69,6 +69,10 @@ export function memoryStore(): MemoryStore {
       blobs.delete(name);
       return Promise.resolve();
     },
+    deleteWithBlocks(name) {
+      blobs.delete(name);
+      return Promise.resolve();
+    },
     createAppendIfAbsent(name, metadata) {
       if (blobs.has(name)) return Promise.resolve(false);
       write(name, new Uint8Array());

@@ -42,3 +42,14 @@ export async function lastAccount(dbName: string = DB_NAME): Promise<Me | null> 
     database.close();
   }
 }
+
+/** Forgets the last account seen on this device when it is `userId` (account deletion); another account's record stays. */
+export async function forgetLastAccount(userId: string, dbName: string = DB_NAME): Promise<void> {
+  const database = await open(dbName);
+  try {
+    const parsed = meResponse.safeParse(await database.get(STORE, KEY));
+    if (!parsed.success || parsed.data.userId === userId) await database.delete(STORE, KEY);
+  } finally {
+    database.close();
+  }
+}

@@ -65,6 +65,12 @@ export class AuthSession {
   reauth = $state<ReauthState>('idle');
   /** Why the last attempt to sign in again did not work, in plain words; null otherwise. */
   reauthProblem = $state<string | null>(null);
+  /**
+   * Interactive sign-ins (the provider's page, in a redirect or a pop-up)
+   * completed in this page since start: a count the app's activity log
+   * watches. A session restored from MSAL's cache does not count.
+   */
+  interactiveSignIns = $state(0);
 
   readonly #settings: AuthSettings;
   readonly #load: (settings: AuthSettings) => Promise<MsalClient>;
@@ -90,6 +96,7 @@ export class AuthSession {
       const result = await app.handleRedirectPromise();
       const account = result?.account ?? app.getActiveAccount() ?? app.getAllAccounts()[0] ?? null;
       this.#setAccount(account);
+      if (result !== null && account !== null) this.interactiveSignIns++;
       if (account !== null) app.setActiveAccount(account);
     } catch (err) {
       this.#setAccount(null);
@@ -139,6 +146,7 @@ export class AuthSession {
       }
       app.setActiveAccount(account);
       this.#setAccount(account);
+      this.interactiveSignIns++;
       this.reauth = 'idle';
       for (const listener of this.#signedInAgainListeners) listener();
       return true;
@@ -172,6 +180,7 @@ export class AuthSession {
       }
       app.setActiveAccount(result.account);
       this.#setAccount(result.account);
+      this.interactiveSignIns++;
       return true;
     } catch (err) {
       this.reauthProblem = describePopupError(err);

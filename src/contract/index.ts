@@ -11,3 +11,4 @@ export * from './errors.ts';
 export * from './app-config.ts';
 export * from './retry-after.ts';
 export * from './shares.ts';
+export * from './account.ts';

@@ -16,7 +16,7 @@ import {
   type SetupStep,
 } from './account-keys.ts';
 import { fromBase64, toBase64 } from './base64.ts';
-import { NoRecoveryCopyError, PublishedKeyMismatchError, ReauthRequiredError, RecoveryCopyChangedError, RecoveryCopyExistsError, RecoveryKitError } from './key-errors.ts';
+import { AccountHasKeysError, NoRecoveryCopyError, ReauthRequiredError, RecoveryCopyChangedError, RecoveryCopyExistsError, RecoveryKitError } from './key-errors.ts';
 import { createKeyStore, type KeyStore } from './key-store.ts';
 import { recoveryKitText } from './recovery-kit.ts';
 
@@ -173,7 +173,10 @@ describe('account keys: setup and restore', () => {
     api.recovery = null;
 
     const fresh = device();
-    expect(await keyStatus(api, userId, fresh)).toBe('needs-setup');
+    // The copy in storage is lost but the keys are published: restore (from the kit), never set up new keys over them.
+    expect(await keyStatus(api, userId, fresh)).toBe('needs-restore');
+    await expect(setupKeys(api, userId, PASSPHRASE, undefined, fresh)).rejects.toBeInstanceOf(AccountHasKeysError);
+    expect(api.recovery).toBeNull();
     await expect(restoreFromKit(api, userId, text, 'not the passphrase at all', fresh)).rejects.toBeInstanceOf(
       WrongPassphraseError,
     );
@@ -210,7 +213,9 @@ describe('account keys: setup and restore', () => {
     const api = new FakeKeyServer(userId);
     api.published.set(userId, await exportPublicIdentity(await generateIdentityKeys()));
     const fresh = device();
-    await expect(setupKeys(api, userId, PASSPHRASE, undefined, fresh)).rejects.toBeInstanceOf(PublishedKeyMismatchError);
+    // Keys published with no copy in storage: refused before anything is made or written.
+    await expect(setupKeys(api, userId, PASSPHRASE, undefined, fresh)).rejects.toBeInstanceOf(AccountHasKeysError);
+    expect(api.recovery).toBeNull();
     expect(await fresh.store.load(userId)).toBeNull();
   });
 });
@@ -234,6 +239,12 @@ describe('the start-up check of the published key', () => {
     api.published.clear();
     expect(await checkPublishedKey(api, identity)).toBe('ours');
     expect(api.published.get(userId)).toEqual(identity.publicIdentity);
+
+    // Neither key nor copy in storage (the account was deleted elsewhere): nothing is published again.
+    api.published.clear();
+    api.recovery = null;
+    expect(await checkPublishedKey(api, identity)).toBe('missing');
+    expect(api.published.has(userId)).toBe(false);
   });
 });
 

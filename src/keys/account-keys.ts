@@ -45,6 +45,7 @@ import {
 } from '../crypto/index.ts';
 import { fromBase64, toBase64 } from './base64.ts';
 import {
+  AccountHasKeysError,
   AccountMismatchError,
   KeyRotationRefusedError,
   NoRecoveryCopyError,
@@ -109,13 +110,27 @@ export interface KeysUnlocked {
 
 /**
  * Returns 'ready' when this device holds the account's keys, else
- * 'needs-restore' when a recovery copy exists in storage, else
- * 'needs-setup'. A damaged local record counts as absent. Throws the API
+ * 'needs-restore' when the account has keys (a recovery copy exists in
+ * storage, or, with the copy lost, a public identity is published: then
+ * from a recovery kit), else 'needs-setup'. A missing or damaged local
+ * record never leads to new keys over the account's own. Throws the API
  * client's errors, StorageError, KeyStoreError('unavailable').
  */
 export async function keyStatus(api: KeyApi, userId: string, opts: AccountKeyOptions = {}): Promise<KeyStatus> {
   if ((await loadLocal(store(opts), userId)) !== null) return 'ready';
-  return (await downloadRecovery(api)) === null ? 'needs-setup' : 'needs-restore';
+  if ((await downloadRecovery(api)) !== null) return 'needs-restore';
+  return (await isPublished(api, userId)) ? 'needs-restore' : 'needs-setup';
+}
+
+/** Whether the account has a public identity published. Throws the API client's errors. */
+async function isPublished(api: KeyApi, userId: string): Promise<boolean> {
+  try {
+    await api.post(pathOf(ROUTES.readPublicKey, userId), {}, publicKeyResponse);
+    return true;
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) return false;
+    throw error;
+  }
 }
 
 /**
@@ -133,7 +148,8 @@ export async function loadUnlockedIdentity(userId: string, opts: AccountKeyOptio
  * the kit. When another device finished setup first, restores from its copy
  * with this passphrase, or throws RecoveryCopyExistsError when the
  * passphrase does not open it. Throws KeyStoreError('exists') when this
- * device already has the account's keys, AccountMismatchError, StorageError
+ * device already has the account's keys, AccountHasKeysError when the
+ * account has published keys but no copy in storage (restore from a kit), AccountMismatchError, StorageError
  * and the API client's errors; on any throw nothing is saved on the device.
  */
 export async function setupKeys(
@@ -147,6 +163,8 @@ export async function setupKeys(
   if ((await loadLocal(keyStore, userId)) !== null) {
     throw new KeyStoreError('exists', 'Keys for this account are already saved on this device.');
   }
+  // Keys published but no copy in storage: the account has keys (the copy was lost). New ones would orphan every file sealed to them.
+  if ((await downloadRecovery(api)) === null && (await isPublished(api, userId))) throw new AccountHasKeysError();
   onStep?.('generating');
   const fresh = await generateIdentityKeys();
   onStep?.('protecting');
@@ -336,14 +354,19 @@ async function publishedKeyState(api: KeyApi, userId: string, keys: Pick<Identit
 
 /**
  * The start-up check: is the public identity published for this account the
- * one this device holds? Resolves 'ours', 'missing' (then publishes ours
- * and resolves 'ours' when that succeeds) or 'other' — which the app must
- * say loudly: senders would encrypt to a key this device cannot open.
+ * one this device holds? Resolves 'ours', 'missing' or 'other' — which the
+ * app must say loudly: senders would encrypt to a key this device cannot
+ * open. When none is published but storage keeps the recovery copy (a
+ * publish that failed during setup), publishes ours and resolves 'ours'.
+ * With neither in storage the account was deleted (on another device) or
+ * storage lost its keys: it resolves 'missing' and publishes nothing, so a
+ * deleted account never comes back from a device that still holds keys.
  * Throws the API client's errors.
  */
 export async function checkPublishedKey(api: KeyApi, identity: UnlockedIdentity): Promise<PublishedKeyState> {
   const state = await publishedKeyState(api, identity.userId, identity);
   if (state !== 'missing') return state;
+  if ((await downloadRecovery(api)) === null) return 'missing';
   if (await publishPublicIdentity(api, identity.userId, identity.publicIdentity)) return 'ours';
   return publishedKeyState(api, identity.userId, identity);
 }

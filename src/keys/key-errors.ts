@@ -31,7 +31,7 @@ export class RecoveryCopyExistsError extends AccountKeysError {
 /** Restore found no recovery copy in storage for this account. */
 export class NoRecoveryCopyError extends AccountKeysError {
   constructor() {
-    super('no-recovery-copy', 'There is no saved copy of your keys yet. Set up your keys, or restore from your recovery kit file.');
+    super('no-recovery-copy', 'There is no copy of your keys in storage. Restore them from your recovery kit file.');
   }
 }
 
@@ -71,10 +71,11 @@ export class PublishedKeyMismatchError extends AccountKeysError {
   }
 }
 
-/** Changing the passphrase needs a sign-in from the last few minutes: sign in again, then retry. */
+/** Changing the passphrase (or deleting the account) needs a sign-in from the last few minutes: sign in again, then retry. */
 export class ReauthRequiredError extends AccountKeysError {
-  constructor() {
-    super('reauth-required', 'For your safety, sign in again to confirm it is you, then change your passphrase once more.');
+  /** `what`: the act to try once more, in words ("change your passphrase"). */
+  constructor(what = 'change your passphrase') {
+    super('reauth-required', `For your safety, sign in again to confirm it is you, then ${what} once more.`);
   }
 }
 
@@ -109,5 +110,26 @@ export class DriveKeyRefusedError extends AccountKeysError {
         : 'The drive key stored for your account cannot be used with the keys on this device, so Sealdrop will not use it. Your files stay readable.',
     );
     this.reason = reason;
+  }
+}
+
+/** The recovery copy in storage holds other keys than this device's (changed on another device, or replaced): no kit is made from it. */
+export class RecoveryCopyMismatchError extends AccountKeysError {
+  constructor() {
+    super(
+      'recovery-copy-mismatch',
+      'The copy of your keys in storage is not the keys on this device: they were changed on another device, or the copy was replaced. No kit was made. Reload Sealdrop and try again.',
+    );
+  }
+}
+
+/**
+ * Setup found keys already published for this account while storage has no
+ * copy of them (it was lost): new keys would leave every file sealed to the
+ * old ones unreadable, so setup refuses and the keys are restored instead.
+ */
+export class AccountHasKeysError extends AccountKeysError {
+  constructor() {
+    super('account-has-keys', 'Your account already has keys, but the copy kept in storage is missing. Restore them from your recovery kit file.');
   }
 }

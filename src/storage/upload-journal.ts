@@ -130,3 +130,23 @@ export function memoryUploadJournal(): UploadJournal {
     },
   };
 }
+
+/**
+ * Deletes every unfinished-upload record of `userId` on this device (they
+ * hold file names): for "forget my keys" and account deletion. Other
+ * accounts' records stay. Rejects with IndexedDB's errors.
+ */
+export async function forgetUploads(userId: string, dbName: string = DB_NAME): Promise<void> {
+  const database = await openDB(dbName, 1, {
+    upgrade(db) {
+      db.createObjectStore(STORE, { keyPath: 'fileId' }).createIndex(BY_USER, 'userId');
+    },
+  });
+  try {
+    const tx = database.transaction(STORE, 'readwrite');
+    const keys = await tx.store.index(BY_USER).getAllKeys(userId);
+    await Promise.all([...keys.map((k) => tx.store.delete(k)), tx.done]);
+  } finally {
+    database.close();
+  }
+}

@@ -9,6 +9,7 @@ import type { DriveServices } from './drive-services.ts';
 import type { DriveFile } from './file-tree.ts';
 import type { DriveNotices } from './notices.svelte.ts';
 import { canPreview, PREVIEW_LIMIT_BYTES, previewKind, safePreviewType, type PreviewKind } from './preview-kind.ts';
+import { recordActivity } from '../activity/activity.svelte.ts';
 
 /** Text previews show at most this many characters. */
 const TEXT_PREVIEW_CHARS = 200_000;
@@ -75,6 +76,7 @@ export class Downloads {
       await this.#services.save(stream, { name: metadata.name, type: metadata.type, size: metadata.size }, destination);
       this.#states.delete(fileId);
       this.#notices.announce(`Saved ${metadata.name}.`);
+      recordActivity({ kind: 'download', fileName: [...entry.folder, entry.name].join('/') });
     } catch (error) {
       const problem = handleError(error);
       if (problem.kind === 'cancelled') {
@@ -102,6 +104,7 @@ export class Downloads {
       const { metadata, stream } = await this.#services.open(fileId, { signal: this.#closed.signal, onProgress: () => {} });
       const bytes = await this.#services.readForPreview(stream, PREVIEW_LIMIT_BYTES);
       if (this.preview?.fileId !== fileId) return;
+      recordActivity({ kind: 'open', fileName: [...entry.folder, entry.name].join('/') });
       const blob = new Blob([bytes], { type: safePreviewType(kind, metadata.type) });
       if (kind === 'text') {
         const text = await blob.text();

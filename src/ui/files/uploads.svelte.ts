@@ -15,6 +15,7 @@ import { folderOf, type DriveFile } from './file-tree.ts';
 import type { DriveNotices } from './notices.svelte.ts';
 import type { PickedFile } from './picked-files.ts';
 import { pauseOrOnline } from './wait-for-network.ts';
+import { recordActivity } from '../activity/activity.svelte.ts';
 
 /** An upload as the list shows it: storage's snapshot plus what the page knows (waiting to retry, the problem in words). */
 export interface UploadView {
@@ -284,6 +285,7 @@ export class Uploads {
       folder: folderOf(item.relativePath),
     });
     this.#notices.announce(`${item.name} is sealed and uploaded.`);
+    recordActivity({ kind: 'upload', fileName: item.relativePath ?? item.name });
   }
 }
 

@@ -8,6 +8,7 @@ import { changeRecoveryPassphrase } from '../../keys/passphrase-change.ts';
 import { ReauthRequiredError } from '../../keys/key-errors.ts';
 import type { KeyApi, UnlockedIdentity } from '../../keys/account-keys.ts';
 import { keyErrorMessage } from './key-setup.svelte.ts';
+import { recordActivity } from '../activity/activity.svelte.ts';
 
 /** The operation the flow runs (the real one by default; tests pass a fake). */
 export type ChangePassphrase = typeof changeRecoveryPassphrase;
@@ -58,6 +59,7 @@ export class PassphraseChangeFlow {
       this.confirmation = '';
       this.needsSignIn = false;
       this.phase = 'done';
+      recordActivity({ kind: 'key-change', detail: 'Recovery passphrase changed' });
       return true;
     } catch (error) {
       this.phase = 'editing';
