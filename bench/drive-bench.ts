@@ -86,13 +86,17 @@ async function measureListing(page: Page, files: number): Promise<DriveListing> 
   }).finally(() => clearInterval(ticker));
   const wallMs = performance.now() - started;
   page.off('request', onRequest);
-  // Where the time went, from the page's own marks (ms since the reload's navigation began).
-  const marks = await page.evaluate(() =>
-    performance
+  // Where the time went, from the page's own marks (ms since the reload's navigation began),
+  // and how long before that navigation began after the bench asked for the reload.
+  const { marks, pageNow } = await page.evaluate(() => ({
+    marks: performance
       .getEntriesByType('mark')
       .filter((m) => m.name.startsWith('sealdrop:'))
       .map((m) => `${m.name.slice('sealdrop:'.length)} ${Math.round(m.startTime)}`),
-  );
+    pageNow: performance.now(),
+  }));
+  const askedToNavigation = performance.now() - started - pageNow;
+  marks.unshift(`reload asked ${Math.round(-askedToNavigation)}`);
   log(`  marks (ms after navigation): ${marks.join(', ')}`);
   await cdp.detach();
   return {
