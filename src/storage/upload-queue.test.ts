@@ -9,6 +9,7 @@ import type { GrantApi } from './grants.ts';
 import type { ResumeUploadOptions, SendFileOptions } from './sender.ts';
 import { StorageError } from './storage-error.ts';
 import { memoryUploadJournal, type UploadJournal, type UploadRecord } from './upload-journal.ts';
+import { liveUploadIds, type LockManagerLike } from './upload-locks.ts';
 import { UploadQueue, type UploadItem, type UploadTransfer } from './upload-queue.ts';
 
 const USER = 'user-1';
@@ -18,6 +19,7 @@ interface Call {
   kind: 'send' | 'resume';
   name: string;
   record: UploadRecord | null;
+  uploadId: string | undefined;
   signal: AbortSignal | undefined;
   finish(fileId: string): void;
   fail(error: unknown): void;
@@ -40,6 +42,7 @@ function fakeTransfer(): UploadTransfer & { calls: Call[]; started(count: number
         kind,
         name: opts.file.name,
         record,
+        uploadId: opts.uploadId,
         signal: opts.signal,
         finish: (fileId) => resolve({ fileId }),
         fail: (error) => {
@@ -83,7 +86,24 @@ function file(name: string): File {
   return new File([name], name, { lastModified: 1_700_000_000_000 });
 }
 
-function makeQueue(opts: { parallelFiles?: number; journal?: UploadJournal } = {}) {
+/** Web Locks in memory: which names are held now. */
+function fakeLocks(): LockManagerLike & { held: Set<string> } {
+  const held = new Set<string>();
+  return {
+    held,
+    async request(name, _options, callback) {
+      held.add(name);
+      try {
+        await callback();
+      } finally {
+        held.delete(name);
+      }
+    },
+    query: () => Promise.resolve({ held: [...held].map((name) => ({ name })) }),
+  };
+}
+
+function makeQueue(opts: { parallelFiles?: number; journal?: UploadJournal; locks?: LockManagerLike | null } = {}) {
   const transfer = fakeTransfer();
   const queue = new UploadQueue({
     // Never read: the fake transfer stands in for grants and sealing.
@@ -92,6 +112,7 @@ function makeQueue(opts: { parallelFiles?: number; journal?: UploadJournal } = {
     userId: USER,
     journal: opts.journal ?? memoryUploadJournal(),
     transfer,
+    locks: opts.locks ?? null,
     ...(opts.parallelFiles === undefined ? {} : { parallelFiles: opts.parallelFiles }),
   });
   const statuses = (): string[] => queue.items.map((i) => `${i.name}:${i.status}`);
@@ -232,5 +253,51 @@ describe('UploadQueue', () => {
     await until(statusOf('first', 'done'));
     queue.remove(first);
     expect(statuses()).toEqual(['second:uploading']);
+  });
+
+  it('journals a file when it is queued, before its transfer starts; the started record replaces it; cancelling drops it', async () => {
+    const journal = memoryUploadJournal();
+    const { queue, transfer, until, statusOf } = makeQueue({ journal, parallelFiles: 1 });
+    const picked = file('tiny.txt');
+    queue.add(picked, { relativePath: 'notes/tiny.txt' });
+    const behind = queue.add(file('behind.txt'));
+    await transfer.started(1);
+    const queued = await journal.listQueued(USER);
+    expect(queued.map((q) => [q.source.name, q.source.relativePath, q.source.size])).toEqual([
+      ['tiny.txt', 'notes/tiny.txt', picked.size],
+      ['behind.txt', undefined, 10],
+    ]);
+    // The transfer is told the queued record's id, so its started record replaces the queued one.
+    const uploadId = transfer.calls[0]?.uploadId;
+    expect(uploadId).toBe(queued[0]?.uploadId);
+    expect(queue.items[0]?.uploadId).toBe(uploadId);
+    await journal.put({ ...record(picked), uploadId });
+    expect((await journal.listQueued(USER)).map((q) => q.source.name)).toEqual(['behind.txt']);
+
+    queue.cancel(behind);
+    await until(statusOf('behind.txt', 'cancelled'));
+    await expect.poll(async () => (await journal.listQueued(USER)).length).toBe(0);
+  });
+
+  it('holds a Web Lock per upload while it is live in this tab (queued, running, failed) and lets go when it ends', async () => {
+    const locks = fakeLocks();
+    const { queue, transfer, until, statusOf } = makeQueue({ locks, parallelFiles: 1 });
+    const first = queue.add(file('first'));
+    queue.add(file('second'));
+    await transfer.started(1);
+    const [a, b] = queue.items.map((i) => i.uploadId);
+    expect(await liveUploadIds(locks)).toEqual(new Set([a, b]));
+
+    transfer.calls[0]?.fail(new StorageError('server'));
+    await until(statusOf('first', 'failed'));
+    // Failed is still this tab's: Retry is one click away.
+    expect((await liveUploadIds(locks)).has(a ?? '')).toBe(true);
+    queue.remove(first);
+    await expect.poll(async () => [...(await liveUploadIds(locks))]).toEqual([b]);
+
+    await transfer.started(2);
+    transfer.calls[1]?.finish(FILE_ID);
+    await until(statusOf('second', 'done'));
+    await expect.poll(async () => (await liveUploadIds(locks)).size).toBe(0);
   });
 });

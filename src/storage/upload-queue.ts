@@ -4,12 +4,20 @@
  * rest wait. Exposes verbs (add, resume, cancel, retry, remove) and tells
  * listeners about every change; framework-free, so a Svelte rune class can
  * mirror it.
+ *
+ * Every file is journaled when it is queued, before any request (a queued
+ * record: its description and file handle), so a reload, a closed tab or a
+ * full-page sign-in can offer it again; once started, the sender's record
+ * replaces it. While an entry is live here (queued, running or failed and
+ * not removed), this tab holds its Web Lock, so other tabs do not call it
+ * interrupted.
  */
 import type { GrantApi } from './grants.ts';
 import type { TransferProgress } from './progress.ts';
 import type { OwnerKeys } from './owner-keys.ts';
 import { resumeUpload, sendFile, type ResumeUploadOptions, type SendCommonOptions, type SendFileOptions } from './sender.ts';
-import { openUploadJournal, type UploadJournal, type UploadRecord } from './upload-journal.ts';
+import { openUploadJournal, recordLockKey, type UploadJournal, type UploadRecord } from './upload-journal.ts';
+import { holdUploadLock, type LockManagerLike } from './upload-locks.ts';
 
 /** Where one upload stands. */
 export type UploadStatus = 'queued' | 'uploading' | 'done' | 'failed' | 'cancelled';
@@ -18,6 +26,8 @@ export type UploadStatus = 'queued' | 'uploading' | 'done' | 'failed' | 'cancell
 export interface UploadItem {
   /** Local id of the queue entry (not the server's file id). */
   readonly id: string;
+  /** The upload's journal and lock id: kept across reloads (a queued record, then the sender's record). */
+  readonly uploadId: string;
   readonly name: string;
   readonly relativePath: string | undefined;
   readonly size: number;
@@ -42,6 +52,18 @@ export interface UploadQueueOptions {
   transport?: SendCommonOptions['transport'];
   /** The transfer itself (tests pass fakes); default: {@link sendFile} and {@link resumeUpload}. */
   transfer?: UploadTransfer;
+  /** Web Locks (tests pass fakes; null: none); default `navigator.locks` where present. */
+  locks?: LockManagerLike | null;
+}
+
+/** What a new file can bring besides its bytes. */
+export interface AddOptions {
+  /** Its path inside a dropped folder. */
+  relativePath?: string | undefined;
+  /** Its File System Access handle (Chromium), kept in the journal to reopen it after a reload. */
+  handle?: FileSystemFileHandle | undefined;
+  /** The id of its queued record, when it was journaled before (offered again after a reload). */
+  uploadId?: string | undefined;
 }
 
 /** Seals and uploads a new file, or finishes a journaled one; both resolve with the server's file id. */
@@ -55,8 +77,13 @@ const STORAGE_TRANSFER: UploadTransfer = { send: sendFile, resume: resumeUpload 
 interface Entry {
   item: UploadItem;
   file: File;
+  handle: FileSystemFileHandle | undefined;
   record: UploadRecord | null;
   abort: AbortController | null;
+  /** Settles once the file is journaled (queued record) and this tab holds its lock. */
+  ready: Promise<void>;
+  /** Lets go of the upload's Web Lock. */
+  unlock: () => void;
 }
 
 let counter = 0;
@@ -88,22 +115,32 @@ export class UploadQueue {
     return () => this.listeners.delete(listener);
   }
 
-  /** Queues `file` (with its path inside a dropped folder, if any); returns the entry's id. */
-  add(file: File, relativePath?: string): string {
-    return this.enqueue(file, relativePath, null);
+  /**
+   * Queues `file` (with its path inside a dropped folder and its file
+   * handle, if any), journaling it first; returns the entry's id. The
+   * second argument may be the relative path alone.
+   */
+  add(file: File, options?: string | AddOptions): string {
+    const opts: AddOptions = typeof options === 'string' ? { relativePath: options } : (options ?? {});
+    return this.enqueue(file, opts, null);
   }
 
   /** Queues the resumption of a journaled upload with the file picked again; returns the entry's id. */
   resume(record: UploadRecord, file: File): string {
-    return this.enqueue(file, record.source.relativePath, record);
+    return this.enqueue(file, { relativePath: record.source.relativePath, handle: record.handle, uploadId: recordLockKey(record) }, record);
   }
 
-  /** Cancels a queued or running upload (its journal record is dropped). Does nothing for finished ones. */
+  /**
+   * Cancels a queued, running or failed upload (its journal records are
+   * dropped). Does nothing for finished ones.
+   */
   cancel(id: string): void {
     const entry = this.find(id);
     if (entry === undefined) return;
-    if (entry.item.status === 'queued') this.update(entry, { status: 'cancelled' });
-    else if (entry.item.status === 'uploading') entry.abort?.abort(new DOMException('The upload was cancelled.', 'AbortError'));
+    if (entry.item.status === 'queued' || entry.item.status === 'failed') {
+      this.update(entry, { status: 'cancelled' });
+      this.settled(entry, true);
+    } else if (entry.item.status === 'uploading') entry.abort?.abort(new DOMException('The upload was cancelled.', 'AbortError'));
   }
 
   /** Queues a failed upload again; it resumes from the blocks already stored when it can. */
@@ -135,14 +172,43 @@ export class UploadQueue {
     const entry = this.entries[at];
     if (entry === undefined || entry.item.status === 'uploading' || entry.item.status === 'queued') return;
     this.entries.splice(at, 1);
+    // Still journaled if it failed: a reload offers it again. This tab no longer has it live.
+    entry.unlock();
     this.emit();
   }
 
-  private enqueue(file: File, relativePath: string | undefined, record: UploadRecord | null): string {
+  private enqueue(file: File, opts: AddOptions, record: UploadRecord | null): string {
     const id = `upload-${++counter}`;
-    this.entries.push({
+    const uploadId = opts.uploadId ?? crypto.randomUUID();
+    const { relativePath, handle } = opts;
+    let unlock: () => void = () => undefined;
+    const locked = holdUploadLock(uploadId, this.opts.locks === undefined ? undefined : this.opts.locks).then(
+      (release) => void (unlock = release),
+      () => undefined,
+    );
+    // Journaled before its first byte; a journal that cannot be written (private mode, full disk) costs only the resume.
+    const journaled =
+      record !== null
+        ? Promise.resolve()
+        : this.journal
+            .putQueued({
+              version: 1,
+              uploadId,
+              userId: this.opts.userId,
+              source: {
+                name: file.name,
+                size: file.size,
+                lastModified: file.lastModified,
+                ...(relativePath !== undefined ? { relativePath } : {}),
+              },
+              createdAt: Date.now(),
+              ...(handle !== undefined ? { handle } : {}),
+            })
+            .catch(() => undefined);
+    const entry: Entry = {
       item: {
         id,
+        uploadId,
         name: file.name,
         relativePath,
         size: file.size,
@@ -153,12 +219,22 @@ export class UploadQueue {
         notice: null,
       },
       file,
+      handle,
       record,
       abort: null,
-    });
+      ready: Promise.all([locked, journaled]).then(() => undefined),
+      unlock: () => void locked.then(() => unlock()),
+    };
+    this.entries.push(entry);
     this.emit();
     this.pump();
     return id;
+  }
+
+  /** An entry ended (done or cancelled): its lock goes, and a cancelled one's queued record too. */
+  private settled(entry: Entry, cancelled: boolean): void {
+    entry.unlock();
+    if (cancelled) void entry.ready.then(() => this.journal.deleteQueued(entry.item.uploadId)).catch(() => undefined);
   }
 
   private find(id: string): Entry | undefined {
@@ -191,6 +267,7 @@ export class UploadQueue {
     entry.abort = abort;
     this.update(entry, { status: 'uploading' });
     const common = {
+      uploadId: entry.item.uploadId,
       api: this.opts.api,
       identity: this.opts.identity,
       journal: this.journal,
@@ -201,6 +278,8 @@ export class UploadQueue {
       onStarted: (started: string) => this.update(entry, { fileId: started }),
     };
     try {
+      await entry.ready;
+      abort.signal.throwIfAborted();
       const record = entry.record ?? (await this.journaled(entry.item.fileId));
       const { fileId } =
         record !== null
@@ -216,13 +295,17 @@ export class UploadQueue {
               userId: this.opts.userId,
               file: entry.file,
               relativePath: entry.item.relativePath,
+              fileHandle: entry.handle,
             });
       entry.record = null;
       this.update(entry, { status: 'done', fileId });
+      this.settled(entry, false);
     } catch (error) {
       entry.record = null;
-      if (abort.signal.aborted) this.update(entry, { status: 'cancelled' });
-      else this.update(entry, { status: 'failed', error });
+      if (abort.signal.aborted) {
+        this.update(entry, { status: 'cancelled' });
+        this.settled(entry, true);
+      } else this.update(entry, { status: 'failed', error });
     } finally {
       entry.abort = null;
       this.pump();

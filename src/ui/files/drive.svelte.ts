@@ -57,7 +57,8 @@ export class Drive {
       services,
       notices: this.notices,
       resume: (record, file) => this.uploads.resume(record, file),
-      inQueue: (fileId) => this.uploads.has(fileId),
+      add: (picked, uploadId) => this.uploads.add(picked, uploadId),
+      inQueue: (id) => this.uploads.has(id),
       onDiscarded: (fileId) => this.listing.forget(fileId),
       ...(options.reopen === undefined ? {} : { reopen: options.reopen }),
     });
@@ -112,7 +113,7 @@ export class Drive {
   #queue(items: readonly PickedFile[]): void {
     let resumed = 0;
     for (const item of items) {
-      if (this.interrupted.resumeIfSame(item.file)) resumed++;
+      if (this.interrupted.resumeIfSame(item.file, item.relativePath)) resumed++;
       else this.uploads.add(item);
     }
     const name = items[0]?.file.name ?? 'a file';

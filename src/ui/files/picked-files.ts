@@ -7,6 +7,8 @@
 export interface PickedFile {
   file: File;
   relativePath?: string;
+  /** Its File System Access handle where the browser gave one (Chromium), kept in the journal to reopen it after a reload. */
+  handle?: FileSystemFileHandle;
 }
 
 /** Returns the files of an `<input type="file">` (with or without `webkitdirectory`), keeping folder paths. */

@@ -10,6 +10,8 @@ import { listDriveProgressive, reconcileDrive } from '../../storage/listing.ts';
 import { deleteFile, openFileStream, type DriveEntry as StoredEntry } from '../../storage/receiver.ts';
 import { chooseSaveDestination, readAllForPreview, saveStream } from '../../storage/save-to-disk.ts';
 import { discardUpload, inspectPendingUpload, pendingUploads } from '../../storage/sender.ts';
+import { openUploadJournal, recordLockKey } from '../../storage/upload-journal.ts';
+import { liveUploadIds } from '../../storage/upload-locks.ts';
 import { UploadQueue } from '../../storage/upload-queue.ts';
 import type { DriveServices, InterruptedUpload } from './drive-services.ts';
 import { createLinkShareServices } from '../share/share-services.ts';
@@ -36,6 +38,7 @@ export function createStorageDriveServices(context: StorageDriveContext): DriveS
   const cache = typeof indexedDB === 'undefined' ? undefined : openListCache(userId);
   // One background walk at a time: it adds what the change log missed, for the next listing.
   let reconciling: Promise<void> | null = null;
+  const journal = openUploadJournal();
   return {
     async list(onPartial): Promise<DriveEntry[]> {
       const listing = await listDriveProgressive(api, identity, {
@@ -61,7 +64,7 @@ export function createStorageDriveServices(context: StorageDriveContext): DriveS
       return [...cached.values()].map(({ file }) => toDriveEntry(file));
     },
 
-    uploads: new UploadQueue({ api, userId, identity }),
+    uploads: new UploadQueue({ api, userId, identity, journal }),
 
     shares: typeof location === 'undefined' ? undefined : createLinkShareServices(api, identity, location.origin),
 
@@ -76,8 +79,11 @@ export function createStorageDriveServices(context: StorageDriveContext): DriveS
 
     async interrupted(): Promise<InterruptedUpload[]> {
       const records = await pendingUploads(userId);
+      // Another tab's live upload is not interrupted (and must not be inspected or dropped: it may have stored nothing yet).
+      const live = await liveUploadIds().catch(() => new Set<string>());
       const found: InterruptedUpload[] = [];
       for (const record of records) {
+        if (live.has(recordLockKey(record))) continue;
         try {
           const stored = await inspectPendingUpload(api, record);
           if (stored.state === 'partial') found.push({ record, bytesDone: stored.bytesDone });
@@ -90,6 +96,13 @@ export function createStorageDriveServices(context: StorageDriveContext): DriveS
       }
       return found;
     },
+
+    async queuedUploads() {
+      const live = await liveUploadIds().catch(() => new Set<string>());
+      return (await journal.listQueued(userId)).filter((q) => !live.has(q.uploadId));
+    },
+
+    forgetQueued: (uploadId) => journal.deleteQueued(uploadId),
 
     async discard(record) {
       try {
