@@ -3,7 +3,7 @@
  * resume, cancel) over a fake transfer whose uploads finish only when the
  * test says so: no timers, no network, no sealing.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { IdentityKeys } from '../crypto/index.ts';
 import type { GrantApi } from './grants.ts';
 import type { ResumeUploadOptions, SendFileOptions } from './sender.ts';
@@ -21,6 +21,7 @@ interface Call {
   record: UploadRecord | null;
   uploadId: string | undefined;
   signal: AbortSignal | undefined;
+  progress(bytesDone: number): void;
   finish(fileId: string): void;
   fail(error: unknown): void;
 }
@@ -44,6 +45,7 @@ function fakeTransfer(): UploadTransfer & { calls: Call[]; started(count: number
         record,
         uploadId: opts.uploadId,
         signal: opts.signal,
+        progress: (bytesDone) => opts.onProgress?.({ bytesDone, totalBytes: opts.file.size, bytesPerSecond: 1, secondsLeft: 1 }),
         finish: (fileId) => resolve({ fileId }),
         fail: (error) => {
           // A real upload is journaled (and told its file id) before it can fail halfway.
@@ -103,7 +105,7 @@ function fakeLocks(): LockManagerLike & { held: Set<string> } {
   };
 }
 
-function makeQueue(opts: { parallelFiles?: number; journal?: UploadJournal; locks?: LockManagerLike | null } = {}) {
+function makeQueue(opts: { parallelFiles?: number; journal?: UploadJournal; locks?: LockManagerLike | null; stallAfterMs?: number } = {}) {
   const transfer = fakeTransfer();
   const queue = new UploadQueue({
     // Never read: the fake transfer stands in for grants and sealing.
@@ -113,6 +115,7 @@ function makeQueue(opts: { parallelFiles?: number; journal?: UploadJournal; lock
     journal: opts.journal ?? memoryUploadJournal(),
     transfer,
     locks: opts.locks ?? null,
+    ...(opts.stallAfterMs === undefined ? {} : { stallAfterMs: opts.stallAfterMs }),
     ...(opts.parallelFiles === undefined ? {} : { parallelFiles: opts.parallelFiles }),
   });
   const statuses = (): string[] => queue.items.map((i) => `${i.name}:${i.status}`);
@@ -299,5 +302,34 @@ describe('UploadQueue', () => {
     transfer.calls[1]?.finish(FILE_ID);
     await until(statusOf('second', 'done'));
     await expect.poll(async () => (await liveUploadIds(locks)).size).toBe(0);
+  });
+
+  describe('stalls', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it('marks a running upload stalled when no byte moves for stallAfterMs, and not stalled once bytes move again or it ends', async () => {
+      const { queue, transfer, until, statusOf } = makeQueue({ stallAfterMs: 4_000 });
+      queue.add(file('slow.bin'));
+      await transfer.started(1);
+      vi.useFakeTimers();
+      const call = transfer.calls[0];
+      call?.progress(3);
+      vi.advanceTimersByTime(3_999);
+      expect(queue.items[0]?.stalled).toBe(false);
+      // The same count again is not movement.
+      call?.progress(3);
+      vi.advanceTimersByTime(1);
+      expect(queue.items[0]?.stalled).toBe(true);
+      call?.progress(5);
+      expect(queue.items[0]?.stalled).toBe(false);
+      vi.advanceTimersByTime(4_000);
+      expect(queue.items[0]?.stalled).toBe(true);
+      vi.useRealTimers();
+      call?.finish(FILE_ID);
+      await until(statusOf('slow.bin', 'done'));
+      expect(queue.items[0]?.stalled).toBe(false);
+    });
   });
 });

@@ -39,7 +39,15 @@ export interface UploadItem {
   readonly fileId: string | null;
   /** Something the user should know in plain words while it runs (e.g. a resume that had to start over). */
   readonly notice: string | null;
+  /**
+   * Running, and no byte has moved for {@link STALL_AFTER_MS} (a connection
+   * that went quiet without failing): speed and time left mean nothing now.
+   */
+  readonly stalled: boolean;
 }
+
+/** How long a running upload may send nothing before it counts as stalled. */
+export const STALL_AFTER_MS = 4_000;
 
 /** What the queue needs to upload on the user's behalf. */
 export interface UploadQueueOptions {
@@ -54,6 +62,8 @@ export interface UploadQueueOptions {
   transfer?: UploadTransfer;
   /** Web Locks (tests pass fakes; null: none); default `navigator.locks` where present. */
   locks?: LockManagerLike | null;
+  /** How long nothing may move before an upload counts as stalled (default {@link STALL_AFTER_MS}). */
+  stallAfterMs?: number;
 }
 
 /** What a new file can bring besides its bytes. */
@@ -217,6 +227,7 @@ export class UploadQueue {
         error: null,
         fileId: record?.fileId ?? null,
         notice: null,
+        stalled: false,
       },
       file,
       handle,
@@ -265,7 +276,19 @@ export class UploadQueue {
   private async run(entry: Entry): Promise<void> {
     const abort = new AbortController();
     entry.abort = abort;
-    this.update(entry, { status: 'uploading' });
+    this.update(entry, { status: 'uploading', stalled: false });
+    // Stalled when no byte moves for a while; any movement starts the wait again.
+    let stall: ReturnType<typeof setTimeout> | undefined;
+    const watch = (): void => {
+      clearTimeout(stall);
+      stall = setTimeout(() => this.update(entry, { stalled: true }), this.opts.stallAfterMs ?? STALL_AFTER_MS);
+    };
+    watch();
+    const onProgress = (progress: TransferProgress): void => {
+      if (progress.bytesDone === entry.item.progress.bytesDone) return this.update(entry, { progress });
+      watch();
+      this.update(entry, { progress, stalled: false });
+    };
     const common = {
       uploadId: entry.item.uploadId,
       api: this.opts.api,
@@ -273,7 +296,7 @@ export class UploadQueue {
       journal: this.journal,
       transport: this.opts.transport,
       signal: abort.signal,
-      onProgress: (progress: TransferProgress) => this.update(entry, { progress }),
+      onProgress,
       // A resume that has to start over gets a new file id too.
       onStarted: (started: string) => this.update(entry, { fileId: started }),
     };
@@ -307,6 +330,8 @@ export class UploadQueue {
         this.settled(entry, true);
       } else this.update(entry, { status: 'failed', error });
     } finally {
+      clearTimeout(stall);
+      if (entry.item.stalled) this.update(entry, { stalled: false });
       entry.abort = null;
       this.pump();
     }

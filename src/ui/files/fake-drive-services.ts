@@ -27,6 +27,7 @@ export function uploadItem(id: string, name: string, change: Partial<UploadItem>
     error: null,
     fileId: null,
     notice: null,
+    stalled: false,
     ...change,
   };
 }
