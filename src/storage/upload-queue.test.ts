@@ -4,13 +4,15 @@
  * test says so: no timers, no network, no sealing.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { IdentityKeys } from '../crypto/index.ts';
+import { generateIdentityKeys, type IdentityKeys } from '../crypto/index.ts';
 import type { GrantApi } from './grants.ts';
 import type { ResumeUploadOptions, SendFileOptions } from './sender.ts';
+import { ServerUnreachableError } from '../contract/errors.ts';
 import { StorageError } from './storage-error.ts';
 import { memoryUploadJournal, type UploadJournal, type UploadRecord } from './upload-journal.ts';
+import { memoryOutbox, type Outbox } from './outbox.ts';
 import { liveUploadIds, type LockManagerLike } from './upload-locks.ts';
-import { UploadQueue, type UploadItem, type UploadTransfer } from './upload-queue.ts';
+import { SEALED_AT_REST_NOTICE, UploadQueue, type UploadItem, type UploadTransfer } from './upload-queue.ts';
 
 const USER = 'user-1';
 
@@ -47,6 +49,7 @@ function fakeTransfer(): UploadTransfer & { calls: Call[]; started(count: number
         signal: opts.signal,
         progress: (bytesDone) => opts.onProgress?.({ bytesDone, totalBytes: opts.file.size, bytesPerSecond: 1, secondsLeft: 1 }),
         finish: (fileId) => resolve({ fileId }),
+        failEarly: reject,
         fail: (error) => {
           // A real upload is journaled (and told its file id) before it can fail halfway.
           onStarted?.(FILE_ID);
@@ -105,12 +108,15 @@ function fakeLocks(): LockManagerLike & { held: Set<string> } {
   };
 }
 
-function makeQueue(opts: { parallelFiles?: number; journal?: UploadJournal; locks?: LockManagerLike | null; stallAfterMs?: number } = {}) {
+function makeQueue(
+  opts: { parallelFiles?: number; journal?: UploadJournal; locks?: LockManagerLike | null; stallAfterMs?: number; outbox?: Outbox; identity?: IdentityKeys; online?: boolean } = {},
+) {
   const transfer = fakeTransfer();
   const queue = new UploadQueue({
     // Never read: the fake transfer stands in for grants and sealing.
     api: {} as GrantApi,
-    identity: {} as IdentityKeys,
+    identity: opts.identity ?? ({} as IdentityKeys),
+    ...(opts.outbox === undefined ? {} : { outbox: opts.outbox, online: () => opts.online ?? false }),
     userId: USER,
     journal: opts.journal ?? memoryUploadJournal(),
     transfer,
@@ -331,5 +337,49 @@ describe('UploadQueue', () => {
       await until(statusOf('slow.bin', 'done'));
       expect(queue.items[0]?.stalled).toBe(false);
     });
+  });
+
+  it('offline, seals each added file into the outbox before it waits; the sealed copy goes when the upload is done or cancelled', async () => {
+    const identity = await generateIdentityKeys();
+    const outbox = memoryOutbox();
+    const { queue, transfer, until, statusOf } = makeQueue({ outbox, identity, parallelFiles: 1 });
+    const picked = new File(['written on a train'], 'train.txt', { lastModified: 7 });
+    queue.add(picked, { relativePath: 'trips/train.txt' });
+    const other = queue.add(file('other.txt'));
+    await transfer.started(1);
+    // The transfer starts only once the copy is sealed at rest.
+    expect(queue.items[0]?.notice).toBe(SEALED_AT_REST_NOTICE);
+    const [first, second] = queue.items.map((i) => i.uploadId);
+    await expect.poll(() => outbox.ids(USER)).toEqual([first, second]);
+    const opened = await outbox.open(first ?? '', identity);
+    expect(await opened?.file.text()).toBe('written on a train');
+    expect(opened?.relativePath).toBe('trips/train.txt');
+
+    transfer.calls[0]?.finish(FILE_ID);
+    await until(statusOf('train.txt', 'done'));
+    expect(queue.items[0]?.notice).toBeNull();
+    await expect.poll(() => outbox.ids(USER)).toEqual([second]);
+    queue.cancel(other);
+    await expect.poll(() => outbox.ids(USER)).toEqual([]);
+  });
+
+  it('seals a file into the outbox when its first try finds no connection although the browser said online', async () => {
+    const identity = await generateIdentityKeys();
+    const outbox = memoryOutbox();
+    const { queue, transfer, until, statusOf } = makeQueue({ outbox, identity, online: true });
+    const id = queue.add(new File(['café wifi'], 'cafe.txt', { lastModified: 9 }));
+    await transfer.started(1);
+    expect(await outbox.ids(USER)).toEqual([]);
+    transfer.calls[0]?.failEarly(new ServerUnreachableError());
+    await until(statusOf('cafe.txt', 'failed'));
+    await expect.poll(() => queue.items[0]?.notice).toBe(SEALED_AT_REST_NOTICE);
+    expect(await outbox.ids(USER)).toEqual([queue.items[0]?.uploadId]);
+
+    // The retry waits for nothing more and does not seal it twice.
+    queue.retry(id);
+    await transfer.started(2);
+    transfer.calls[1]?.finish(FILE_ID);
+    await until(statusOf('cafe.txt', 'done'));
+    await expect.poll(() => outbox.ids(USER)).toEqual([]);
   });
 });

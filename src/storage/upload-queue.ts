@@ -18,6 +18,8 @@ import type { OwnerKeys } from './owner-keys.ts';
 import { resumeUpload, sendFile, type ResumeUploadOptions, type SendCommonOptions, type SendFileOptions } from './sender.ts';
 import { openUploadJournal, recordLockKey, type UploadJournal, type UploadRecord } from './upload-journal.ts';
 import { holdUploadLock, type LockManagerLike } from './upload-locks.ts';
+import { OfflineError } from '../contract/errors.ts';
+import type { Outbox } from './outbox.ts';
 
 /** Where one upload stands. */
 export type UploadStatus = 'queued' | 'uploading' | 'done' | 'failed' | 'cancelled';
@@ -64,7 +66,14 @@ export interface UploadQueueOptions {
   locks?: LockManagerLike | null;
   /** How long nothing may move before an upload counts as stalled (default {@link STALL_AFTER_MS}). */
   stallAfterMs?: number;
+  /** Where files added while offline are sealed at rest (default: none, they wait in memory only). */
+  outbox?: Outbox | null;
+  /** Whether the browser is online (default `navigator.onLine`). */
+  online?: () => boolean;
 }
+
+/** What an upload row says once a file added offline is sealed at rest. */
+export const SEALED_AT_REST_NOTICE = 'Sealed on this device. It uploads by itself when the connection is back, even after a reload.';
 
 /** What a new file can bring besides its bytes. */
 export interface AddOptions {
@@ -74,6 +83,8 @@ export interface AddOptions {
   handle?: FileSystemFileHandle | undefined;
   /** The id of its queued record, when it was journaled before (offered again after a reload). */
   uploadId?: string | undefined;
+  /** It was opened from the outbox: its sealed copy is there already. */
+  sealedAtRest?: boolean | undefined;
 }
 
 /** Seals and uploads a new file, or finishes a journaled one; both resolve with the server's file id. */
@@ -90,8 +101,10 @@ interface Entry {
   handle: FileSystemFileHandle | undefined;
   record: UploadRecord | null;
   abort: AbortController | null;
-  /** Settles once the file is journaled (queued record) and this tab holds its lock. */
+  /** Settles once the file is journaled (queued record), this tab holds its lock and any sealing at rest is done. */
   ready: Promise<void>;
+  /** Sealed into the outbox already (or being sealed). */
+  stashed: boolean;
   /** Lets go of the upload's Web Lock. */
   unlock: () => void;
 }
@@ -226,7 +239,7 @@ export class UploadQueue {
         progress: { bytesDone: 0, totalBytes: file.size, bytesPerSecond: 0, secondsLeft: null },
         error: null,
         fileId: record?.fileId ?? null,
-        notice: null,
+        notice: opts.sealedAtRest === true ? SEALED_AT_REST_NOTICE : null,
         stalled: false,
       },
       file,
@@ -234,18 +247,47 @@ export class UploadQueue {
       record,
       abort: null,
       ready: Promise.all([locked, journaled]).then(() => undefined),
+      stashed: opts.sealedAtRest === true,
       unlock: () => void locked.then(() => unlock()),
     };
     this.entries.push(entry);
+    // Offline: sealed into the outbox (ciphertext only) before it waits, so a reload does not lose it.
+    const online = this.opts.online ?? (() => typeof navigator === 'undefined' || navigator.onLine);
+    if (record === null && !online()) this.stash(entry);
     this.emit();
     this.pump();
     return id;
   }
 
-  /** An entry ended (done or cancelled): its lock goes, and a cancelled one's queued record too. */
+  /**
+   * Seals a file that has not started into the outbox (once), after its
+   * queued record is written; its next try waits for it. Said on the row:
+   * kept sealed on this device, or kept in this page only when the device
+   * refused (full, private mode).
+   */
+  private stash(entry: Entry): void {
+    const outbox = this.opts.outbox ?? null;
+    if (outbox === null || entry.stashed) return;
+    entry.stashed = true;
+    entry.ready = entry.ready
+      .then(() => outbox.put(entry.item.uploadId, this.opts.userId, entry.file, this.opts.identity, entry.item.relativePath))
+      .then(
+        () => this.update(entry, { notice: SEALED_AT_REST_NOTICE }),
+        () => this.update(entry, { notice: 'It could not be kept on this device: keep this page open until it has uploaded.' }),
+      );
+  }
+
+  /** An entry ended (done or cancelled): its lock and sealed copy go, and a cancelled one's queued record too. */
   private settled(entry: Entry, cancelled: boolean): void {
     entry.unlock();
-    if (cancelled) void entry.ready.then(() => this.journal.deleteQueued(entry.item.uploadId)).catch(() => undefined);
+    const { uploadId } = entry.item;
+    const outbox = this.opts.outbox ?? null;
+    void entry.ready
+      .then(async () => {
+        if (cancelled) await this.journal.deleteQueued(uploadId);
+        await outbox?.delete(uploadId);
+      })
+      .catch(() => undefined);
   }
 
   private find(id: string): Entry | undefined {
@@ -321,14 +363,18 @@ export class UploadQueue {
               fileHandle: entry.handle,
             });
       entry.record = null;
-      this.update(entry, { status: 'done', fileId });
+      this.update(entry, { status: 'done', fileId, ...(entry.item.notice === SEALED_AT_REST_NOTICE ? { notice: null } : {}) });
       this.settled(entry, false);
     } catch (error) {
       entry.record = null;
       if (abort.signal.aborted) {
         this.update(entry, { status: 'cancelled' });
         this.settled(entry, true);
-      } else this.update(entry, { status: 'failed', error });
+      } else {
+        // No connection before it even started: keep it sealed on this device while it waits.
+        if (error instanceof OfflineError && entry.item.fileId === null) this.stash(entry);
+        this.update(entry, { status: 'failed', error });
+      }
     } finally {
       clearTimeout(stall);
       if (entry.item.stalled) this.update(entry, { stalled: false });

@@ -92,8 +92,16 @@ export interface DriveServices {
    * in another tab. Rejects only when the journal cannot be read.
    */
   queuedUploads?: (() => Promise<QueuedRecord[]>) | undefined;
-  /** Forgets a queued, never started file (nothing of it is in storage). */
+  /** Forgets a queued, never started file (nothing of it is in storage) and its sealed copy on this device. */
   forgetQueued?: ((uploadId: string) => Promise<void>) | undefined;
+  /** The upload ids whose file was sealed at rest on this device (added offline), so they can go on without asking. */
+  sealedUploads?: (() => Promise<string[]>) | undefined;
+  /**
+   * Opens the sealed copy of `uploadId` back into its file (in memory).
+   * Null when there is none; rejects with the crypto core's errors when it
+   * does not open whole (wrong key, tampered, truncated).
+   */
+  openSealed?: ((uploadId: string) => Promise<{ file: File; relativePath: string | undefined } | null>) | undefined;
   /** Registers a listener for "the session expired, sign in again"; returns the unsubscribe function. */
   onSessionExpired?: ((listener: () => void) => () => void) | undefined;
   /** Registers a listener for "the same person signed in again in this page"; returns the unsubscribe function. */

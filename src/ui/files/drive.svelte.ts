@@ -57,7 +57,7 @@ export class Drive {
       services,
       notices: this.notices,
       resume: (record, file) => this.uploads.resume(record, file),
-      add: (picked, uploadId) => this.uploads.add(picked, uploadId),
+      add: (picked, uploadId, sealedAtRest) => this.uploads.add(picked, uploadId, sealedAtRest),
       inQueue: (id) => this.uploads.has(id),
       onDiscarded: (fileId) => this.listing.forget(fileId),
       ...(options.reopen === undefined ? {} : { reopen: options.reopen }),

@@ -174,6 +174,8 @@ export class FakeDriveServices implements DriveServices {
   pending: InterruptedUpload[] | Error = [];
   /** Queued, never started files in the journal. */
   queued: QueuedRecord[] = [];
+  /** Files sealed at rest (added offline), by upload id; an Error does not open. */
+  sealed = new Map<string, { file: File; relativePath: string | undefined } | Error>();
   /** Plaintext of the files `open` can open, by id. */
   contents = new Map<string, { metadata: OpenedMetadata; bytes: Uint8Array } | Error>();
   /** What the save picker answers: a destination, null (closed) or an error. */
@@ -230,6 +232,16 @@ export class FakeDriveServices implements DriveServices {
 
   queuedUploads(): Promise<QueuedRecord[]> {
     return Promise.resolve([...this.queued]);
+  }
+
+  sealedUploads(): Promise<string[]> {
+    return Promise.resolve([...this.sealed.keys()]);
+  }
+
+  openSealed(uploadId: string): Promise<{ file: File; relativePath: string | undefined } | null> {
+    this.calls.push(`open sealed ${uploadId}`);
+    const sealed = this.sealed.get(uploadId);
+    return sealed instanceof Error ? Promise.reject(sealed) : Promise.resolve(sealed ?? null);
   }
 
   forgetQueued(uploadId: string): Promise<void> {

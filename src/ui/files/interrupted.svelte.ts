@@ -36,12 +36,12 @@ export interface InterruptedView {
 
 /** What the resume list is given. */
 export interface InterruptedOptions {
-  services: Pick<DriveServices, 'interrupted' | 'discard' | 'queuedUploads' | 'forgetQueued'>;
+  services: Pick<DriveServices, 'interrupted' | 'discard' | 'queuedUploads' | 'forgetQueued' | 'sealedUploads' | 'openSealed'>;
   notices: DriveNotices;
   /** Queues the resumption (the upload list's `resume`). */
   resume: (record: UploadRecord, file: File) => void;
-  /** Queues a file that had not started, under its journaled queue id (the upload list's `add`). */
-  add: (picked: PickedFile, uploadId: string) => void;
+  /** Queues a file that had not started, under its journaled queue id (the upload list's `add`); `sealedAtRest` when it came from the outbox. */
+  add: (picked: PickedFile, uploadId: string, sealedAtRest?: boolean) => void;
   /** True when the upload queue of this page already has the file id or queue id (so it is not "interrupted"). */
   inQueue: (id: string) => boolean;
   /** Tells the listing that a discarded upload's entry is gone. */
@@ -75,8 +75,46 @@ export class InterruptedUploads {
       // One started in this tab meanwhile is not "interrupted".
       this.#uploads = found.filter((u) => !this.#options.inQueue(u.record.fileId) && !(u.record.uploadId !== undefined && this.#options.inQueue(u.record.uploadId)));
       this.#queued = queued.filter((q) => !this.#options.inQueue(q.uploadId));
+      await this.#goOnSealed();
     } catch (error) {
       this.#options.notices.report(error);
+    }
+  }
+
+  /**
+   * Files sealed at rest on this device (added offline) need nobody to
+   * choose them again: they are opened from their sealed copy and go on by
+   * themselves. One that does not open whole stays in the list, said in
+   * the alert banner.
+   */
+  async #goOnSealed(): Promise<void> {
+    const sealed = (await this.#options.services.sealedUploads?.()) ?? [];
+    const { services } = this.#options;
+    if (sealed.length === 0 || services.openSealed === undefined) return;
+    const open = (uploadId: string): ReturnType<NonNullable<DriveServices['openSealed']>> =>
+      services.openSealed?.(uploadId) ?? Promise.resolve(null);
+    for (const { record } of this.#uploads.filter((u) => u.record.uploadId !== undefined && sealed.includes(u.record.uploadId))) {
+      const opened = await this.#openSealed(open, record.uploadId ?? '');
+      if (opened !== null && isSameSource(record, opened.file)) this.#resume(record, opened.file);
+    }
+    for (const queued of this.#queued.filter((q) => sealed.includes(q.uploadId))) {
+      const opened = await this.#openSealed(open, queued.uploadId);
+      if (opened === null) continue;
+      this.#forget(queued.uploadId);
+      const { relativePath } = opened;
+      this.#options.add({ file: opened.file, ...(relativePath !== undefined ? { relativePath } : {}) }, queued.uploadId, true);
+    }
+  }
+
+  async #openSealed(
+    open: NonNullable<DriveServices['openSealed']>,
+    uploadId: string,
+  ): Promise<{ file: File; relativePath: string | undefined } | null> {
+    try {
+      return await open(uploadId);
+    } catch (error) {
+      this.#options.notices.report(error);
+      return null;
     }
   }
 

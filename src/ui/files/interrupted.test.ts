@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { TamperedError } from '../../crypto/index.ts';
 import { StorageError } from '../../storage/storage-error.ts';
 import type { QueuedRecord, UploadRecord } from '../../storage/upload-journal.ts';
 import { messageFor } from '../base/handle-error.ts';
@@ -14,12 +15,12 @@ function setUp(opts: { inQueue?: string[]; reopen?: (handle: FileSystemFileHandl
   const notices = new DriveNotices();
   const resumed: [UploadRecord, File][] = [];
   const discarded: string[] = [];
-  const added: [PickedFile, string][] = [];
+  const added: [PickedFile, string, boolean | undefined][] = [];
   const interrupted = new InterruptedUploads({
     services,
     notices,
     resume: (record, file) => resumed.push([record, file]),
-    add: (picked, uploadId) => added.push([picked, uploadId]),
+    add: (picked, uploadId, sealedAtRest) => added.push([picked, uploadId, sealedAtRest]),
     inQueue: (id) => opts.inQueue?.includes(id) ?? false,
     onDiscarded: (id) => discarded.push(id),
     ...(opts.reopen === undefined ? {} : { reopen: opts.reopen }),
@@ -135,7 +136,7 @@ describe('InterruptedUploads', () => {
     // The same name with another folder is not that file.
     expect(interrupted.resumeIfSame(notes)).toBe(false);
     expect(interrupted.resumeIfSame(notes, 'work/notes.txt')).toBe(true);
-    expect(added).toEqual([[{ file: notes, relativePath: 'work/notes.txt' }, 'q-1']]);
+    expect(added).toEqual([[{ file: notes, relativePath: 'work/notes.txt' }, 'q-1', undefined]]);
     expect(notices.announcement).toBe('Sealing notes.txt.');
 
     interrupted.resumeWith('q-2', pickedFile('film.mp4', 'other bytes'));
@@ -144,5 +145,30 @@ describe('InterruptedUploads', () => {
     expect(services.calls).toContain('forget q-2');
     expect(interrupted.views).toEqual([]);
     expect(notices.announcement).toBe('Discarded film.mp4; it had not started uploading.');
+  });
+
+  it('lets files sealed at rest (added offline) go on by themselves after a reload; one that does not open stays, said in the alert', async () => {
+    const { services, notices, added, resumed, interrupted } = setUp();
+    const queued = (uploadId: string, file: File): QueuedRecord => ({
+      version: 1,
+      uploadId,
+      userId: 'u',
+      source: { name: file.name, size: file.size, lastModified: file.lastModified },
+      createdAt: 1,
+    });
+    const offline = pickedFile('offline.txt', 'typed on a plane');
+    const broken = pickedFile('broken.txt');
+    services.queued = [queued('q-sealed', offline), queued('q-broken', broken), queued('q-plain', pickedFile('plain.txt'))];
+    services.pending = [{ record: { ...journalRecord(original, fileId('1')), uploadId: 'q-started' }, bytesDone: 10 }];
+    services.sealed.set('q-sealed', { file: offline, relativePath: 'trips/offline.txt' });
+    services.sealed.set('q-broken', new TamperedError());
+    services.sealed.set('q-started', { file: original, relativePath: undefined });
+    await interrupted.load();
+
+    expect(added).toEqual([[{ file: offline, relativePath: 'trips/offline.txt' }, 'q-sealed', true]]);
+    expect(resumed.map(([record, file]) => [record.fileId, file])).toEqual([[fileId('1'), original]]);
+    // Not sealed at rest: offered to choose again. Sealed but damaged: offered too, and said.
+    expect(interrupted.views.map((v) => v.label)).toEqual(['broken.txt', 'plain.txt']);
+    expect(notices.alert).toEqual(messageFor('tampered'));
   });
 });

@@ -10,6 +10,7 @@ import { listDriveProgressive, reconcileDrive } from '../../storage/listing.ts';
 import { deleteFile, openFileStream, type DriveEntry as StoredEntry } from '../../storage/receiver.ts';
 import { chooseSaveDestination, readAllForPreview, saveStream } from '../../storage/save-to-disk.ts';
 import { discardUpload, inspectPendingUpload, pendingUploads } from '../../storage/sender.ts';
+import { openOutbox } from '../../storage/outbox.ts';
 import { openUploadJournal, recordLockKey } from '../../storage/upload-journal.ts';
 import { liveUploadIds } from '../../storage/upload-locks.ts';
 import { UploadQueue } from '../../storage/upload-queue.ts';
@@ -39,6 +40,7 @@ export function createStorageDriveServices(context: StorageDriveContext): DriveS
   // One background walk at a time: it adds what the change log missed, for the next listing.
   let reconciling: Promise<void> | null = null;
   const journal = openUploadJournal();
+  const outbox = typeof indexedDB === 'undefined' ? null : openOutbox();
   return {
     async list(onPartial): Promise<DriveEntry[]> {
       const listing = await listDriveProgressive(api, identity, {
@@ -64,7 +66,7 @@ export function createStorageDriveServices(context: StorageDriveContext): DriveS
       return [...cached.values()].map(({ file }) => toDriveEntry(file));
     },
 
-    uploads: new UploadQueue({ api, userId, identity, journal }),
+    uploads: new UploadQueue({ api, userId, identity, journal, outbox }),
 
     shares: typeof location === 'undefined' ? undefined : createLinkShareServices(api, identity, location.origin),
 
@@ -102,7 +104,22 @@ export function createStorageDriveServices(context: StorageDriveContext): DriveS
       return (await journal.listQueued(userId)).filter((q) => !live.has(q.uploadId));
     },
 
-    forgetQueued: (uploadId) => journal.deleteQueued(uploadId),
+    async forgetQueued(uploadId) {
+      await journal.deleteQueued(uploadId);
+      await outbox?.delete(uploadId);
+    },
+
+    async sealedUploads() {
+      if (outbox === null) return [];
+      const ids = await outbox.ids(userId);
+      // A sealed copy whose upload is no longer journaled (finished, cancelled elsewhere) is dropped.
+      const journaled = new Set([...(await journal.listQueued(userId)).map((q) => q.uploadId), ...(await journal.list(userId)).map(recordLockKey)]);
+      const live = await liveUploadIds().catch(() => new Set<string>());
+      for (const id of ids.filter((i) => !journaled.has(i) && !live.has(i))) await outbox.delete(id);
+      return ids.filter((i) => journaled.has(i));
+    },
+
+    openSealed: (uploadId) => (outbox === null ? Promise.resolve(null) : outbox.open(uploadId, identity)),
 
     async discard(record) {
       try {
@@ -112,6 +129,7 @@ export function createStorageDriveServices(context: StorageDriveContext): DriveS
         if (!isNotFound(error)) throw error;
       }
       await discardUpload(record);
+      if (record.uploadId !== undefined) await outbox?.delete(record.uploadId);
     },
 
     onSessionExpired: api.onSessionExpired?.bind(api),

@@ -97,8 +97,8 @@ export class Uploads {
   }
 
   /** Queues a file for sealing and upload (under `uploadId` when it was journaled before, e.g. before a reload). */
-  add(picked: PickedFile, uploadId?: string): void {
-    const id = this.#queue.add(picked.file, { relativePath: picked.relativePath, handle: picked.handle, uploadId });
+  add(picked: PickedFile, uploadId?: string, sealedAtRest?: boolean): void {
+    const id = this.#queue.add(picked.file, { relativePath: picked.relativePath, handle: picked.handle, uploadId, sealedAtRest });
     this.#picked.set(id, picked);
   }
 
