@@ -26,6 +26,8 @@ interface Call {
   progress(bytesDone: number): void;
   finish(fileId: string): void;
   fail(error: unknown): void;
+  /** Fails before the upload got a file id (the grant request did not get through). */
+  failEarly(error: unknown): void;
 }
 
 /** A transfer that records each call and settles it only when told; an abort rejects it like the real one. */
