@@ -113,3 +113,28 @@ test('another tab’s live upload is not shown as interrupted; once that tab is 
   await expect(offered(other, 'live-upload.bin')).toContainText(/Upload of live-upload\.bin was interrupted at \d+%\./, { timeout: 30_000 });
   await expect(offered(other, 'crashed-upload.bin')).toHaveCount(1);
 });
+
+test('signing out with "forget my keys on this device" also removes unfinished uploads: the journal and the sealed copies', async ({ page, context }) => {
+  test.setTimeout(120_000);
+  const path = writeFile(join(workDirOf(), 'forget'), 'left-behind.txt', randomBytes(3000));
+  await newUserWithKeys(page, 'journal-forget', PASSPHRASE);
+  // Offline: journaled and sealed into the outbox, waiting.
+  await context.setOffline(true);
+  await chooseFiles(page, path);
+  const row = page.getByRole('listitem').filter({ has: page.getByRole('progressbar', { name: 'Upload of left-behind.txt', exact: true }) });
+  await expect(row.getByRole('status')).toHaveText('Sealed on this device. It uploads by itself when the connection is back, even after a reload.');
+  const databases = (): Promise<string[]> => page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name ?? '').sort());
+  expect(await databases()).toEqual(expect.arrayContaining(['sealdrop-outbox', 'sealdrop-uploads']));
+  await context.setOffline(false);
+  // Signing out needs the provider: hold the upload back so it is still unfinished then.
+  await page.route('**/api/v1/uploads', (route) => (route.request().method() === 'POST' ? route.abort('internetdisconnected') : route.fallback()));
+
+  await page.getByRole('banner').getByRole('button', { name: 'Sign out' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Sign out of Sealdrop?' });
+  await expect(dialog).toContainText('uploads not finished here are removed from this browser');
+  await dialog.getByLabel('Also forget my keys on this device').check();
+  await dialog.getByRole('button', { name: 'Sign out', exact: true }).click();
+  await expect(page.getByRole('banner').getByRole('button', { name: 'Sign in' })).toBeVisible();
+  await expect.poll(databases).not.toContain('sealdrop-outbox');
+  await expect.poll(databases).not.toContain('sealdrop-uploads');
+});

@@ -99,6 +99,11 @@ export function openOutbox(dbName: string = DB_NAME): Outbox {
       upgrade(database) {
         database.createObjectStore(STORE, { keyPath: 'uploadId' }).createIndex(BY_USER, 'userId');
       },
+      // Sign-out deletes it ("forget my keys"): let it go and reopen on next use, rather than block it.
+      blocking() {
+        void db?.then((d) => d.close());
+        db = null;
+      },
     }));
   return {
     async put(uploadId, userId, file, keys, relativePath) {
@@ -140,4 +145,19 @@ export function memoryOutbox(): Outbox {
       return Promise.resolve([...records.values()].filter((r) => r.userId === userId).map((r) => r.uploadId));
     },
   };
+}
+
+/**
+ * Deletes the whole outbox database of this browser (sign-out with "forget
+ * my keys on this device"). Resolves when deleted, or when another tab
+ * holds it open (the browser deletes it once that tab closes). Rejects
+ * when the browser refuses.
+ */
+export async function forgetOutbox(dbName: string = DB_NAME): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const request = indexedDB.deleteDatabase(dbName);
+    request.onsuccess = () => resolve();
+    request.onblocked = () => resolve();
+    request.onerror = () => reject(request.error ?? new Error('The browser refused to delete the outbox database.'));
+  });
 }

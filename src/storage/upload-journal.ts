@@ -133,6 +133,11 @@ export function openUploadJournal(dbName: string = DB_NAME): UploadJournal {
         if (oldVersion < 1) database.createObjectStore(STORE, { keyPath: 'fileId' }).createIndex(BY_USER, 'userId');
         if (oldVersion < 2) database.createObjectStore(QUEUED, { keyPath: 'uploadId' }).createIndex(BY_USER, 'userId');
       },
+      // Another tab upgrades it, or sign-out deletes it: let it go and reopen on next use, rather than block it.
+      blocking() {
+        void db?.then((d) => d.close());
+        db = null;
+      },
     }));
   return {
     async put(record) {
@@ -218,4 +223,19 @@ export function memoryUploadJournal(): UploadJournal {
       return Promise.resolve([...records.values()].filter((r) => r.userId === userId).sort((a, b) => a.createdAt - b.createdAt));
     },
   };
+}
+
+/**
+ * Deletes the whole upload journal database of this browser (sign-out with "forget
+ * my keys on this device"). Resolves when deleted, or when another tab
+ * holds it open (the browser deletes it once that tab closes). Rejects
+ * when the browser refuses.
+ */
+export async function forgetUploadJournal(dbName: string = DB_NAME): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const request = indexedDB.deleteDatabase(dbName);
+    request.onsuccess = () => resolve();
+    request.onblocked = () => resolve();
+    request.onerror = () => reject(request.error ?? new Error('The browser refused to delete the upload journal database.'));
+  });
 }

@@ -10,7 +10,7 @@ import { uploadLockName } from './upload-journal.ts';
 
 /** The part of `navigator.locks` this module uses (tests pass fakes). */
 export interface LockManagerLike {
-  request(name: string, options: { mode: 'exclusive'; signal?: AbortSignal }, callback: () => Promise<void>): Promise<unknown>;
+  request(name: string, options: { mode: 'exclusive' | 'shared'; signal?: AbortSignal }, callback: () => Promise<void>): Promise<unknown>;
   query(): Promise<{ held?: { name?: string }[] | undefined }>;
 }
 
@@ -47,3 +47,21 @@ export async function liveUploadIds(locks: LockManagerLike | null = browserLocks
   }
   return live;
 }
+
+/**
+ * Resolves once no tab holds the lock of any of `uploadIds` any more (a
+ * shared request is granted only then, and let go at once), e.g. a tab
+ * that was reloaded or closed a moment ago. Never resolves for an empty
+ * list or where Web Locks are missing; rejects when `signal` aborts.
+ */
+export function whenAnyReleased(uploadIds: readonly string[], signal?: AbortSignal, locks: LockManagerLike | null = browserLocks()): Promise<void> {
+  if (locks === null || uploadIds.length === 0) return new Promise<void>(() => undefined);
+  return Promise.race(
+    uploadIds.map((id) =>
+      locks
+        .request(uploadLockName(id), { mode: 'shared', ...(signal === undefined ? {} : { signal }) }, () => Promise.resolve())
+        .then(() => undefined),
+    ),
+  );
+}
+

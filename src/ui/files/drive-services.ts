@@ -94,6 +94,13 @@ export interface DriveServices {
   queuedUploads?: (() => Promise<QueuedRecord[]>) | undefined;
   /** Forgets a queued, never started file (nothing of it is in storage) and its sealed copy on this device. */
   forgetQueued?: ((uploadId: string) => Promise<void>) | undefined;
+  /**
+   * Resolves once an upload that `interrupted()` or `queuedUploads()` last
+   * left out as live in another tab is no longer held there (that tab was
+   * reloaded or closed), so the list can be read again. Rejects when
+   * `signal` aborts.
+   */
+  whenLiveElsewhereEnds?: ((signal: AbortSignal) => Promise<void>) | undefined;
   /** The upload ids whose file was sealed at rest on this device (added offline), so they can go on without asking. */
   sealedUploads?: (() => Promise<string[]>) | undefined;
   /**

@@ -142,6 +142,7 @@ export class Drive {
   /** Stops downloads, automatic retries and previews (sign-out, page teardown); uploads in the queue keep their journal. */
   close(): void {
     this.uploads.close();
+    this.interrupted.close();
     this.downloads.close();
   }
 

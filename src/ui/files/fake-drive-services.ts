@@ -174,6 +174,8 @@ export class FakeDriveServices implements DriveServices {
   pending: InterruptedUpload[] | Error = [];
   /** Queued, never started files in the journal. */
   queued: QueuedRecord[] = [];
+  /** Waits for another tab's uploads to be let go (undefined: the service has no such wait). */
+  whenLiveElsewhereEnds: DriveServices['whenLiveElsewhereEnds'] = undefined;
   /** Files sealed at rest (added offline), by upload id; an Error does not open. */
   sealed = new Map<string, { file: File; relativePath: string | undefined } | Error>();
   /** Plaintext of the files `open` can open, by id. */

@@ -36,7 +36,7 @@ export interface InterruptedView {
 
 /** What the resume list is given. */
 export interface InterruptedOptions {
-  services: Pick<DriveServices, 'interrupted' | 'discard' | 'queuedUploads' | 'forgetQueued' | 'sealedUploads' | 'openSealed'>;
+  services: Pick<DriveServices, 'interrupted' | 'discard' | 'queuedUploads' | 'forgetQueued' | 'sealedUploads' | 'openSealed' | 'whenLiveElsewhereEnds'>;
   notices: DriveNotices;
   /** Queues the resumption (the upload list's `resume`). */
   resume: (record: UploadRecord, file: File) => void;
@@ -61,6 +61,8 @@ export class InterruptedUploads {
   #problems = new SvelteMap<string, string>();
   readonly #options: InterruptedOptions;
   readonly #reopen: (handle: FileSystemFileHandle) => Promise<File | null>;
+  /** Stops the wait for another tab's uploads of the previous reading. */
+  #watch: AbortController | null = null;
 
   constructor(options: InterruptedOptions) {
     this.#options = options;
@@ -76,9 +78,35 @@ export class InterruptedUploads {
       this.#uploads = found.filter((u) => !this.#options.inQueue(u.record.fileId) && !(u.record.uploadId !== undefined && this.#options.inQueue(u.record.uploadId)));
       this.#queued = queued.filter((q) => !this.#options.inQueue(q.uploadId));
       await this.#goOnSealed();
+      this.#watchOtherTabs();
     } catch (error) {
       this.#options.notices.report(error);
     }
+  }
+
+  /** Stops watching other tabs' uploads (page teardown, sign-out). */
+  close(): void {
+    this.#watch?.abort();
+    this.#watch = null;
+  }
+
+  /**
+   * Uploads left out as live in another tab are read again once that tab
+   * lets go of one (closed, or reloaded a moment ago: a reloaded page's
+   * locks can outlive it briefly).
+   */
+  #watchOtherTabs(): void {
+    const wait = this.#options.services.whenLiveElsewhereEnds;
+    if (wait === undefined) return;
+    this.#watch?.abort();
+    const watch = new AbortController();
+    this.#watch = watch;
+    this.#options.services.whenLiveElsewhereEnds?.(watch.signal).then(
+      () => {
+        if (this.#watch === watch) void this.load();
+      },
+      () => undefined,
+    );
   }
 
   /**

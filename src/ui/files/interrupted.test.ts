@@ -171,4 +171,23 @@ describe('InterruptedUploads', () => {
     expect(interrupted.views.map((v) => v.label)).toEqual(['broken.txt', 'plain.txt']);
     expect(notices.alert).toEqual(messageFor('tampered'));
   });
+
+  it('reads the journal again once an upload live in another tab is let go there (closed, or reloaded a moment ago)', async () => {
+    const { services, interrupted } = setUp();
+    let release: () => void = () => undefined;
+    const signals: AbortSignal[] = [];
+    services.whenLiveElsewhereEnds = (signal) => {
+      signals.push(signal);
+      return new Promise<void>((resolve) => (release = resolve));
+    };
+    await interrupted.load();
+    expect(services.calls.filter((c) => c === 'interrupted')).toHaveLength(1);
+    services.pending = [{ record: journalRecord(original, fileId('7')), bytesDone: 3 }];
+    release();
+    await expect.poll(() => interrupted.views.map((v) => v.id)).toEqual([fileId('7')]);
+    expect(services.calls.filter((c) => c === 'interrupted')).toHaveLength(2);
+    // Each reading waits again; closing stops the wait.
+    interrupted.close();
+    expect(signals.at(-1)?.aborted).toBe(true);
+  });
 });

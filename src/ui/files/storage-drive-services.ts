@@ -12,7 +12,7 @@ import { chooseSaveDestination, readAllForPreview, saveStream } from '../../stor
 import { discardUpload, inspectPendingUpload, pendingUploads } from '../../storage/sender.ts';
 import { openOutbox } from '../../storage/outbox.ts';
 import { openUploadJournal, recordLockKey } from '../../storage/upload-journal.ts';
-import { liveUploadIds } from '../../storage/upload-locks.ts';
+import { liveUploadIds, whenAnyReleased } from '../../storage/upload-locks.ts';
 import { UploadQueue } from '../../storage/upload-queue.ts';
 import type { DriveServices, InterruptedUpload } from './drive-services.ts';
 import { createLinkShareServices } from '../share/share-services.ts';
@@ -41,6 +41,8 @@ export function createStorageDriveServices(context: StorageDriveContext): DriveS
   let reconciling: Promise<void> | null = null;
   const journal = openUploadJournal();
   const outbox = typeof indexedDB === 'undefined' ? null : openOutbox();
+  // Uploads the last reading of the journal left out because another tab holds them.
+  const skipped = new Set<string>();
   return {
     async list(onPartial): Promise<DriveEntry[]> {
       const listing = await listDriveProgressive(api, identity, {
@@ -85,7 +87,10 @@ export function createStorageDriveServices(context: StorageDriveContext): DriveS
       const live = await liveUploadIds().catch(() => new Set<string>());
       const found: InterruptedUpload[] = [];
       for (const record of records) {
-        if (live.has(recordLockKey(record))) continue;
+        if (live.has(recordLockKey(record))) {
+          skipped.add(recordLockKey(record));
+          continue;
+        }
         try {
           const stored = await inspectPendingUpload(api, record);
           if (stored.state === 'partial') found.push({ record, bytesDone: stored.bytesDone });
@@ -101,7 +106,15 @@ export function createStorageDriveServices(context: StorageDriveContext): DriveS
 
     async queuedUploads() {
       const live = await liveUploadIds().catch(() => new Set<string>());
-      return (await journal.listQueued(userId)).filter((q) => !live.has(q.uploadId));
+      const queued = await journal.listQueued(userId);
+      for (const q of queued) if (live.has(q.uploadId)) skipped.add(q.uploadId);
+      return queued.filter((q) => !live.has(q.uploadId));
+    },
+
+    async whenLiveElsewhereEnds(signal) {
+      const ids = [...skipped];
+      skipped.clear();
+      await whenAnyReleased(ids, signal);
     },
 
     async forgetQueued(uploadId) {
