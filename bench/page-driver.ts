@@ -87,6 +87,20 @@ export class PageDriver {
     return this.measure(() => this.page.evaluate(([k, h]) => window.sealdropBench.openDownload(k, h), [key, hash] as const));
   }
 
+  /**
+   * The test file as Put Blocks of `blockBytes` to `url` through the app's
+   * putBlock, `inFlight` at once, with (XHR + progress events) or without
+   * (fetch) a progress listener. Returns MiB/s and the progress events seen.
+   */
+  async progressCost(url: string, blockBytes: number, inFlight: number, withProgress: boolean): Promise<{ mibps: number; events: number }> {
+    const value = await this.page.evaluate(
+      ([u, b, n, w]) => window.sealdropBench.progressCost(u, b, n, w),
+      [url, blockBytes, inFlight, withProgress] as const,
+    );
+    const r = opResultSchema.extend({ events: z.number().int().nonnegative() }).parse(value);
+    return { mibps: r.bytes / (1024 * 1024) / (r.ms / 1000), events: r.events };
+  }
+
   /** Milliseconds for one identity key generation. */
   async identityKeygen(): Promise<number> {
     return msSchema.parse(await this.page.evaluate(() => window.sealdropBench.identityKeygen()));

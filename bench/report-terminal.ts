@@ -108,6 +108,13 @@ export function renderTerminal(r: BenchReport): string {
         `${f(r.throughputMiBps.plainUploadDirect)} MiB/s straight to Azurite (${(r.throughputMiBps.plainUpload / r.throughputMiBps.plainUploadDirect).toFixed(3)} ×)`
       : 'Local storage proxy: not measured (a running endpoint was given)',
     '',
+    r.progressCost === undefined
+      ? 'Progress cost: not measured'
+      : `Progress cost (not judged): ${formatSize(r.progressCost.sizeBytes)} as ${formatSize(r.progressCost.blockBytes)} Put Blocks, ` +
+        `${r.progressCost.inFlight} in flight, through the app's putBlock: XHR with progress ${f(r.progressCost.xhrMiBps)} MiB/s vs fetch ` +
+        `${f(r.progressCost.fetchMiBps)} MiB/s = ${r.progressCost.ratio.toFixed(3)} × (median of ${r.progressCost.repeats}; ` +
+        `${r.progressCost.xhrEvents} progress events)`,
+    '',
     'Not judged, explains "seal only": seal, format only (crypto core seal stream, same 16 MiB reads, no request bodies)',
     `vs raw AES-GCM: ${r.ratios.sealFormatVsRawAesGcm.toFixed(3)} × (${f(r.throughputMiBps.sealFormat)} vs ${f(r.throughputMiBps.rawAesGcm)} MiB/s; ` +
       `seal only through sendFile: ${f(r.throughputMiBps.sealOnly)} MiB/s)`,

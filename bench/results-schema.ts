@@ -88,7 +88,25 @@ export const benchReportSchema = z.object({
   }),
   peakHeapBytes: z.object({ upload: z.number(), download: z.number() }),
   shellGzipBytes: z.number().int().nonnegative(),
+  progressCost: z
+    .object({ sizeBytes: z.number().int().positive(), blockBytes: z.number().int().positive(), inFlight: z.number().int().positive(), xhrMiBps: z.number(), fetchMiBps: z.number(), ratio: z.number(), xhrEvents: z.number() })
+    .optional(),
 }).loose();
+
+/** What byte-level upload progress costs: the same Put Blocks through XHR with progress events and through fetch (issue 18). */
+export interface ProgressCost {
+  sizeBytes: number;
+  blockBytes: number;
+  inFlight: number;
+  /** Medians of the repeats, MiB/s. */
+  xhrMiBps: number;
+  fetchMiBps: number;
+  /** xhrMiBps / fetchMiBps: 1 means progress costs nothing. */
+  ratio: number;
+  /** Progress events the XHR side got in its last repeat (proves the listener ran). */
+  xhrEvents: number;
+  repeats: number;
+}
 
 /** A timing repeated a few times (keygen, KDF). */
 export interface Timing {
@@ -122,6 +140,8 @@ export interface BenchReport {
   identityKeygen: Timing;
   passphraseKdf: Timing & { params: string };
   shellGzipBytes: number;
+  /** Byte-level progress (XHR) vs fetch on the same Put Blocks; absent when not measured. */
+  progressCost?: ProgressCost | undefined;
   shell: {
     gzipLevel: number;
     initial: { file: string; rawBytes: number; gzipBytes: number }[];

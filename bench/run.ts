@@ -22,7 +22,7 @@ import { formatSize, parseOptions, type BenchOptions } from './options.ts';
 import { PageDriver, type Measured } from './page-driver.ts';
 import { renderHtml } from './report-html.ts';
 import { judgeTargets, renderTerminal } from './report-terminal.ts';
-import { benchReportSchema, type BenchReport, type HeapPeak, type SeriesPoint, type TransferParams } from './results-schema.ts';
+import { benchReportSchema, type BenchReport, type HeapPeak, type ProgressCost, type SeriesPoint, type TransferParams } from './results-schema.ts';
 import { measureShell, type ShellSize } from './shell-size.ts';
 import { writeRandomFile } from './source-file.ts';
 import { serveStatic } from './static-server.ts';
@@ -65,6 +65,61 @@ function message(error: unknown): string {
 interface SizeRun {
   point: SeriesPoint;
   heap: Record<OpName, HeapPeak | undefined>;
+}
+
+/** The progress-cost comparison runs on at most this many bytes (it measures a per-request cost, not a size curve). */
+const PROGRESS_COST_MAX_BYTES = 256 * MiB;
+
+/**
+ * XHR with upload progress vs fetch, on the same Put Blocks of the same
+ * file to the same Azurite, alternating which goes first; medians of the
+ * repeats. Pushes a check that both ran and the XHR side saw progress
+ * events. Returns undefined when a side failed.
+ */
+async function measureProgressCost(ctx: RunContext, sizeBytes: number): Promise<ProgressCost | undefined> {
+  const { driver, storage, params, opts, checks, tempDir } = ctx;
+  const blockBytes = params.segmentSize * params.segmentsPerBlock;
+  log(`progress cost: ${formatSize(sizeBytes)} as ${formatSize(blockBytes)} Put Blocks, XHR with progress vs fetch`);
+  const sourcePath = join(tempDir, `progress-${sizeBytes}.bin`);
+  await writeRandomFile(sourcePath, sizeBytes);
+  await driver.useSourceFile(sourcePath, sizeBytes);
+  const repeats = opts.smoke ? 1 : Math.max(3, opts.repeats);
+  const xhr: number[] = [];
+  const plain: number[] = [];
+  let events = 0;
+  try {
+    for (let rep = 0; rep < repeats; rep++) {
+      const order = rep % 2 === 0 ? [true, false] : [false, true];
+      for (const withProgress of order) {
+        const r = await driver.progressCost(storage.plainUrl(withProgress ? 'progress-xhr' : 'progress-fetch'), blockBytes, params.concurrency, withProgress);
+        (withProgress ? xhr : plain).push(r.mibps);
+        if (withProgress) events = r.events;
+      }
+      await storage.deleteAll();
+    }
+  } catch (error) {
+    checks.push({ name: 'progress cost measured', passed: false, detail: message(error) });
+    return undefined;
+  } finally {
+    await driver.dropData();
+    await rm(sourcePath, { force: true });
+  }
+  const result: ProgressCost = {
+    sizeBytes,
+    blockBytes,
+    inFlight: params.concurrency,
+    xhrMiBps: median(xhr),
+    fetchMiBps: median(plain),
+    ratio: median(xhr) / median(plain),
+    xhrEvents: events,
+    repeats,
+  };
+  checks.push({
+    name: 'progress cost measured (ratio finite and positive, XHR side saw progress events)',
+    passed: Number.isFinite(result.ratio) && result.ratio > 0 && events > 0,
+    detail: `${result.ratio} (${events} events)`,
+  });
+  return result;
 }
 
 /** What every size's measurement shares. */
@@ -285,6 +340,7 @@ async function main(): Promise<number> {
     }
     const big = runs.find((r) => r.point.sizeBytes === opts.sizeBytes) ?? runs[runs.length - 1];
     if (big === undefined) throw new Error('Nothing was measured.');
+    const progressCost = await measureProgressCost(ctx, Math.min(big.point.sizeBytes, PROGRESS_COST_MAX_BYTES));
     const p = big.point;
     const { sizeBytes: _s, repeats: _r, ...throughput } = p;
     const reportBase: Omit<BenchReport, 'targets'> = {
@@ -312,6 +368,7 @@ async function main(): Promise<number> {
       identityKeygen: { medianMs: median(keygen), samplesMs: keygen },
       passphraseKdf: { medianMs: median(kdf), samplesMs: kdf, params: info.kdfParams },
       shellGzipBytes: shell.shellGzipBytes,
+      progressCost,
       shell: { gzipLevel: shell.gzipLevel, initial: shell.initial, lazy: shell.lazy, otherEntries: shell.otherEntries },
       series: runs.map((r) => r.point),
       params: { ...params, blockBytes: params.segmentSize * params.segmentsPerBlock, source },

@@ -52,7 +52,7 @@ test('opens offline with the last-seen files, queues a file added offline, uploa
   await expect(row).toHaveAttribute('aria-valuetext', /Waiting for (the connection|storage)/);
 
   await context.setOffline(false);
-  await expect(page.getByText('Back online.')).toBeVisible();
+  await expect(page.getByTestId('connection-banner').getByText('Back online.')).toBeVisible();
   await uploaded(page, later.name);
   await expect(page.getByTestId('offline-copy')).toHaveCount(0);
   expect(Buffer.compare(await download(page, later.name), later.bytes)).toBe(0);
@@ -68,6 +68,76 @@ test('opens offline with the last-seen files, queues a file added offline, uploa
   expect(cached).toContain('/config.json');
   expect(cached.some((u) => u.startsWith('/index.html'))).toBe(true);
   expect(cached.filter((u) => u.startsWith('/api/') || u.startsWith('/oidc') || /[?&](sig|comp)=/.test(u))).toEqual([]);
+});
+
+test('a file added offline is sealed at rest (no plaintext in IndexedDB), survives a reload while offline, and uploads by itself when back', async ({
+  page,
+  context,
+}) => {
+  test.setTimeout(180_000);
+  const marker = `offline-plaintext-${randomBytes(6).toString('hex')}`;
+  const file = { name: 'written-offline.txt', bytes: Buffer.from(marker.repeat(20_000)) };
+  const path = writeFile(join(workDirOf(), 'sealed'), file.name, file.bytes);
+
+  await useServiceWorkerDownloads(context);
+  await newUserWithKeys(page, 'outbox', PASSPHRASE);
+  await controlledBySw(page);
+  await context.setOffline(true);
+  await expect(page.getByTestId('connection-banner')).toContainText('You are offline.');
+
+  await chooseFiles(page, path);
+  const bar = page.getByRole('progressbar', { name: `Upload of ${file.name}`, exact: true });
+  const row = page.getByRole('listitem').filter({ has: bar });
+  await expect(row.getByRole('status')).toHaveText('Sealed on this device. It uploads by itself when the connection is back, even after a reload.');
+
+  // What is at rest: a sealed payload and a draft, neither holding the plaintext nor the name.
+  const atRest = await page.evaluate(async () => {
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const open = indexedDB.open('sealdrop-outbox');
+      open.onsuccess = () => resolve(open.result);
+      open.onerror = () => reject(open.error);
+    });
+    const records = await new Promise<{ payload: Blob; draft: Uint8Array }[]>((resolve, reject) => {
+      const get = db.transaction('sealed').objectStore('sealed').getAll();
+      get.onsuccess = () => resolve(get.result as { payload: Blob; draft: Uint8Array }[]);
+      get.onerror = () => reject(get.error);
+    });
+    db.close();
+    const latin1 = new TextDecoder('latin1');
+    return Promise.all(records.map(async (r) => ({ size: r.payload.size, text: latin1.decode(await r.payload.arrayBuffer()) + latin1.decode(r.draft) })));
+  });
+  expect(atRest).toHaveLength(1);
+  expect(atRest[0]?.size).toBeGreaterThan(file.bytes.length);
+  expect(atRest[0]?.text).not.toContain(marker);
+  expect(atRest[0]?.text).not.toContain(file.name);
+
+  // A reload while still offline: nobody picks the file again, it is back in the upload list by itself.
+  await page.reload();
+  await expect(row.getByRole('status')).toHaveText('Sealed on this device. It uploads by itself when the connection is back, even after a reload.', {
+    timeout: 30_000,
+  });
+  await expect(page.getByRole('heading', { name: 'Interrupted uploads' })).toHaveCount(0);
+
+  await context.setOffline(false);
+  await uploaded(page, file.name);
+  expect(Buffer.compare(await download(page, file.name), file.bytes)).toBe(0);
+  // Uploaded: the sealed copy is gone from the device.
+  await expect
+    .poll(() =>
+      page.evaluate(
+        () =>
+          new Promise<number>((resolve, reject) => {
+            const open = indexedDB.open('sealdrop-outbox');
+            open.onsuccess = () => {
+              const count = open.result.transaction('sealed').objectStore('sealed').count();
+              count.onsuccess = () => resolve(count.result);
+              count.onerror = () => reject(count.error);
+            };
+            open.onerror = () => reject(open.error);
+          }),
+      ),
+    )
+    .toBe(0);
 });
 
 test('a file shared to Sealdrop (POST share target) is sealed and uploaded', async ({ page, context }) => {

@@ -186,7 +186,7 @@ async function expireSession(page: Page, context: BrowserContext): Promise<() =>
 const EXPIRED = 'Your session has expired. Sign in again to continue — your uploads are kept.';
 const HELD = 'Waiting for you to sign in again';
 const POPUP_CLOSED =
-  'The sign-in window was closed or blocked. Allow pop-ups for this site, or sign in with a full page — started uploads will be offered for resume.';
+  'The sign-in window was closed or blocked. Allow pop-ups for this site, or sign in with a full page — your uploads will be offered again afterwards.';
 
 function uploadRow(page: Page, label: string): import('@playwright/test').Locator {
   return page.getByRole('progressbar', { name: `Upload of ${label}`, exact: true });
@@ -251,9 +251,11 @@ test('an expired session: "Sign in" opens a pop-up, and the running and held upl
   expect(sha256(await download(page, 'later-still.bin'))).toBe(sha256(laterBytes));
 });
 
-test('a closed or blocked sign-in pop-up is said plainly, the uploads stay held, and the full-page sign-in still works', async ({ page, context }, testInfo) => {
-  test.setTimeout(120_000);
-  const held = writeFile(join(workDirOf(), 'closed'), 'held-notes.txt', randomBytes(2000));
+test('a closed or blocked sign-in pop-up is said plainly, the uploads stay held, and the full-page sign-in offers the held file again', async ({ page, context }, testInfo) => {
+  test.setTimeout(180_000);
+  await useServiceWorkerDownloads(context);
+  const heldBytes = randomBytes(2000);
+  const held = writeFile(join(workDirOf(), 'closed'), 'held-notes.txt', heldBytes);
 
   const user = (await newUserWithKeys(page, 'popup-closed', PASSPHRASE)).user;
   const restore = await expireSession(page, context);
@@ -290,4 +292,13 @@ test('a closed or blocked sign-in pop-up is said plainly, the uploads stay held,
   await signInOnProviderPage(page, user);
   await expect(page.getByTestId('account-name')).toHaveText(user.name);
   await expect(page.getByRole('alert').filter({ hasText: EXPIRED })).toHaveCount(0);
+
+  // The held file had not started: it was journaled when queued, so the full-page sign-in did not lose it.
+  const offered = page.getByRole('region', { name: 'Interrupted uploads' }).getByRole('listitem').filter({ hasText: 'held-notes.txt' });
+  await expect(offered).toContainText('held-notes.txt was queued and had not started uploading.');
+  await offered.getByLabel('File to resume the upload of held-notes.txt').setInputFiles(held);
+  await uploaded(page, 'held-notes.txt');
+  await expect(page.getByRole('heading', { name: 'Interrupted uploads' })).toHaveCount(0);
+  await serviceWorkerInControl(page);
+  expect(sha256(await download(page, 'held-notes.txt'))).toBe(sha256(heldBytes));
 });

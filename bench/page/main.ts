@@ -19,6 +19,7 @@ import {
   type SealedFile,
   type SealedUrls,
 } from './sealdrop-side.ts';
+import { putBlocks } from './progress-cost.ts';
 import { createSink } from './test-data.ts';
 
 /** What one timed operation returns (validated by the runner with opResultSchema). */
@@ -126,6 +127,15 @@ const api = {
     const sink = await createSink(hash);
     const r = await timed(currentData().size, () => downloadAndOpen(file, sink));
     return { ...r, bytes: sink.bytes(), sha256: sink.digest() };
+  },
+  /** The test file as Put Blocks through the app's putBlock, with (XHR) or without (fetch) a progress listener. */
+  async progressCost(url: string, blockBytes: number, inFlight: number, withProgress: boolean): Promise<OpResult & { events: number }> {
+    const blob = currentData();
+    let events = 0;
+    const r = await timed(blob.size, async () => {
+      events = await putBlocks(url, blob, blockBytes, inFlight, withProgress);
+    });
+    return { ...r, events };
   },
   identityKeygen: timeIdentityKeygen,
   passphraseKdf: timePassphraseKdf,

@@ -25,7 +25,7 @@ export type ReauthState = 'idle' | 'waiting' | 'failed' | 'redirecting';
 
 /** What the app says when the sign-in pop-up was closed or never opened. */
 export const POPUP_CLOSED_MESSAGE =
-  'The sign-in window was closed or blocked. Allow pop-ups for this site, or sign in with a full page — started uploads will be offered for resume.';
+  'The sign-in window was closed or blocked. Allow pop-ups for this site, or sign in with a full page — your uploads will be offered again afterwards.';
 
 /** MSAL error codes that mean the pop-up was closed, blocked, or left without an answer. */
 const POPUP_CLOSED_CODES = new Set(['user_cancelled', 'popup_window_error', 'empty_window_error', 'timed_out']);

@@ -28,6 +28,8 @@ import { commitBlocks, readPayloadState, resealBlocks, uploadBlocks, type Transp
 
 /** Options shared by sendFile and resumeUpload. */
 export interface SendCommonOptions {
+  /** The queue's id of this upload: kept in the record, whose put replaces the upload's queued record. */
+  uploadId?: string | undefined;
   api: GrantApi;
   /**
    * The owner's keys: the file key is wrapped for the drive key (when
@@ -122,6 +124,7 @@ export async function sendFile(opts: SendFileOptions): Promise<{ fileId: string 
   const record: UploadRecord = {
     version: 2,
     fileId: grants.fileId,
+    ...(opts.uploadId !== undefined ? { uploadId: opts.uploadId } : {}),
     userId: opts.userId,
     draft: draft.draft,
     source: {
@@ -417,7 +420,7 @@ export async function inspectPendingUpload(
 }
 
 /** Returns true when `file` is the file the journal describes (name, size and lastModified). */
-export function isSameSource(record: UploadRecord, file: File): boolean {
+export function isSameSource(record: Pick<UploadRecord, 'source'>, file: File): boolean {
   return file.size === record.source.size && file.lastModified === record.source.lastModified && file.name === record.source.name;
 }
 

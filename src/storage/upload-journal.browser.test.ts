@@ -1,7 +1,7 @@
 /** The IndexedDB upload journal in a real browser (records survive reopening the database). */
 import { openDB } from 'idb';
 import { describe, expect, it } from 'vitest';
-import { openUploadJournal, type UploadRecord } from './upload-journal.ts';
+import { openUploadJournal, type QueuedRecord, type UploadRecord } from './upload-journal.ts';
 
 const DIGEST = new Uint8Array(32).fill(7);
 
@@ -46,11 +46,37 @@ describe('upload journal (IndexedDB)', () => {
     const journal = openUploadJournal(name);
     await journal.put(record('a'.repeat(32), 'alice', 1));
     const { version: _v, draft: _d, blockDigests: _b, ...rest } = record('b'.repeat(32), 'alice', 2);
-    const db = await openDB(name, 1);
+    const db = await openDB(name, 2);
     await db.put('uploads', { ...rest, version: 1, manifest: new Uint8Array([9]) });
     expect((await db.getAll('uploads')).length).toBe(2);
     expect((await journal.list('alice')).map((r) => r.fileId)).toEqual(['a'.repeat(32)]);
     expect((await db.getAll('uploads')).map((r: { fileId: string }) => r.fileId)).toEqual(['a'.repeat(32)]);
     db.close();
+  });
+
+  it('keeps queued files in their own store; a started record replaces its queued one in one put; a version 1 database is upgraded', async () => {
+    const name = `journal-test-${crypto.randomUUID()}`;
+    const old = await openDB(name, 1, { upgrade: (db) => db.createObjectStore('uploads', { keyPath: 'fileId' }).createIndex('by-user', 'userId') });
+    await old.put('uploads', record('a'.repeat(32), 'alice', 1));
+    old.close();
+
+    const journal = openUploadJournal(name);
+    const queued = (uploadId: string, createdAt: number): QueuedRecord => ({
+      version: 1,
+      uploadId,
+      userId: 'alice',
+      source: { name: `${uploadId}.bin`, size: 3, lastModified: 4 },
+      createdAt,
+    });
+    await journal.putQueued(queued('q2', 2));
+    await journal.putQueued(queued('q1', 1));
+    expect((await journal.list('alice')).map((r) => r.fileId)).toEqual(['a'.repeat(32)]);
+    expect((await openUploadJournal(name).listQueued('alice')).map((q) => q.uploadId)).toEqual(['q1', 'q2']);
+
+    await journal.put({ ...record('b'.repeat(32), 'alice', 3), uploadId: 'q1' });
+    expect((await journal.listQueued('alice')).map((q) => q.uploadId)).toEqual(['q2']);
+    expect((await journal.list('alice')).find((r) => r.fileId === 'b'.repeat(32))?.uploadId).toBe('q1');
+    await journal.deleteQueued('q2');
+    expect(await journal.listQueued('alice')).toEqual([]);
   });
 });

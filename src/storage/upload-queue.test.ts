@@ -3,13 +3,16 @@
  * resume, cancel) over a fake transfer whose uploads finish only when the
  * test says so: no timers, no network, no sealing.
  */
-import { describe, expect, it } from 'vitest';
-import type { IdentityKeys } from '../crypto/index.ts';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { generateIdentityKeys, type IdentityKeys } from '../crypto/index.ts';
 import type { GrantApi } from './grants.ts';
 import type { ResumeUploadOptions, SendFileOptions } from './sender.ts';
+import { ServerUnreachableError } from '../contract/errors.ts';
 import { StorageError } from './storage-error.ts';
 import { memoryUploadJournal, type UploadJournal, type UploadRecord } from './upload-journal.ts';
-import { UploadQueue, type UploadItem, type UploadTransfer } from './upload-queue.ts';
+import { memoryOutbox, type Outbox } from './outbox.ts';
+import { liveUploadIds, type LockManagerLike } from './upload-locks.ts';
+import { SEALED_AT_REST_NOTICE, UploadQueue, type UploadItem, type UploadTransfer } from './upload-queue.ts';
 
 const USER = 'user-1';
 
@@ -18,9 +21,13 @@ interface Call {
   kind: 'send' | 'resume';
   name: string;
   record: UploadRecord | null;
+  uploadId: string | undefined;
   signal: AbortSignal | undefined;
+  progress(bytesDone: number): void;
   finish(fileId: string): void;
   fail(error: unknown): void;
+  /** Fails before the upload got a file id (the grant request did not get through). */
+  failEarly(error: unknown): void;
 }
 
 /** A transfer that records each call and settles it only when told; an abort rejects it like the real one. */
@@ -40,8 +47,11 @@ function fakeTransfer(): UploadTransfer & { calls: Call[]; started(count: number
         kind,
         name: opts.file.name,
         record,
+        uploadId: opts.uploadId,
         signal: opts.signal,
+        progress: (bytesDone) => opts.onProgress?.({ bytesDone, totalBytes: opts.file.size, bytesPerSecond: 1, secondsLeft: 1 }),
         finish: (fileId) => resolve({ fileId }),
+        failEarly: reject,
         fail: (error) => {
           // A real upload is journaled (and told its file id) before it can fail halfway.
           onStarted?.(FILE_ID);
@@ -83,15 +93,37 @@ function file(name: string): File {
   return new File([name], name, { lastModified: 1_700_000_000_000 });
 }
 
-function makeQueue(opts: { parallelFiles?: number; journal?: UploadJournal } = {}) {
+/** Web Locks in memory: which names are held now. */
+function fakeLocks(): LockManagerLike & { held: Set<string> } {
+  const held = new Set<string>();
+  return {
+    held,
+    async request(name, _options, callback) {
+      held.add(name);
+      try {
+        await callback();
+      } finally {
+        held.delete(name);
+      }
+    },
+    query: () => Promise.resolve({ held: [...held].map((name) => ({ name })) }),
+  };
+}
+
+function makeQueue(
+  opts: { parallelFiles?: number; journal?: UploadJournal; locks?: LockManagerLike | null; stallAfterMs?: number; outbox?: Outbox; identity?: IdentityKeys; online?: boolean } = {},
+) {
   const transfer = fakeTransfer();
   const queue = new UploadQueue({
     // Never read: the fake transfer stands in for grants and sealing.
     api: {} as GrantApi,
-    identity: {} as IdentityKeys,
+    identity: opts.identity ?? ({} as IdentityKeys),
+    ...(opts.outbox === undefined ? {} : { outbox: opts.outbox, online: () => opts.online ?? false }),
     userId: USER,
     journal: opts.journal ?? memoryUploadJournal(),
     transfer,
+    locks: opts.locks ?? null,
+    ...(opts.stallAfterMs === undefined ? {} : { stallAfterMs: opts.stallAfterMs }),
     ...(opts.parallelFiles === undefined ? {} : { parallelFiles: opts.parallelFiles }),
   });
   const statuses = (): string[] => queue.items.map((i) => `${i.name}:${i.status}`);
@@ -232,5 +264,124 @@ describe('UploadQueue', () => {
     await until(statusOf('first', 'done'));
     queue.remove(first);
     expect(statuses()).toEqual(['second:uploading']);
+  });
+
+  it('journals a file when it is queued, before its transfer starts; the started record replaces it; cancelling drops it', async () => {
+    const journal = memoryUploadJournal();
+    const { queue, transfer, until, statusOf } = makeQueue({ journal, parallelFiles: 1 });
+    const picked = file('tiny.txt');
+    queue.add(picked, { relativePath: 'notes/tiny.txt' });
+    const behind = queue.add(file('behind.txt'));
+    await transfer.started(1);
+    const queued = await journal.listQueued(USER);
+    expect(queued.map((q) => [q.source.name, q.source.relativePath, q.source.size])).toEqual([
+      ['tiny.txt', 'notes/tiny.txt', picked.size],
+      ['behind.txt', undefined, 10],
+    ]);
+    // The transfer is told the queued record's id, so its started record replaces the queued one.
+    const uploadId = transfer.calls[0]?.uploadId;
+    expect(uploadId).toBe(queued[0]?.uploadId);
+    expect(queue.items[0]?.uploadId).toBe(uploadId);
+    await journal.put({ ...record(picked), uploadId });
+    expect((await journal.listQueued(USER)).map((q) => q.source.name)).toEqual(['behind.txt']);
+
+    queue.cancel(behind);
+    await until(statusOf('behind.txt', 'cancelled'));
+    await expect.poll(async () => (await journal.listQueued(USER)).length).toBe(0);
+  });
+
+  it('holds a Web Lock per upload while it is live in this tab (queued, running, failed) and lets go when it ends', async () => {
+    const locks = fakeLocks();
+    const { queue, transfer, until, statusOf } = makeQueue({ locks, parallelFiles: 1 });
+    const first = queue.add(file('first'));
+    queue.add(file('second'));
+    await transfer.started(1);
+    const [a, b] = queue.items.map((i) => i.uploadId);
+    expect(await liveUploadIds(locks)).toEqual(new Set([a, b]));
+
+    transfer.calls[0]?.fail(new StorageError('server'));
+    await until(statusOf('first', 'failed'));
+    // Failed is still this tab's: Retry is one click away.
+    expect((await liveUploadIds(locks)).has(a ?? '')).toBe(true);
+    queue.remove(first);
+    await expect.poll(async () => [...(await liveUploadIds(locks))]).toEqual([b]);
+
+    await transfer.started(2);
+    transfer.calls[1]?.finish(FILE_ID);
+    await until(statusOf('second', 'done'));
+    await expect.poll(async () => (await liveUploadIds(locks)).size).toBe(0);
+  });
+
+  describe('stalls', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it('marks a running upload stalled when no byte moves for stallAfterMs, and not stalled once bytes move again or it ends', async () => {
+      const { queue, transfer, until, statusOf } = makeQueue({ stallAfterMs: 4_000 });
+      queue.add(file('slow.bin'));
+      await transfer.started(1);
+      vi.useFakeTimers();
+      const call = transfer.calls[0];
+      call?.progress(3);
+      vi.advanceTimersByTime(3_999);
+      expect(queue.items[0]?.stalled).toBe(false);
+      // The same count again is not movement.
+      call?.progress(3);
+      vi.advanceTimersByTime(1);
+      expect(queue.items[0]?.stalled).toBe(true);
+      call?.progress(5);
+      expect(queue.items[0]?.stalled).toBe(false);
+      vi.advanceTimersByTime(4_000);
+      expect(queue.items[0]?.stalled).toBe(true);
+      vi.useRealTimers();
+      call?.finish(FILE_ID);
+      await until(statusOf('slow.bin', 'done'));
+      expect(queue.items[0]?.stalled).toBe(false);
+    });
+  });
+
+  it('offline, seals each added file into the outbox before it waits; the sealed copy goes when the upload is done or cancelled', async () => {
+    const identity = await generateIdentityKeys();
+    const outbox = memoryOutbox();
+    const { queue, transfer, until, statusOf } = makeQueue({ outbox, identity, parallelFiles: 1 });
+    const picked = new File(['written on a train'], 'train.txt', { lastModified: 7 });
+    queue.add(picked, { relativePath: 'trips/train.txt' });
+    const other = queue.add(file('other.txt'));
+    await transfer.started(1);
+    // The transfer starts only once the copy is sealed at rest.
+    expect(queue.items[0]?.notice).toBe(SEALED_AT_REST_NOTICE);
+    const [first, second] = queue.items.map((i) => i.uploadId);
+    await expect.poll(() => outbox.ids(USER)).toEqual([first, second]);
+    const opened = await outbox.open(first ?? '', identity);
+    expect(await opened?.file.text()).toBe('written on a train');
+    expect(opened?.relativePath).toBe('trips/train.txt');
+
+    transfer.calls[0]?.finish(FILE_ID);
+    await until(statusOf('train.txt', 'done'));
+    expect(queue.items[0]?.notice).toBeNull();
+    await expect.poll(() => outbox.ids(USER)).toEqual([second]);
+    queue.cancel(other);
+    await expect.poll(() => outbox.ids(USER)).toEqual([]);
+  });
+
+  it('seals a file into the outbox when its first try finds no connection although the browser said online', async () => {
+    const identity = await generateIdentityKeys();
+    const outbox = memoryOutbox();
+    const { queue, transfer, until, statusOf } = makeQueue({ outbox, identity, online: true });
+    const id = queue.add(new File(['café wifi'], 'cafe.txt', { lastModified: 9 }));
+    await transfer.started(1);
+    expect(await outbox.ids(USER)).toEqual([]);
+    transfer.calls[0]?.failEarly(new ServerUnreachableError());
+    await until(statusOf('cafe.txt', 'failed'));
+    await expect.poll(() => queue.items[0]?.notice).toBe(SEALED_AT_REST_NOTICE);
+    expect(await outbox.ids(USER)).toEqual([queue.items[0]?.uploadId]);
+
+    // The retry waits for nothing more and does not seal it twice.
+    queue.retry(id);
+    await transfer.started(2);
+    transfer.calls[1]?.finish(FILE_ID);
+    await until(statusOf('cafe.txt', 'done'));
+    await expect.poll(() => outbox.ids(USER)).toEqual([]);
   });
 });

@@ -6,8 +6,8 @@
 import type { LinkShareServices } from '../share/share-services.ts';
 import type { TransferProgress } from '../../storage/progress.ts';
 import type { SaveDestination, SaveFileInfo } from '../../storage/save-to-disk.ts';
-import type { UploadRecord } from '../../storage/upload-journal.ts';
-import type { UploadItem } from '../../storage/upload-queue.ts';
+import type { QueuedRecord, UploadRecord } from '../../storage/upload-journal.ts';
+import type { AddOptions, UploadItem } from '../../storage/upload-queue.ts';
 import type { DriveEntry } from './file-tree.ts';
 
 /** Decrypted metadata of a file being opened (mirrors the crypto core's `FileMetadata`). */
@@ -27,8 +27,8 @@ export interface TransferOptions {
 
 /** The upload queue's verbs (storage's `UploadQueue` has them): at most a few files at once, resumable retries. */
 export interface UploadQueueLike {
-  /** Queues a file; returns the entry's id. */
-  add(file: File, relativePath?: string): string;
+  /** Queues a file (journaling it first); returns the entry's id. */
+  add(file: File, options?: AddOptions): string;
   /** Queues the resumption of a journaled upload with the same file picked again; returns the entry's id. */
   resume(record: UploadRecord, file: File): string;
   /** Starts no new upload until `release` (running ones go on). */
@@ -86,6 +86,29 @@ export interface DriveServices {
   interrupted(): Promise<InterruptedUpload[]>;
   /** Forgets an interrupted upload: its journal record and, through the delete grant, whatever storage holds of it. */
   discard(record: UploadRecord): Promise<void>;
+  /**
+   * Lists this device's files that were queued and never started (a reload,
+   * a closed tab or a full-page sign-in came first), leaving out those live
+   * in another tab. Rejects only when the journal cannot be read.
+   */
+  queuedUploads?: (() => Promise<QueuedRecord[]>) | undefined;
+  /** Forgets a queued, never started file (nothing of it is in storage) and its sealed copy on this device. */
+  forgetQueued?: ((uploadId: string) => Promise<void>) | undefined;
+  /**
+   * Resolves once an upload that `interrupted()` or `queuedUploads()` last
+   * left out as live in another tab is no longer held there (that tab was
+   * reloaded or closed), so the list can be read again. Rejects when
+   * `signal` aborts.
+   */
+  whenLiveElsewhereEnds?: ((signal: AbortSignal) => Promise<void>) | undefined;
+  /** The upload ids whose file was sealed at rest on this device (added offline), so they can go on without asking. */
+  sealedUploads?: (() => Promise<string[]>) | undefined;
+  /**
+   * Opens the sealed copy of `uploadId` back into its file (in memory).
+   * Null when there is none; rejects with the crypto core's errors when it
+   * does not open whole (wrong key, tampered, truncated).
+   */
+  openSealed?: ((uploadId: string) => Promise<{ file: File; relativePath: string | undefined } | null>) | undefined;
   /** Registers a listener for "the session expired, sign in again"; returns the unsubscribe function. */
   onSessionExpired?: ((listener: () => void) => () => void) | undefined;
   /** Registers a listener for "the same person signed in again in this page"; returns the unsubscribe function. */

@@ -57,7 +57,8 @@ export class Drive {
       services,
       notices: this.notices,
       resume: (record, file) => this.uploads.resume(record, file),
-      inQueue: (fileId) => this.uploads.has(fileId),
+      add: (picked, uploadId, sealedAtRest) => this.uploads.add(picked, uploadId, sealedAtRest),
+      inQueue: (id) => this.uploads.has(id),
       onDiscarded: (fileId) => this.listing.forget(fileId),
       ...(options.reopen === undefined ? {} : { reopen: options.reopen }),
     });
@@ -112,7 +113,7 @@ export class Drive {
   #queue(items: readonly PickedFile[]): void {
     let resumed = 0;
     for (const item of items) {
-      if (this.interrupted.resumeIfSame(item.file)) resumed++;
+      if (this.interrupted.resumeIfSame(item.file, item.relativePath)) resumed++;
       else this.uploads.add(item);
     }
     const name = items[0]?.file.name ?? 'a file';
@@ -141,6 +142,7 @@ export class Drive {
   /** Stops downloads, automatic retries and previews (sign-out, page teardown); uploads in the queue keep their journal. */
   close(): void {
     this.uploads.close();
+    this.interrupted.close();
     this.downloads.close();
   }
 

@@ -4,8 +4,8 @@
  * hand, and storage verbs that record their calls and answer what the test
  * set up. Nothing here runs in the app.
  */
-import type { UploadRecord } from '../../storage/upload-journal.ts';
-import type { UploadItem } from '../../storage/upload-queue.ts';
+import type { QueuedRecord, UploadRecord } from '../../storage/upload-journal.ts';
+import type { AddOptions, UploadItem } from '../../storage/upload-queue.ts';
 import type { DriveServices, InterruptedUpload, OpenedMetadata, UploadQueueLike } from './drive-services.ts';
 import type { DriveEntry, DriveFile } from './file-tree.ts';
 
@@ -18,6 +18,7 @@ export function fileId(char: string): string {
 export function uploadItem(id: string, name: string, change: Partial<UploadItem> = {}): UploadItem {
   return {
     id,
+    uploadId: `local-${id}`,
     name,
     relativePath: undefined,
     size: 10,
@@ -26,6 +27,7 @@ export function uploadItem(id: string, name: string, change: Partial<UploadItem>
     error: null,
     fileId: null,
     notice: null,
+    stalled: false,
     ...change,
   };
 }
@@ -64,10 +66,11 @@ export class FakeUploadQueue implements UploadQueueLike {
   readonly listeners = new Set<(items: readonly UploadItem[]) => void>();
   #next = 0;
 
-  add(file: File, relativePath?: string): string {
+  add(file: File, options: AddOptions = {}): string {
     const id = `upload-${++this.#next}`;
-    this.calls.push(`add ${file.name}`);
-    this.set([...this.items, uploadItem(id, file.name, { relativePath, size: file.size })]);
+    this.calls.push(options.uploadId === undefined ? `add ${file.name}` : `add ${file.name} as ${options.uploadId}`);
+    const item = uploadItem(id, file.name, { relativePath: options.relativePath, size: file.size });
+    this.set([...this.items, options.uploadId === undefined ? item : { ...item, uploadId: options.uploadId }]);
     return id;
   }
 
@@ -169,6 +172,12 @@ export class FakeDriveServices implements DriveServices {
   /** The device copy of the listing (offline); undefined = the service has none. */
   listOffline: DriveServices['listOffline'] = undefined;
   pending: InterruptedUpload[] | Error = [];
+  /** Queued, never started files in the journal. */
+  queued: QueuedRecord[] = [];
+  /** Waits for another tab's uploads to be let go (undefined: the service has no such wait). */
+  whenLiveElsewhereEnds: DriveServices['whenLiveElsewhereEnds'] = undefined;
+  /** Files sealed at rest (added offline), by upload id; an Error does not open. */
+  sealed = new Map<string, { file: File; relativePath: string | undefined } | Error>();
   /** Plaintext of the files `open` can open, by id. */
   contents = new Map<string, { metadata: OpenedMetadata; bytes: Uint8Array } | Error>();
   /** What the save picker answers: a destination, null (closed) or an error. */
@@ -221,6 +230,26 @@ export class FakeDriveServices implements DriveServices {
   interrupted(): Promise<InterruptedUpload[]> {
     this.calls.push('interrupted');
     return this.pending instanceof Error ? Promise.reject(this.pending) : Promise.resolve([...this.pending]);
+  }
+
+  queuedUploads(): Promise<QueuedRecord[]> {
+    return Promise.resolve([...this.queued]);
+  }
+
+  sealedUploads(): Promise<string[]> {
+    return Promise.resolve([...this.sealed.keys()]);
+  }
+
+  openSealed(uploadId: string): Promise<{ file: File; relativePath: string | undefined } | null> {
+    this.calls.push(`open sealed ${uploadId}`);
+    const sealed = this.sealed.get(uploadId);
+    return sealed instanceof Error ? Promise.reject(sealed) : Promise.resolve(sealed ?? null);
+  }
+
+  forgetQueued(uploadId: string): Promise<void> {
+    this.calls.push(`forget ${uploadId}`);
+    this.queued = this.queued.filter((q) => q.uploadId !== uploadId);
+    return Promise.resolve();
   }
 
   discard(record: UploadRecord): Promise<void> {

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { TamperedError } from '../../crypto/index.ts';
 import { StorageError } from '../../storage/storage-error.ts';
-import type { UploadRecord } from '../../storage/upload-journal.ts';
+import type { QueuedRecord, UploadRecord } from '../../storage/upload-journal.ts';
 import { messageFor } from '../base/handle-error.ts';
 import { FakeDriveServices, fileId, journalRecord, pickedFile } from './fake-drive-services.ts';
 import { InterruptedUploads } from './interrupted.svelte.ts';
 import { DriveNotices } from './notices.svelte.ts';
+import type { PickedFile } from './picked-files.ts';
 
 const original = pickedFile('film.mp4', 'the original bytes');
 
@@ -13,15 +15,17 @@ function setUp(opts: { inQueue?: string[]; reopen?: (handle: FileSystemFileHandl
   const notices = new DriveNotices();
   const resumed: [UploadRecord, File][] = [];
   const discarded: string[] = [];
+  const added: [PickedFile, string, boolean | undefined][] = [];
   const interrupted = new InterruptedUploads({
     services,
     notices,
     resume: (record, file) => resumed.push([record, file]),
+    add: (picked, uploadId, sealedAtRest) => added.push([picked, uploadId, sealedAtRest]),
     inQueue: (id) => opts.inQueue?.includes(id) ?? false,
     onDiscarded: (id) => discarded.push(id),
     ...(opts.reopen === undefined ? {} : { reopen: opts.reopen }),
   });
-  return { services, notices, resumed, discarded, interrupted };
+  return { services, notices, resumed, discarded, added, interrupted };
 }
 
 describe('InterruptedUploads', () => {
@@ -34,8 +38,8 @@ describe('InterruptedUploads', () => {
     ];
     await interrupted.load();
     expect(interrupted.views).toEqual([
-      { fileId: fileId('1'), label: 'clips/film.mp4', size: 200, percent: 25, canReopen: false, busy: false, problem: null },
-      { fileId: fileId('3'), label: 'x', size: 1, percent: null, canReopen: false, busy: false, problem: null },
+      { id: fileId('1'), started: true, label: 'clips/film.mp4', size: 200, percent: 25, canReopen: false, busy: false, problem: null },
+      { id: fileId('3'), started: true, label: 'x', size: 1, percent: null, canReopen: false, busy: false, problem: null },
     ]);
   });
 
@@ -107,8 +111,83 @@ describe('InterruptedUploads', () => {
 
     services.failDiscard = new StorageError('network');
     await interrupted.discard(fileId('2'));
-    expect(interrupted.views.map((v) => v.fileId)).toEqual([fileId('2')]);
+    expect(interrupted.views.map((v) => v.id)).toEqual([fileId('2')]);
     // The browser is online here, so a storage network error is storage not answering.
     expect(notices.alert).toEqual(messageFor('storage-down'));
+  });
+
+  it('offers files that were queued and never started (a full-page sign-in, a closed tab) and queues them under their journaled id', async () => {
+    const { services, notices, added, interrupted } = setUp({ inQueue: ['live-here'] });
+    const queued = (uploadId: string, file: File, relativePath?: string): QueuedRecord => ({
+      version: 1,
+      uploadId,
+      userId: 'u',
+      source: { name: file.name, size: file.size, lastModified: file.lastModified, ...(relativePath === undefined ? {} : { relativePath }) },
+      createdAt: 1,
+    });
+    const notes = pickedFile('notes.txt', 'my notes');
+    services.queued = [queued('q-1', notes, 'work/notes.txt'), queued('live-here', pickedFile('x')), queued('q-2', original)];
+    await interrupted.load();
+    expect(interrupted.views).toEqual([
+      { id: 'q-1', started: false, label: 'work/notes.txt', size: notes.size, percent: null, canReopen: false, busy: false, problem: null },
+      { id: 'q-2', started: false, label: 'film.mp4', size: original.size, percent: null, canReopen: false, busy: false, problem: null },
+    ]);
+
+    // The same name with another folder is not that file.
+    expect(interrupted.resumeIfSame(notes)).toBe(false);
+    expect(interrupted.resumeIfSame(notes, 'work/notes.txt')).toBe(true);
+    expect(added).toEqual([[{ file: notes, relativePath: 'work/notes.txt' }, 'q-1', undefined]]);
+    expect(notices.announcement).toBe('Sealing notes.txt.');
+
+    interrupted.resumeWith('q-2', pickedFile('film.mp4', 'other bytes'));
+    expect(interrupted.views[0]?.problem).toMatch(/is not the same file/);
+    await interrupted.discard('q-2');
+    expect(services.calls).toContain('forget q-2');
+    expect(interrupted.views).toEqual([]);
+    expect(notices.announcement).toBe('Discarded film.mp4; it had not started uploading.');
+  });
+
+  it('lets files sealed at rest (added offline) go on by themselves after a reload; one that does not open stays, said in the alert', async () => {
+    const { services, notices, added, resumed, interrupted } = setUp();
+    const queued = (uploadId: string, file: File): QueuedRecord => ({
+      version: 1,
+      uploadId,
+      userId: 'u',
+      source: { name: file.name, size: file.size, lastModified: file.lastModified },
+      createdAt: 1,
+    });
+    const offline = pickedFile('offline.txt', 'typed on a plane');
+    const broken = pickedFile('broken.txt');
+    services.queued = [queued('q-sealed', offline), queued('q-broken', broken), queued('q-plain', pickedFile('plain.txt'))];
+    services.pending = [{ record: { ...journalRecord(original, fileId('1')), uploadId: 'q-started' }, bytesDone: 10 }];
+    services.sealed.set('q-sealed', { file: offline, relativePath: 'trips/offline.txt' });
+    services.sealed.set('q-broken', new TamperedError());
+    services.sealed.set('q-started', { file: original, relativePath: undefined });
+    await interrupted.load();
+
+    expect(added).toEqual([[{ file: offline, relativePath: 'trips/offline.txt' }, 'q-sealed', true]]);
+    expect(resumed.map(([record, file]) => [record.fileId, file])).toEqual([[fileId('1'), original]]);
+    // Not sealed at rest: offered to choose again. Sealed but damaged: offered too, and said.
+    expect(interrupted.views.map((v) => v.label)).toEqual(['broken.txt', 'plain.txt']);
+    expect(notices.alert).toEqual(messageFor('tampered'));
+  });
+
+  it('reads the journal again once an upload live in another tab is let go there (closed, or reloaded a moment ago)', async () => {
+    const { services, interrupted } = setUp();
+    let release: () => void = () => undefined;
+    const signals: AbortSignal[] = [];
+    services.whenLiveElsewhereEnds = (signal) => {
+      signals.push(signal);
+      return new Promise<void>((resolve) => (release = resolve));
+    };
+    await interrupted.load();
+    expect(services.calls.filter((c) => c === 'interrupted')).toHaveLength(1);
+    services.pending = [{ record: journalRecord(original, fileId('7')), bytesDone: 3 }];
+    release();
+    await expect.poll(() => interrupted.views.map((v) => v.id)).toEqual([fileId('7')]);
+    expect(services.calls.filter((c) => c === 'interrupted')).toHaveLength(2);
+    // Each reading waits again; closing stops the wait.
+    interrupted.close();
+    expect(signals.at(-1)?.aborted).toBe(true);
   });
 });

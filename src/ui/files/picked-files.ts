@@ -7,6 +7,8 @@
 export interface PickedFile {
   file: File;
   relativePath?: string;
+  /** Its File System Access handle where the browser gave one (Chromium), kept in the journal to reopen it after a reload. */
+  handle?: FileSystemFileHandle;
 }
 
 /** Returns the files of an `<input type="file">` (with or without `webkitdirectory`), keeping folder paths. */
@@ -54,7 +56,28 @@ async function walk(entry: FileSystemEntry, prefix: string, out: PickedFile[]): 
 }
 
 /**
- * Returns every file in a drop, walking dropped folders recursively.
+ * Starts `DataTransferItem.getAsFileSystemHandle()` (Chromium's File System
+ * Access; not in TypeScript's DOM library yet) and resolves with the
+ * item's file handle, or null where the browser has none, the item is a
+ * folder, or it refuses.
+ */
+function fileHandleOf(item: DataTransferItem): Promise<FileSystemFileHandle | null> {
+  const call: unknown = Reflect.get(item, 'getAsFileSystemHandle');
+  if (typeof call !== 'function') return Promise.resolve(null);
+  try {
+    return Promise.resolve(Reflect.apply(call, item, [])).then(
+      (handle: unknown) => (typeof FileSystemFileHandle !== 'undefined' && handle instanceof FileSystemFileHandle ? handle : null),
+      () => null,
+    );
+  } catch {
+    return Promise.resolve(null);
+  }
+}
+
+/**
+ * Returns every file in a drop, walking dropped folders recursively. A
+ * dropped file (not inside a folder) carries its FileSystemFileHandle where
+ * the browser gives one (Chromium), for the upload journal.
  *
  * Must be called from inside the `drop` handler: the browser empties the
  * item list once the handler returns, so the entries are taken first and
@@ -66,10 +89,19 @@ export async function filesFromDrop(data: DataTransfer | null): Promise<PickedFi
   const items = Array.from(data.items).filter((item) => item.kind === 'file');
   if (items.length === 0 || typeof items[0]?.webkitGetAsEntry !== 'function') return filesFromInput(data.files);
   const entries = items.map((item) => item.webkitGetAsEntry());
+  // Asked for now too, for the same reason; settled later.
+  const handles = items.map((item) => fileHandleOf(item));
   const out: PickedFile[] = [];
   for (const [index, entry] of entries.entries()) {
     if (entry !== null) {
+      const before = out.length;
       await walk(entry, '', out);
+      const handle = await handles[index];
+      const only = out[before];
+      // A dropped file (not a folder) keeps its handle, so Resume after a reload can reopen it.
+      if (handle !== null && handle !== undefined && out.length === before + 1 && only !== undefined && only.relativePath === undefined) {
+        out[before] = { ...only, handle };
+      }
       continue;
     }
     const file = items[index]?.getAsFile();

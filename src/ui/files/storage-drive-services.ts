@@ -10,6 +10,9 @@ import { listDriveProgressive, reconcileDrive } from '../../storage/listing.ts';
 import { deleteFile, openFileStream, type DriveEntry as StoredEntry } from '../../storage/receiver.ts';
 import { chooseSaveDestination, readAllForPreview, saveStream } from '../../storage/save-to-disk.ts';
 import { discardUpload, inspectPendingUpload, pendingUploads } from '../../storage/sender.ts';
+import { openOutbox } from '../../storage/outbox.ts';
+import { openUploadJournal, recordLockKey } from '../../storage/upload-journal.ts';
+import { liveUploadIds, whenAnyReleased } from '../../storage/upload-locks.ts';
 import { UploadQueue } from '../../storage/upload-queue.ts';
 import type { DriveServices, InterruptedUpload } from './drive-services.ts';
 import { createLinkShareServices } from '../share/share-services.ts';
@@ -36,6 +39,10 @@ export function createStorageDriveServices(context: StorageDriveContext): DriveS
   const cache = typeof indexedDB === 'undefined' ? undefined : openListCache(userId);
   // One background walk at a time: it adds what the change log missed, for the next listing.
   let reconciling: Promise<void> | null = null;
+  const journal = openUploadJournal();
+  const outbox = typeof indexedDB === 'undefined' ? null : openOutbox();
+  // Uploads the last reading of the journal left out because another tab holds them.
+  const skipped = new Set<string>();
   return {
     async list(onPartial): Promise<DriveEntry[]> {
       const listing = await listDriveProgressive(api, identity, {
@@ -61,7 +68,7 @@ export function createStorageDriveServices(context: StorageDriveContext): DriveS
       return [...cached.values()].map(({ file }) => toDriveEntry(file));
     },
 
-    uploads: new UploadQueue({ api, userId, identity }),
+    uploads: new UploadQueue({ api, userId, identity, journal, outbox }),
 
     shares: typeof location === 'undefined' ? undefined : createLinkShareServices(api, identity, location.origin),
 
@@ -76,8 +83,14 @@ export function createStorageDriveServices(context: StorageDriveContext): DriveS
 
     async interrupted(): Promise<InterruptedUpload[]> {
       const records = await pendingUploads(userId);
+      // Another tab's live upload is not interrupted (and must not be inspected or dropped: it may have stored nothing yet).
+      const live = await liveUploadIds().catch(() => new Set<string>());
       const found: InterruptedUpload[] = [];
       for (const record of records) {
+        if (live.has(recordLockKey(record))) {
+          skipped.add(recordLockKey(record));
+          continue;
+        }
         try {
           const stored = await inspectPendingUpload(api, record);
           if (stored.state === 'partial') found.push({ record, bytesDone: stored.bytesDone });
@@ -91,6 +104,36 @@ export function createStorageDriveServices(context: StorageDriveContext): DriveS
       return found;
     },
 
+    async queuedUploads() {
+      const live = await liveUploadIds().catch(() => new Set<string>());
+      const queued = await journal.listQueued(userId);
+      for (const q of queued) if (live.has(q.uploadId)) skipped.add(q.uploadId);
+      return queued.filter((q) => !live.has(q.uploadId));
+    },
+
+    async whenLiveElsewhereEnds(signal) {
+      const ids = [...skipped];
+      skipped.clear();
+      await whenAnyReleased(ids, signal);
+    },
+
+    async forgetQueued(uploadId) {
+      await journal.deleteQueued(uploadId);
+      await outbox?.delete(uploadId);
+    },
+
+    async sealedUploads() {
+      if (outbox === null) return [];
+      const ids = await outbox.ids(userId);
+      // A sealed copy whose upload is no longer journaled (finished, cancelled elsewhere) is dropped.
+      const journaled = new Set([...(await journal.listQueued(userId)).map((q) => q.uploadId), ...(await journal.list(userId)).map(recordLockKey)]);
+      const live = await liveUploadIds().catch(() => new Set<string>());
+      for (const id of ids.filter((i) => !journaled.has(i) && !live.has(i))) await outbox.delete(id);
+      return ids.filter((i) => journaled.has(i));
+    },
+
+    openSealed: (uploadId) => (outbox === null ? Promise.resolve(null) : outbox.open(uploadId, identity)),
+
     async discard(record) {
       try {
         await deleteFile(api, record.fileId);
@@ -99,6 +142,7 @@ export function createStorageDriveServices(context: StorageDriveContext): DriveS
         if (!isNotFound(error)) throw error;
       }
       await discardUpload(record);
+      if (record.uploadId !== undefined) await outbox?.delete(record.uploadId);
     },
 
     onSessionExpired: api.onSessionExpired?.bind(api),

@@ -97,9 +97,10 @@ export class Uploads {
     ];
   }
 
-  /** Queues a file for sealing and upload. */
-  add(picked: PickedFile): void {
-    this.#picked.set(this.#queue.add(picked.file, picked.relativePath), picked);
+  /** Queues a file for sealing and upload (under `uploadId` when it was journaled before, e.g. before a reload). */
+  add(picked: PickedFile, uploadId?: string, sealedAtRest?: boolean): void {
+    const id = this.#queue.add(picked.file, { relativePath: picked.relativePath, handle: picked.handle, uploadId, sealedAtRest });
+    this.#picked.set(id, picked);
   }
 
   /** Queues the resumption of a journaled upload with the very file it was made from. */
@@ -113,9 +114,9 @@ export class Uploads {
     return this.#items.some((i) => i.fileId === fileId && i.status !== 'done');
   }
 
-  /** True when the queue has this server file id, in any state. */
-  has(fileId: string): boolean {
-    return this.#items.some((i) => i.fileId === fileId);
+  /** True when the queue has this server file id or queue id, in any state. */
+  has(id: string): boolean {
+    return this.#items.some((i) => i.fileId === id || i.uploadId === id);
   }
 
   /** Stops a queued, running or waiting upload; nothing of it is listed. */
@@ -123,6 +124,7 @@ export class Uploads {
     // A failed one (waiting to retry, or held for sign-in) has nothing running: stop its wait and take it off the list.
     if (this.#items.find((i) => i.id === id)?.status === 'failed') {
       this.#waits.get(id)?.abort();
+      this.#queue.cancel(id);
       this.#queue.remove(id);
       return;
     }
@@ -171,9 +173,9 @@ export class Uploads {
   }
 
   /**
-   * Cannot go on before a new sign-in, and is not in the journal either
-   * (never got a file id): signing in again in the pop-up starts it, a
-   * full-page sign-in would drop it.
+   * Cannot go on before a new sign-in (it never got a file id): signing in
+   * again in the pop-up starts it; after a full-page sign-in its queued
+   * journal record offers it again.
    */
   #held(item: UploadItem): boolean {
     if (!this.sessionExpired) return false;

@@ -163,7 +163,7 @@ describe('Uploads', () => {
     expect(uploads.views[0]).toMatchObject({ state: 'held', problem: null });
   });
 
-  it('cancels by state: a waiting retry is stopped and dropped, a failed one dropped, a running one cancelled', () => {
+  it('cancels by state: a waiting retry is stopped, cancelled (its journal record goes) and dropped, a failed one too, a running one cancelled', () => {
     const { queue, waits, uploads } = setUp();
     uploads.add({ file: pickedFile('waiting.txt') });
     uploads.add({ file: pickedFile('failed.txt') });
@@ -176,7 +176,7 @@ describe('Uploads', () => {
     expect(waits[0]?.signal.aborted).toBe(true);
     uploads.cancel('upload-2');
     uploads.cancel('upload-3');
-    expect(queue.calls.slice(-3)).toEqual(['remove upload-1', 'remove upload-2', 'cancel upload-3']);
+    expect(queue.calls.slice(-5)).toEqual(['cancel upload-1', 'remove upload-1', 'cancel upload-2', 'remove upload-2', 'cancel upload-3']);
   });
 
   it('lists a finished upload with its folder and type, and says so', () => {

@@ -6,19 +6,24 @@
 import { forgetLastAccount } from '../../auth/last-account.ts';
 import { forgetKeysOnThisDevice } from '../../keys/account-keys.ts';
 import { forgetListCache } from '../../storage/list-cache.ts';
-import { forgetUploads } from '../../storage/upload-journal.ts';
+import { forgetOutbox } from '../../storage/outbox.ts';
+import { forgetUploadJournal, forgetUploads } from '../../storage/upload-journal.ts';
 import { activityLogFor } from '../activity/activity.svelte.ts';
 
 /**
- * "Forget my keys on this device": the account's private keys, every cached
- * file list and the account's activity log (both name files). Rejects when
- * the browser refuses.
+ * "Forget my keys on this device" (on sign-out and on the keys page): the
+ * account's private keys, every cached file list, the account's activity
+ * log, the upload journal and the offline outbox (they name files and keep
+ * sealed copies: a shared computer keeps none of them). Rejects when the
+ * browser refuses.
  */
 export async function forgetKeysAndLists(userId: string): Promise<void> {
   await forgetKeysOnThisDevice(userId);
   await forgetListCache();
   // Through the app's own instance, so it forgets its sealing key too.
   await activityLogFor(userId).clear();
+  await forgetUploadJournal();
+  await forgetOutbox();
 }
 
 /**
