@@ -58,8 +58,12 @@ async function signInAndRestore(page: Page, origin: string, restore: boolean): P
   return token;
 }
 
-/** Reloads and waits for "N files in your drive", counting requests and sampling the heap. */
-async function measureListing(page: Page, files: number): Promise<DriveListing> {
+/**
+ * Reloads `page` (or, with `open`, opens the app at that address in `page`, a
+ * fresh tab) and waits for "N files in your drive", counting requests and
+ * sampling the heap.
+ */
+async function measureListing(page: Page, files: number, open?: string): Promise<DriveListing> {
   const api: string[] = [];
   let blobGets = 0;
   const onRequest = (r: Request): void => {
@@ -78,7 +82,8 @@ async function measureListing(page: Page, files: number): Promise<DriveListing> 
     );
   }, 15_000);
   const { heap } = await withHeapPeak(cdp, async () => {
-    await page.reload();
+    if (open === undefined) await page.reload();
+    else await page.goto(open);
     await page
       .getByRole('status')
       .filter({ hasText: `${files} files in your drive` })
@@ -96,7 +101,7 @@ async function measureListing(page: Page, files: number): Promise<DriveListing> 
     pageNow: performance.now(),
   }));
   const askedToNavigation = performance.now() - started - pageNow;
-  marks.unshift(`reload asked ${Math.round(-askedToNavigation)}`);
+  marks.unshift(`${open === undefined ? 'reload' : 'opening'} asked ${Math.round(-askedToNavigation)}`);
   log(`  marks (ms after navigation): ${marks.join(', ')}`);
   await cdp.detach();
   return {
@@ -184,6 +189,15 @@ export async function runDriveBench(opts: DriveBenchOptions): Promise<number> {
     log(`warm listing (cache present, ${WARM_ADDED} files added)`);
     const warm = await measureListing(page, opts.files + WARM_ADDED);
     log(`  ${JSON.stringify(warm)}`);
+    // A person opening the app in a new tab or window pays no old page's unload, which the reload above
+    // does (10,000 rows torn down): time that too, with the old tab closed first.
+    await seedFiles(seedApi, keys, numberedFiles(WARM_ADDED, 'drive-added-again'), { parallel: 4 });
+    log(`warm listing in a new tab (cache present, ${WARM_ADDED} more files added)`);
+    const tab = await context.newPage();
+    tab.on('pageerror', (error) => log(`page error: ${error.message}`));
+    await page.close();
+    const warmNewTab = await measureListing(tab, opts.files + 2 * WARM_ADDED, origin);
+    log(`  ${JSON.stringify(warmNewTab)}`);
 
     const perFile = (l: DriveListing): number => l.apiCalls / l.files;
     const report: DriveReport = driveReportSchema.parse({
@@ -194,9 +208,11 @@ export async function runDriveBench(opts: DriveBenchOptions): Promise<number> {
       seed,
       cold,
       warm,
+      warmNewTab,
       targets: [
         { name: 'cold listing', target: '≤ 30 s', value: `${(cold.wallMs / 1000).toFixed(1)} s`, met: cold.wallMs <= 30_000 },
-        { name: 'warm listing', target: '≤ 2 s', value: `${(warm.wallMs / 1000).toFixed(2)} s`, met: warm.wallMs <= 2_000 },
+        { name: 'warm listing (reload)', target: '≤ 2 s', value: `${(warm.wallMs / 1000).toFixed(2)} s`, met: warm.wallMs <= 2_000 },
+        { name: 'warm listing (new tab)', target: '≤ 2 s', value: `${(warmNewTab.wallMs / 1000).toFixed(2)} s`, met: warmNewTab.wallMs <= 2_000 },
         { name: 'API calls (cold)', target: '≤ 1 per 200 files', value: `${cold.apiCalls} for ${cold.files}`, met: perFile(cold) <= 1 / 200 },
         { name: 'API calls (warm)', target: '≤ 1 per 200 files', value: `${warm.apiCalls} for ${warm.files}`, met: perFile(warm) <= 1 / 200 },
       ],

@@ -166,7 +166,7 @@ export const driveListingSchema = z.object({
   apiCallsTotal: z.number().int().nonnegative(),
   /** GETs to blob storage (manifests). */
   blobGets: z.number().int().nonnegative(),
-  /** From reload to "N files in your drive", in milliseconds (app start included). */
+  /** From reload (or opening the app in a new tab) to "N files in your drive", in milliseconds (app start included). */
   wallMs: z.number().nonnegative(),
   /** Peak of JS heap + ArrayBuffer backing stores meanwhile. */
   peakHeapBytes: z.number().nonnegative(),
@@ -185,6 +185,8 @@ export const driveReportSchema = z.object({
   cold: driveListingSchema,
   /** Cache present, 10 files added since. */
   warm: driveListingSchema,
+  /** Cache present, 10 more files added, the app opened in a new tab (no old page to unload); absent in older reports. */
+  warmNewTab: driveListingSchema.optional(),
   targets: z.array(z.object({ name: z.string(), target: z.string(), value: z.string(), met: z.boolean() })),
   machine: z.object({ cores: z.number(), platform: z.string(), node: z.string() }),
 });
