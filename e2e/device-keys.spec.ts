@@ -34,7 +34,7 @@ test('forget my keys on this device from the keys page: the app asks to restore 
   await expect(page.getByRole('heading', { name: 'Restore your keys' })).toBeVisible({ timeout: 30_000 });
   await page.getByLabel('Recovery passphrase').fill(PASSPHRASE);
   await page.getByRole('button', { name: 'Restore my keys' }).click();
-  await expect(page.getByRole('heading', { name: 'My files' })).toBeAttached({ timeout: 30_000 });
+  await expect(page.getByRole('heading', { level: 1, name: 'My files' })).toBeAttached({ timeout: 30_000 });
   await page.getByRole('navigation', { name: 'Sealdrop' }).getByRole('button', { name: 'Keys & account' }).click();
   await expect(page.getByTestId('fingerprint-digits')).toHaveText(fingerprint ?? '');
 });
@@ -66,7 +66,7 @@ test('keys damaged in this browser: the app leads to restore (never to setup), a
 
   await page.getByLabel('Recovery passphrase').fill(PASSPHRASE);
   await page.getByRole('button', { name: 'Restore my keys' }).click();
-  await expect(page.getByRole('heading', { name: 'My files' })).toBeAttached({ timeout: 30_000 });
+  await expect(page.getByRole('heading', { level: 1, name: 'My files' })).toBeAttached({ timeout: 30_000 });
   expect((await deviceState(page, userId)).hasKeys).toBe(true);
   await page.getByRole('navigation', { name: 'Sealdrop' }).getByRole('button', { name: 'Keys & account' }).click();
   await expect(page.getByTestId('fingerprint-digits')).toHaveText(fingerprint ?? '');

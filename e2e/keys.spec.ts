@@ -79,7 +79,7 @@ test('set up keys on first sign-in, then restore them in a fresh browser', async
   expect(kit).not.toContain(PASSPHRASE);
 
   await page.getByRole('button', { name: 'I saved my recovery kit' }).click();
-  await expect(page.getByRole('heading', { name: 'My files' })).toBeAttached({ timeout: 15_000 });
+  await expect(page.getByRole('heading', { level: 1, name: 'My files' })).toBeAttached({ timeout: 15_000 });
   const first = await storedKeys(page);
   expect(first.count).toBe(1);
   expect(first.extractable).toEqual([false, false]);
@@ -102,14 +102,14 @@ test('set up keys on first sign-in, then restore them in a fresh browser', async
 
     await input.fill(PASSPHRASE);
     await other.getByRole('button', { name: 'Restore my keys' }).click();
-    await expect(other.getByRole('heading', { name: 'My files' })).toBeAttached({ timeout: 30_000 });
+    await expect(other.getByRole('heading', { level: 1, name: 'My files' })).toBeAttached({ timeout: 30_000 });
     const restored = await storedKeys(other);
     expect(restored.count).toBe(1);
     expect(restored.extractable).toEqual([false, false]);
 
     // After a reload the keys come from IndexedDB: no restore page again.
     await other.reload();
-    await expect(other.getByRole('heading', { name: 'My files' })).toBeAttached({ timeout: 30_000 });
+    await expect(other.getByRole('heading', { level: 1, name: 'My files' })).toBeAttached({ timeout: 30_000 });
     await expect(other.getByRole('heading', { name: 'Restore your keys' })).toHaveCount(0);
   } finally {
     await fresh.close();

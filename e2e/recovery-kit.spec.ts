@@ -43,7 +43,7 @@ test('download the recovery kit again from the keys page; it restores the same k
   await other.getByLabel('Recovery kit file').setInputFiles(kitPath);
   await other.getByLabel('Recovery passphrase').fill(PASSPHRASE);
   await other.getByRole('button', { name: 'Restore my keys' }).click();
-  await expect(other.getByRole('heading', { name: 'My files' })).toBeAttached({ timeout: 30_000 });
+  await expect(other.getByRole('heading', { level: 1, name: 'My files' })).toBeAttached({ timeout: 30_000 });
   await other.getByRole('navigation', { name: 'Sealdrop' }).getByRole('button', { name: 'Keys & account' }).click();
   await expect(other.getByTestId('fingerprint-digits')).toHaveText(fingerprint);
   await fresh.close();

@@ -12,7 +12,7 @@ export async function setUpKeys(page: Page, passphrase: string): Promise<void> {
   await page.getByLabel('Type the passphrase again').fill(passphrase);
   await page.getByRole('button', { name: 'Create my keys' }).click();
   await page.getByRole('button', { name: 'I saved my recovery kit' }).click({ timeout: 30_000 });
-  await expect(page.getByRole('heading', { name: 'My files' })).toBeAttached({ timeout: 15_000 });
+  await expect(page.getByRole('heading', { level: 1, name: 'My files' })).toBeAttached({ timeout: 15_000 });
 }
 
 /** Restores keys on a browser that has none, with `passphrase`; resolves once "My files" shows. */
@@ -20,5 +20,5 @@ export async function restoreKeys(page: Page, passphrase: string): Promise<void>
   await expect(page.getByRole('heading', { name: 'Restore your keys' })).toBeVisible();
   await page.getByLabel('Recovery passphrase').fill(passphrase);
   await page.getByRole('button', { name: 'Restore my keys' }).click();
-  await expect(page.getByRole('heading', { name: 'My files' })).toBeAttached({ timeout: 30_000 });
+  await expect(page.getByRole('heading', { level: 1, name: 'My files' })).toBeAttached({ timeout: 30_000 });
 }
