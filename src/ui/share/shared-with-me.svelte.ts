@@ -13,13 +13,22 @@ import { DriveNotices } from '../files/notices.svelte.ts';
 import { personShareMessage } from './person-errors.ts';
 import type { PersonShareServices, SharedFile } from './person-services.ts';
 
+/** The drive's notices, but a failure the share itself explained is shown in its own words, not the generic ones. */
+class ShareNotices extends DriveNotices {
+  explained: UserMessage | null = null;
+  override show(problem: UserMessage): void {
+    super.show(this.explained ?? problem);
+    this.explained = null;
+  }
+}
+
 /** The list of files shared with the user, with its verbs. */
 export class SharedWithMe {
   files = $state<SharedFile[]>([]);
   loaded = $state(false);
   loading = $state(false);
   problem = $state<UserMessage | null>(null);
-  readonly notices = new DriveNotices();
+  readonly notices = new ShareNotices();
   readonly downloads: Downloads;
   readonly #services: PersonShareServices;
 
@@ -33,7 +42,7 @@ export class SharedWithMe {
           if (file === undefined) return Promise.reject(new Error('Not in the list.'));
           return services.openShared(shareId, file.sealedBy, opts).catch((error: unknown) => {
             // Say why in the share's own words (withdrawn, not sealed by the pinned key).
-            this.notices.show(personShareMessage(error));
+            this.notices.explained = personShareMessage(error);
             throw error;
           });
         },
