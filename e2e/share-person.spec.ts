@@ -14,10 +14,7 @@ import { exportPublicIdentity, fingerprint, generateIdentityKeys, rsaIdentity } 
 import { parseManifest, unwrapFileKey } from '../src/crypto/manifest.ts';
 import { stackContainer } from './support/blob-storage.ts';
 import { download, useServiceWorkerDownloads } from './support/drive.ts';
-import { restoreKeys } from './support/keys.ts';
-import { E2E_BASE_URL } from './support/ports.ts';
-import { seedFiles, seedKeys, seedUserId, type SeedKeys } from './support/seed-drive.ts';
-import { signIn, uniqueUser, type TestUser } from './support/sign-in.ts';
+import { seededUser } from './support/seed-user.ts';
 
 const RECOVERY_A = 'granite lantern orchard pepper';
 const RECOVERY_B = 'velvet harbor compass tulip';
@@ -35,21 +32,6 @@ function record(context: BrowserContext, into: Recorded[]): void {
   context.on('request', (r: Request) => {
     into.push({ url: r.url(), headers: JSON.stringify(r.headers()), body: r.postData() ?? '' });
   });
-}
-
-/** Signs a new user in, seeds their keys (and files) through the API, restores the keys in the page. */
-async function seededUser(page: Page, label: string, recovery: string, files: { name: string; bytes: Uint8Array }[] = []) {
-  const user: TestUser = uniqueUser(label);
-  const me = page.waitForRequest((r) => new URL(r.url()).pathname === '/api/v1/me');
-  await signIn(page, user);
-  const token = (await me).headers()['x-sealdrop-token'] ?? '';
-  await expect(page.getByRole('heading', { name: 'Set up your keys' })).toBeVisible();
-  const api = { baseUrl: E2E_BASE_URL, token };
-  const keys: SeedKeys = await seedKeys(api, recovery);
-  const fileIds = await seedFiles(api, keys, files);
-  await page.reload();
-  await restoreKeys(page, recovery);
-  return { user, keys, fileIds, userId: await seedUserId(api), fingerprint: await fingerprint(await exportPublicIdentity(keys)) };
 }
 
 async function openSendDialog(page: Page) {
