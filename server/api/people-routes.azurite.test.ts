@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  ACCOUNT_DELETE_CONFIRMATION,
   errorBody,
   fileGrantsSchema,
   fileListSchema,
@@ -226,5 +227,28 @@ describe('the inbox', () => {
     await fetch(del.payload.url, { method: 'DELETE' });
     expect(inboxPageSchema.parse((await inbox(bob)).json).entries.some((e) => e.shareId === shareId)).toBe(false);
     expect((await readShare(bob, shareId)).status).toBe(404);
+  });
+});
+
+describe('account deletion', () => {
+  it('removes the person shares the user made (the recipient is refused) and the user’s own inbox pointers', async () => {
+    const dave = await issuer.mint('dave', { email: 'dave@example.com', email_verified: true, auth_time: Math.floor(Date.now() / 1000) - 5 });
+    expect((await call(t.api, 'POST', '/api/v1/keys/public', { token: dave, json: { publicIdentity: b64(await publicIdentityV2(await newTestKeys())) } })).status).toBe(201);
+    const fileId = await uploadFile(dave);
+    const { shareId } = personShareSchema.parse((await share(dave, fileId, BOB)).json);
+    // Alice shares a file with Dave: his inbox holds a pointer.
+    const alicesFile = await uploadFile(alice);
+    const toDave = personShareSchema.parse((await share(alice, alicesFile, { email: 'dave@example.com', id: deriveUserId({ scheme: 'oidc', iss: TEST_ISSUER, sub: 'dave' }) })).json);
+    expect((await readShare(bob, shareId)).status).toBe(200);
+    for (let i = 0; i < 20; i++) {
+      const res = await call(t.api, 'POST', '/api/v1/account/delete', { token: dave, json: { confirm: ACCOUNT_DELETE_CONFIRMATION } });
+      expect(res.status).toBe(200);
+      if ((res.json as { done: boolean }).done) break;
+    }
+    expect((await readShare(bob, shareId)).status).toBe(404);
+    expect(inboxPageSchema.parse((await inbox(bob)).json).entries.some((e) => e.shareId === shareId)).toBe(false);
+    // Alice's share record is hers: untouched (her list still shows it).
+    const people = personShareListSchema.parse((await call(t.api, 'GET', `/api/v1/files/${alicesFile}/people`, { token: alice })).json);
+    expect(people.people.map((p) => p.shareId)).toEqual([toDave.shareId]);
   });
 });

@@ -228,3 +228,26 @@ export const peopleRoutes: Route[] = [
     return { entries, next: page.continuationToken === null ? null : encodeCursor(page.continuationToken) };
   }),
 ];
+
+/**
+ * Account deletion of the owner of `indexName` (a blob under
+ * `people-index/<ownerId>/`): deletes the share record it names first (the
+ * recipient's grants stop), then the recipient's inbox pointer and the
+ * index entry. Returns how many blobs it removed.
+ */
+export async function removePersonShareByIndex(services: RouteServices, indexName: string): Promise<number> {
+  let removed = 0;
+  const index = await services.store.readSmall(indexName, 64);
+  const shareId = index === null ? '' : new TextDecoder().decode(index.bytes);
+  if (HEX32.test(shareId)) {
+    const record = await readRecord(services, shareId).catch(() => null);
+    await services.store.delete(personShareBlob(shareId));
+    removed++;
+    if (record !== null) {
+      await services.store.delete(`${inboxPrefix(record.recipientId)}${shareId}`);
+      removed++;
+    }
+  }
+  await services.store.delete(indexName);
+  return removed + 1;
+}
