@@ -5,7 +5,8 @@
  * empty and with files (two of the same name told apart), the same-name
  * question, "Keys & account" (with a refusal shown), "Activity", preview, delete and
  * sign-out dialogs, and key restore after
- * "forget my keys on this device".
+ * "forget my keys on this device". A second test: sharing with a person
+ * (the Send dialog, "Shared with me", Contacts, the key-change warning).
  * SEALDROP_SHOTS=<folder> also saves a screenshot of each.
  */
 import { join } from 'node:path';
@@ -13,6 +14,9 @@ import { expect, test } from '@playwright/test';
 import { expectNoAxeViolations } from './support/axe.ts';
 import { chooseFiles, uploaded } from './support/drive.ts';
 import { signIn, uniqueUser } from './support/sign-in.ts';
+import { seededUser } from './support/seed-user.ts';
+import { stackContainer } from './support/blob-storage.ts';
+import { exportPublicIdentity, generateIdentityKeys } from '../src/crypto/index.ts';
 import { useWorkDir, writeFile } from './support/test-files.ts';
 
 const PASSPHRASE = 'walrus cactus ledger umbrella';
@@ -107,4 +111,43 @@ test('every screen and dialog passes axe in light and dark, wide and phone-sized
   await expect(page.getByRole('heading', { level: 1, name: 'Restore your keys' })).toBeVisible();
   await expectNoAxeViolations(page, 'restore', shots);
   expect(violations).toEqual([]);
+});
+
+test('sharing with a person: the Send dialog, the key-change warning, "Shared with me" and Contacts pass axe', async ({ page, browser }) => {
+  // Two seeded users and four screens scanned four times each, on a loaded 2-core machine.
+  test.setTimeout(480_000);
+  const name = 'a11y-shared.txt';
+  const owner = await seededUser(page, 'a11y-owner', PASSPHRASE, [{ name, bytes: new TextEncoder().encode('shared for the scan\n') }]);
+  const other = await browser.newContext();
+  const otherPage = await other.newPage();
+  const recipient = await seededUser(otherPage, 'a11y-recipient', PASSPHRASE);
+
+  await page.getByRole('button', { name: `Send ${name} to a person`, exact: true }).click();
+  const dialog = page.getByRole('dialog', { name: `Share ${name} with a person` });
+  await dialog.getByLabel('Their e-mail address').fill(recipient.user.email);
+  await dialog.getByRole('button', { name: 'Find' }).click();
+  await expect(dialog.getByTestId('fingerprint-digits')).toBeVisible({ timeout: 20_000 });
+  await dialog.getByRole('button', { name: `Share with ${recipient.user.email}` }).click();
+  await expect(dialog.getByLabel('Link to send them')).toBeVisible({ timeout: 30_000 });
+  await expectNoAxeViolations(page, 'share-person', shots);
+  await page.keyboard.press('Escape');
+
+  await otherPage.getByRole('button', { name: 'Shared with me' }).click();
+  await expect(otherPage.getByRole('row', { name: new RegExp(name) })).toContainText(owner.user.email, { timeout: 30_000 });
+  await expectNoAxeViolations(otherPage, 'shared-with-me', shots);
+  await otherPage.getByRole('button', { name: 'Keys & account' }).click();
+  await otherPage.getByRole('button', { name: `Mark ${owner.user.email} verified` }).click();
+  await expect(otherPage.getByLabel(`Digits ${owner.user.email}’s Sealdrop shows`)).toBeVisible();
+  await expectNoAxeViolations(otherPage, 'contacts', shots);
+  await other.close();
+
+  // The warning: the recipient's published key replaced in storage without a signed rotation.
+  const replaced = await exportPublicIdentity(await generateIdentityKeys());
+  const container = await stackContainer(page.request);
+  await container.getBlockBlobClient(`keys/${recipient.userId}/public`).upload(replaced, replaced.length);
+  await page.getByRole('button', { name: `Send ${name} to a person`, exact: true }).click();
+  await dialog.getByLabel('Their e-mail address').fill(recipient.user.email);
+  await dialog.getByRole('button', { name: 'Find' }).click();
+  await expect(dialog.getByTestId('contact-key-warning')).toBeVisible({ timeout: 20_000 });
+  await expectNoAxeViolations(page, 'contact-warning', shots);
 });

@@ -31,6 +31,7 @@ import { accountDeletionBlob, directoryBlob, userFilesPrefix, userIndexPrefix, u
 import { mustCaller, requireFreshSignIn, route, type Route, type RouteServices } from './routes.ts';
 import { directoryEntry } from './server-schemas.ts';
 import { ownerShareIndexPrefix, shareBlob, shareIdOfIndexBlob } from './share-routes.ts';
+import { inboxPrefix, ownerPeopleIndexPrefix, removePersonShareByIndex } from './people-routes.ts';
 
 /** Default blobs removed per call: 100,000 blobs take 100 calls. */
 export const DEFAULT_DELETE_BLOBS_PER_CALL = 1000;
@@ -125,6 +126,13 @@ export const accountRoutes: Route[] = [
       if (shareId !== null) await store.delete(shareBlob(shareId));
       await store.deleteWithBlocks(name);
       return shareId === null ? 1 : 2;
+    });
+    // Files shared with people: each record first (the recipient's grants stop), then the inbox pointer and index.
+    if (done) done = await drain(services, ownerPeopleIndexPrefix(c.userId), budget, count, (name) => removePersonShareByIndex(services, name));
+    // The user's own inbox: pointers only; the records belong to the people who shared (their files are untouched).
+    if (done) done = await drain(services, inboxPrefix(c.userId), budget, count, async (name) => {
+      await store.delete(name);
+      return 1;
     });
     for (const prefix of [userFilesPrefix(c.userId), userIndexPrefix(c.userId), userKeysPrefix(c.userId)]) {
       if (!done) break;

@@ -95,7 +95,7 @@ function entryOf(shareId: string, r: ShareRecord, now: Date): ShareEntry {
 const linkNotFound = (): ApiError => new ApiError(404, SHARE_ERROR_CODES.notFound, 'There is no shared file at this link.');
 
 /** A complete file of `ownerId`, or null (it is swept when it broke its declaration). */
-async function completeFile(services: RouteServices, ownerId: string, fileId: string): Promise<FileState | null> {
+export async function completeFile(services: RouteServices, ownerId: string, fileId: string): Promise<FileState | null> {
   const state = await fileState(services.store, ownerId, fileId);
   if (breaksDeclaration(state)) {
     await sweep(services, ownerId, fileId, state);
@@ -112,7 +112,7 @@ async function completeFile(services: RouteServices, ownerId: string, fileId: st
  * sweeps it. Throws 400 for another file's or a reshaped manifest, 413 over
  * the size cap, 412 when the manifest changed meanwhile.
  */
-async function replaceManifest(services: RouteServices, c: Caller, fileId: string, state: FileState, bytes: Uint8Array, etag: string): Promise<void> {
+export async function replaceManifest(services: RouteServices, c: Caller, fileId: string, state: FileState, bytes: Uint8Array, etag: string): Promise<void> {
   if (bytes.length > services.maxManifestBytes) throw new ApiError(413, 'manifest_too_large', `A file's manifest can be at most ${services.maxManifestBytes} bytes.`);
   const name = fileBlob(c.userId, fileId, 'manifest');
   const current = await services.store.readSmall(name, services.maxManifestBytes);

@@ -65,3 +65,10 @@ export class MalformedError extends SealdropCryptoError {
     super('malformed', message);
   }
 }
+
+/** The manifest's signature is good, but the key that made it is not one the reader trusts for this file. */
+export class UntrustedSignerError extends SealdropCryptoError {
+  constructor(message = 'This file was not sealed by anyone you trust for it.') {
+    super('untrusted-signer', message);
+  }
+}

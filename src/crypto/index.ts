@@ -11,6 +11,7 @@ export {
   UnsupportedVersionError,
   KdfParamsTooHighError,
   MalformedError,
+  UntrustedSignerError,
 } from './errors.ts';
 export {
   DEFAULT_SEGMENT_SIZE,

@@ -11,7 +11,7 @@
  * authenticates everything before returning a byte of metadata.
  */
 import { ByteReader, ByteWriter, concatBytes, randomBytes, toBytes, type Bytes } from './bytes.ts';
-import { MalformedError, SealdropCryptoError, TamperedError, WrongKeyError } from './errors.ts';
+import { MalformedError, SealdropCryptoError, TamperedError, UntrustedSignerError, WrongKeyError } from './errors.ts';
 import { P256_SPKI_LENGTH, importVerifyKey, signingKeyFingerprint } from './fingerprint.ts';
 import { FILE_KEY_LENGTH, SALT_LENGTH, encodeHeader, fileIdBytes, labelled, readHeader, type Header } from './format.ts';
 import {
@@ -334,12 +334,14 @@ function sameFileId(headerBytes: Bytes, expected: Bytes): boolean {
  * UnsupportedVersionError, TamperedError (also for a signer key that is not
  * a 91-byte uncompressed P-256 SPKI), WrongKeyError (no identity opens an
  * envelope), WrongPassphraseError, KdfParamsTooHighError; RangeError when
- * `opts.fileId` is not 32 lowercase hex characters.
+ * `opts.fileId` is not 32 lowercase hex characters. With
+ * `opts.trustedSigners` (signing-key fingerprints), a good signature by any
+ * other key throws UntrustedSignerError before any envelope is opened.
  */
 export async function openManifest(
   manifest: Uint8Array,
   identities: Identity[],
-  opts: { fileId: string },
+  opts: { fileId: string; trustedSigners?: ReadonlySet<string> | undefined },
 ): Promise<{
   metadata: FileMetadata;
   contentKey: CryptoKey;
@@ -359,6 +361,8 @@ export async function openManifest(
   const message = labelled(LABEL_MANIFEST_SIGNATURE, m.signedBytes);
   if (!(await crypto.subtle.verify(ECDSA_SIGN, publicKey, m.signature, message))) throw new TamperedError();
   if (!sameFileId(m.headerBytes, expectedFileId)) throw new TamperedError('This manifest belongs to a different file.');
+  const signerFingerprint = await signingKeyFingerprint(publicKey);
+  if (opts.trustedSigners !== undefined && !opts.trustedSigners.has(signerFingerprint)) throw new UntrustedSignerError();
 
   const fileKey = await unwrapFileKey(m.stanzas, identities, m.headerBytes);
   const keys = await subkeys(fileKey, m.headerBytes);
@@ -371,7 +375,7 @@ export async function openManifest(
     contentKey: keys.content,
     segmentSize: m.header.segmentSize,
     payloadDigest: m.payloadDigest,
-    signer: { publicKey, fingerprint: await signingKeyFingerprint(publicKey) },
+    signer: { publicKey, fingerprint: signerFingerprint },
   };
 }
 

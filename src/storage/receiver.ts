@@ -3,7 +3,7 @@
  * names), opens a file as a decrypting stream, and deletes files. Emits
  * progress; never touches the DOM.
  */
-import { openManifest, signingKeyFingerprint, TamperedError, type FileMetadata } from '../crypto/index.ts';
+import { openManifest, signingKeyFingerprint, TamperedError, UntrustedSignerError, type FileMetadata } from '../crypto/index.ts';
 import { deleteBlob, getBlob } from './blob-rest.ts';
 import { openPayloadStream } from './downloader.ts';
 import { listDriveProgressive } from './listing.ts';
@@ -84,7 +84,7 @@ async function fetchManifest(
   identity: OwnerKeys,
   owner: string,
   fileId: string,
-  opts: ReceiveOptions,
+  opts: ReceiveOptions & { trustedSigners?: ReadonlySet<string> | undefined },
 ): Promise<OpenedManifest> {
   const readGrants = (): Promise<FileGrants> => api.post(apiPaths.read(fileId), undefined, fileGrantsSchema, withSignal(opts.signal));
   const keeper = new GrantKeeper(await readGrants(), readGrants);
@@ -92,17 +92,21 @@ async function fetchManifest(
     policy: opts.transport?.retry,
     signal: opts.signal,
   });
-  const opened = await openManifest(manifest, ownerIdentities(identity), { fileId });
   // Our own drive holds only what we sealed: a manifest signed by anyone
   // else was put there by someone with access to storage.
-  if (opened.signer.fingerprint !== owner) throw new TamperedError('This file was not sealed with your key.');
-  return { ...opened, keeper };
+  const trustedSigners = opts.trustedSigners ?? new Set([owner]);
+  try {
+    return { ...(await openManifest(manifest, ownerIdentities(identity), { fileId, trustedSigners })), keeper };
+  } catch (error) {
+    if (error instanceof UntrustedSignerError && opts.trustedSigners === undefined) throw new TamperedError('This file was not sealed with your key.');
+    throw error;
+  }
 }
 
 /** An opened file: authenticated metadata and a stream of its plaintext. */
 export interface OpenedFile {
   metadata: FileMetadata;
-  /** Fingerprint of the signer (the owner). */
+  /** Fingerprint of the key that signed the manifest: who sealed the file (one of the trusted signers). */
   sealedBy: string;
   /**
    * The plaintext. It errors with TamperedError / TruncatedError if the
@@ -124,7 +128,11 @@ export async function openFileStream(
   api: GrantApi,
   fileId: string,
   identity: OwnerKeys,
-  opts: ReceiveOptions & { onProgress?: ((progress: TransferProgress) => void) | undefined } = {},
+  opts: ReceiveOptions & {
+    onProgress?: ((progress: TransferProgress) => void) | undefined;
+    /** Signing-key fingerprints whose seal is accepted (default: only the owner's own); others throw UntrustedSignerError. */
+    trustedSigners?: ReadonlySet<string> | undefined;
+  } = {},
 ): Promise<OpenedFile> {
   const owner = await signingKeyFingerprint(identity.sign.publicKey);
   const opened = await fetchManifest(api, identity, owner, fileId, opts);

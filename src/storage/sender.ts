@@ -13,6 +13,8 @@ import {
   sealDraft,
   sealedSize,
   type FileMetadata,
+  type ManifestSigner,
+  type Recipient,
   type SealedDraft,
   blockDigest,
 } from '../crypto/index.ts';
@@ -36,6 +38,14 @@ export interface SendCommonOptions {
    * present) and `encrypt.publicKey`, the manifest signed with `sign`.
    */
   identity: OwnerKeys;
+  /**
+   * Who may read the file: the envelopes of a new file (default: the
+   * owner's own, ownerRecipients). Include the owner's: an interrupted
+   * upload resumes by reopening its draft with the owner's keys.
+   */
+  readers?: Recipient[] | undefined;
+  /** The key pair that signs the manifest, i.e. who sealed the file (default: the owner's `identity.sign`). */
+  signer?: ManifestSigner | undefined;
   /** Where the unfinished upload is remembered (default: the IndexedDB journal). */
   journal?: UploadJournal | undefined;
   onProgress?: ((progress: TransferProgress) => void) | undefined;
@@ -102,7 +112,7 @@ export async function sendFile(opts: SendFileOptions): Promise<{ fileId: string 
     lastModified: file.lastModified,
     ...(opts.relativePath !== undefined ? { relativePath: opts.relativePath } : {}),
   };
-  const recipients = ownerRecipients(opts.identity);
+  const recipients = opts.readers ?? ownerRecipients(opts.identity);
 
   // The server wants the manifest's length before it names the file, and the
   // file id is inside the draft: a throw-away draft measures it (its random
@@ -344,7 +354,7 @@ async function sealAndFinish(work: UploadWork, opts: SendCommonOptions): Promise
     });
   }
   const payloadDigest = await hasher.digest();
-  const signer = { privateKey: opts.identity.sign.privateKey, publicKey: opts.identity.sign.publicKey };
+  const signer = opts.signer ?? { privateKey: opts.identity.sign.privateKey, publicKey: opts.identity.sign.publicKey };
   const manifest = await finishManifest(work.draft, { payloadDigest, signer });
   await finish(work.keeper, blocks, manifest, opts, work.committed === true);
   // The file is complete in storage; the change log learns it now (a lost

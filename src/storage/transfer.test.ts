@@ -12,6 +12,9 @@ import {
   generateIdentityKeys,
   openManifest,
   rsaIdentity,
+  rsaRecipient,
+  signingKeyFingerprint,
+  UntrustedSignerError,
   segmentCount,
   TamperedError,
   type IdentityKeys,
@@ -195,6 +198,34 @@ describe('sender and receiver over an in-memory blob service', () => {
     expect(drive.files).toMatchObject([{ fileId, status: 'ok', metadata: { name: 'notes.txt', size: bytes.length } }]);
     const opened = await openFileStream(api, fileId, identity, { transport: { fetch: store.fetch, parallel: 4 } });
     expect(await readAll(opened.stream)).toEqual(bytes);
+  });
+
+  it('seals for the readers given, signed by the signer given; opening accepts only trusted signers and says who sealed', async () => {
+    const [bob, carol] = await Promise.all([generateIdentityKeys(), generateIdentityKeys()]);
+    const ownerFp = await signingKeyFingerprint(identity.sign.publicKey);
+    const store = new MemoryBlobService();
+    const api = new FakeApi(store);
+    const bytes = content(3 * SEGMENT + 5);
+    const send = (signer: IdentityKeys) =>
+      sendFile({
+        api,
+        userId: 'u',
+        file: new File([bytes], 'for-bob.txt', { lastModified: 1 }),
+        identity,
+        readers: [rsaRecipient(identity.encrypt.publicKey), rsaRecipient(bob.encrypt.publicKey)],
+        signer: signer.sign,
+        journal: memoryUploadJournal(),
+        transport: { fetch: store.fetch, segmentSize: SEGMENT },
+      });
+    const { fileId } = await send(identity);
+    const forBob = await openFileStream(api, fileId, bob, { trustedSigners: new Set([ownerFp]), transport: { fetch: store.fetch } });
+    expect(forBob.sealedBy).toBe(ownerFp);
+    expect(await readAll(forBob.stream)).toEqual(bytes);
+    // Bob does not trust Carol: a file Carol signed is refused, though his key opens it.
+    const { fileId: byCarol } = await send(carol);
+    await expect(openFileStream(api, byCarol, bob, { trustedSigners: new Set([ownerFp]), transport: { fetch: store.fetch } })).rejects.toBeInstanceOf(UntrustedSignerError);
+    // The owner's own drive, by default, accepts only the owner's seal.
+    await expect(openFileStream(api, byCarol, identity, { transport: { fetch: store.fetch } })).rejects.toThrow('This file was not sealed with your key.');
   });
 
   it('respects back-pressure: no more ranged reads than the window until the reader reads', async () => {

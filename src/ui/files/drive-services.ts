@@ -4,6 +4,7 @@
  * API client and the unlocked identity; tests pass fakes.
  */
 import type { LinkShareServices } from '../share/share-services.ts';
+import type { PersonShareServices } from '../share/person-services.ts';
 import type { TransferProgress } from '../../storage/progress.ts';
 import type { SaveDestination, SaveFileInfo } from '../../storage/save-to-disk.ts';
 import type { QueuedRecord, UploadRecord } from '../../storage/upload-journal.ts';
@@ -48,6 +49,8 @@ export interface UploadQueueLike {
 export interface DriveServices {
   /** Link shares of the owner's files (absent: no Share button, e.g. in tests). */
   shares?: LinkShareServices | undefined;
+  /** Sharing with people and the contacts (absent: no "with a person" button, e.g. in tests). */
+  people?: PersonShareServices | undefined;
   /**
    * Lists the user's files with decrypted metadata; damaged and unfinished
    * ones as problems. `onPartial` is told the files known so far while a

@@ -16,6 +16,7 @@ import { liveUploadIds, whenAnyReleased } from '../../storage/upload-locks.ts';
 import { UploadQueue } from '../../storage/upload-queue.ts';
 import type { DriveServices, InterruptedUpload } from './drive-services.ts';
 import { createLinkShareServices } from '../share/share-services.ts';
+import { createPersonShareServices } from '../share/person-services.ts';
 import { folderOf, type DriveEntry } from './file-tree.ts';
 
 /** Pause after a listing before the background walk starts, so it never competes with the first screen. */
@@ -71,6 +72,7 @@ export function createStorageDriveServices(context: StorageDriveContext): DriveS
     uploads: new UploadQueue({ api, userId, identity, journal, outbox }),
 
     shares: typeof location === 'undefined' ? undefined : createLinkShareServices(api, identity, location.origin),
+    people: typeof location === 'undefined' || typeof indexedDB === 'undefined' ? undefined : createPersonShareServices(api, identity, location.origin),
 
     open(fileId, { signal, onProgress }) {
       return openFileStream(api, fileId, identity, { signal, onProgress });

@@ -5,6 +5,7 @@
  */
 import { forgetLastAccount } from '../../auth/last-account.ts';
 import { forgetKeysOnThisDevice } from '../../keys/account-keys.ts';
+import { forgetContacts } from '../../keys/contacts.ts';
 import { forgetListCache } from '../../storage/list-cache.ts';
 import { forgetOutbox } from '../../storage/outbox.ts';
 import { forgetUploadJournal, forgetUploads } from '../../storage/upload-journal.ts';
@@ -24,6 +25,8 @@ export async function forgetKeysAndLists(userId: string): Promise<void> {
   await activityLogFor(userId).clear();
   await forgetUploadJournal();
   await forgetOutbox();
+  // Contacts are public data, but say whom this account shares with.
+  await forgetContacts();
 }
 
 /**

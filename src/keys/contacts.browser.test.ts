@@ -1,0 +1,84 @@
+/**
+ * The contact store in a real browser's IndexedDB: pin on first use, a
+ * change signed by the old key is "rotated", anything else "unexplained",
+ * nothing changes the pin until accepted; verified, forget, a forged
+ * identity is never pinned.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { exportPublicIdentity, generateIdentityKeys, signRotation, TamperedError, type IdentityKeys } from '../crypto/index.ts';
+import { contactStore, forgetContacts } from './contacts.ts';
+
+const ACCOUNT = 'a'.repeat(32);
+const BOB = 'b'.repeat(32);
+let bobOld: IdentityKeys;
+let bobNew: IdentityKeys;
+let oldId: Uint8Array;
+let newId: Uint8Array;
+let dbCounter = 0;
+const freshStore = () => contactStore(ACCOUNT, `contacts-test-${Date.now()}-${dbCounter++}`);
+
+beforeAll(async () => {
+  [bobOld, bobNew] = await Promise.all([generateIdentityKeys(), generateIdentityKeys()]);
+  [oldId, newId] = await Promise.all([exportPublicIdentity(bobOld), exportPublicIdentity(bobNew)]);
+}, 60_000);
+
+const published = (publicIdentity: Uint8Array, rotations: Uint8Array[] = []) => ({ userId: BOB, email: 'bob@example.com', publicIdentity, rotations });
+
+describe('contacts', () => {
+  it('pins the first identity seen, unverified, and sees it again as the same', async () => {
+    const store = freshStore();
+    const first = await store.observe(published(oldId));
+    expect(first.judgement.kind).toBe('new');
+    expect(first.contact.verified).toBe(false);
+    expect((await store.observe(published(oldId))).judgement.kind).toBe('same');
+    expect((await store.list()).map((c) => c.email)).toEqual(['bob@example.com']);
+  });
+
+  it('a change signed by the pinned key is "rotated"; the pin stays until accepted, and accepting resets verified', async () => {
+    const store = freshStore();
+    await store.observe(published(oldId));
+    await store.markVerified(BOB);
+    const statement = await signRotation({ oldIdentity: oldId, newIdentity: newId, oldSigningKey: bobOld.sign.privateKey });
+    const seen = await store.observe(published(newId, [statement]));
+    expect(seen.judgement.kind).toBe('rotated');
+    const contact = await store.get(BOB);
+    expect(contact?.pending?.change).toBe('rotated');
+    expect(contact?.publicIdentity).toEqual(oldId);
+    expect(await store.acceptChange(BOB)).toBe(true);
+    const accepted = await store.get(BOB);
+    expect(accepted?.publicIdentity).toEqual(newId);
+    expect(accepted?.verified).toBe(false);
+    expect(accepted?.pending).toBeNull();
+  });
+
+  it('a change without a statement by the pinned key, or with one by another key, is "unexplained"', async () => {
+    const store = freshStore();
+    await store.observe(published(oldId));
+    expect((await store.observe(published(newId))).judgement.kind).toBe('unexplained');
+    // Signed by the NEW key (what someone who replaced the key could make): explains nothing.
+    const forged = await signRotation({ oldIdentity: newId, newIdentity: oldId, oldSigningKey: bobNew.sign.privateKey });
+    expect((await store.observe(published(newId, [forged]))).judgement.kind).toBe('unexplained');
+    expect((await store.get(BOB))?.pending?.change).toBe('unexplained');
+  });
+
+  it('refuses an identity whose self-signature fails (TamperedError) and stores nothing', async () => {
+    const store = freshStore();
+    const broken = Uint8Array.from(oldId);
+    broken[broken.length - 1] = (broken[broken.length - 1] ?? 0) ^ 1;
+    await expect(store.observe(published(broken))).rejects.toBeInstanceOf(TamperedError);
+    expect(await store.get(BOB)).toBeNull();
+  });
+
+  it('forgets a contact; the next sighting pins afresh; forgetContacts clears all', async () => {
+    const name = `contacts-test-forget-${Date.now()}`;
+    const store = contactStore(ACCOUNT, name);
+    await store.observe(published(oldId));
+    await store.forget(BOB);
+    expect(await store.get(BOB)).toBeNull();
+    expect((await store.observe(published(newId))).judgement.kind).toBe('new');
+    await forgetContacts(name);
+    expect(await store.list()).toEqual([]);
+    // Another account's contacts are not mixed in.
+    expect(await contactStore('c'.repeat(32), name).list()).toEqual([]);
+  });
+});
