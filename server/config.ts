@@ -32,6 +32,8 @@ export interface Config {
     algorithms: string[];
     userIdScheme: UserIdScheme;
   };
+  /** How the endpoint signs in to storage in `userDelegation` mode (see from-config.ts `azureCredential`). */
+  azureIdentity: { kind: 'managed' | 'developer'; managedIdentityClientId: string | null };
   sasMinutes: number;
   maxFileBytes: number;
   maxManifestBytes: number;
@@ -95,6 +97,8 @@ const envSchema = z.object({
     .pipe(z.array(z.enum(ASYMMETRIC_ALGORITHMS, 'must list asymmetric algorithms only (e.g. RS256)')).min(1))
     .default(['RS256']),
   SEALDROP_USER_ID_SCHEME: z.enum(['entra', 'oidc']).optional(),
+  SEALDROP_AZURE_IDENTITY: z.enum(['managed', 'developer']).default('managed'),
+  SEALDROP_MANAGED_IDENTITY_CLIENT_ID: z.guid('must be a client id (a GUID)').optional(),
   SEALDROP_SAS_MINUTES: z.coerce.number().int().min(1).max(60).default(15),
   SEALDROP_MAX_FILE_BYTES: positiveInt(100 * GiB),
   SEALDROP_MAX_MANIFEST_BYTES: positiveInt(4 * MiB),
@@ -160,6 +164,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       algorithms: e.SEALDROP_OIDC_ALGORITHMS,
       userIdScheme: e.SEALDROP_USER_ID_SCHEME ?? (ENTRA_HOSTS.has(issuerHost) ? 'entra' : 'oidc'),
     },
+    azureIdentity: { kind: e.SEALDROP_AZURE_IDENTITY, managedIdentityClientId: e.SEALDROP_MANAGED_IDENTITY_CLIENT_ID ?? null },
     sasMinutes: e.SEALDROP_SAS_MINUTES,
     maxFileBytes: e.SEALDROP_MAX_FILE_BYTES,
     maxManifestBytes: e.SEALDROP_MAX_MANIFEST_BYTES,
