@@ -38,7 +38,14 @@ export interface Config {
   maxFileBytes: number;
   maxManifestBytes: number;
   maxBodyBytes: number;
-  rateLimit: { perUserPerMinute: number; perIpPerMinute: number };
+  rateLimit: {
+    perUserPerMinute: number;
+    perIpPerMinute: number;
+    /** `memory`: per process (default); `table`: shared by every instance through an Azure Storage table. */
+    store: 'memory' | 'table';
+    /** The table service endpoint and table name, with `table` only. */
+    table: { endpoint: string; name: string } | null;
+  };
   /** Origins allowed to call the API cross-origin (none when the app is served from the same origin). */
   corsOrigins: string[];
   /** Trust `X-Forwarded-For` / `X-Forwarded-Proto` from a reverse proxy in front of us. */
@@ -105,6 +112,12 @@ const envSchema = z.object({
   SEALDROP_MAX_BODY_BYTES: positiveInt(16 * 1024),
   SEALDROP_RATE_USER_PER_MINUTE: positiveInt(120),
   SEALDROP_RATE_IP_PER_MINUTE: positiveInt(300),
+  SEALDROP_RATE_LIMIT_STORE: z.enum(['memory', 'table']).default('memory'),
+  SEALDROP_RATE_LIMIT_TABLE_ENDPOINT: httpUrl.optional(),
+  SEALDROP_RATE_LIMIT_TABLE: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, 'must be a table name: 3–63 letters or digits, starting with a letter')
+    .default('sealdropratelimits'),
   SEALDROP_API_CORS_ORIGINS: list.pipe(z.array(z.url({ protocol: /^https?$/ }))).default([]),
   SEALDROP_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
   SEALDROP_DIRECTORY_KEY: z
@@ -146,6 +159,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   if (e.SEALDROP_STORAGE_MODE === 'sharedKey' && e.SEALDROP_STORAGE_KEY === undefined) {
     throw new ConfigError([{ variable: 'SEALDROP_STORAGE_KEY', problem: 'is missing (needed when SEALDROP_STORAGE_MODE is sharedKey)' }]);
   }
+  if (e.SEALDROP_RATE_LIMIT_STORE === 'table' && e.SEALDROP_RATE_LIMIT_TABLE_ENDPOINT === undefined) {
+    throw new ConfigError([{ variable: 'SEALDROP_RATE_LIMIT_TABLE_ENDPOINT', problem: 'is missing (needed when SEALDROP_RATE_LIMIT_STORE is table)' }]);
+  }
   const issuerHost = new URL(e.SEALDROP_OIDC_ISSUER).hostname;
   return {
     storage: {
@@ -172,6 +188,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     rateLimit: {
       perUserPerMinute: e.SEALDROP_RATE_USER_PER_MINUTE,
       perIpPerMinute: e.SEALDROP_RATE_IP_PER_MINUTE,
+      store: e.SEALDROP_RATE_LIMIT_STORE,
+      table:
+        e.SEALDROP_RATE_LIMIT_STORE === 'table' && e.SEALDROP_RATE_LIMIT_TABLE_ENDPOINT !== undefined
+          ? { endpoint: e.SEALDROP_RATE_LIMIT_TABLE_ENDPOINT, name: e.SEALDROP_RATE_LIMIT_TABLE }
+          : null,
     },
     corsOrigins: e.SEALDROP_API_CORS_ORIGINS.map((o) => new URL(o).origin),
     trustProxy: e.SEALDROP_TRUST_PROXY === 'true',

@@ -1,7 +1,7 @@
 import { DefaultAzureCredential, ManagedIdentityCredential } from '@azure/identity';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../config.ts';
-import { azureCredential } from './from-config.ts';
+import { azureCredential, rateLimiters } from './from-config.ts';
 
 const base = {
   SEALDROP_STORAGE_MODE: 'userDelegation',
@@ -29,5 +29,24 @@ describe('the storage identity in userDelegation mode', () => {
   it('is the developer’s own sign-in (DefaultAzureCredential) only when asked for', () => {
     expect(azureCredential(loadConfig({ ...base, SEALDROP_AZURE_IDENTITY: 'developer' }))).toBeInstanceOf(DefaultAzureCredential);
     expect(() => loadConfig({ ...base, SEALDROP_AZURE_IDENTITY: 'root' })).toThrow(/SEALDROP_AZURE_IDENTITY is invalid/);
+  });
+});
+
+describe('the rate limiter store', () => {
+  it('is in memory by default: per process, answering at once', () => {
+    const config = loadConfig({ ...base, SEALDROP_RATE_USER_PER_MINUTE: '1' });
+    expect(config.rateLimit).toMatchObject({ store: 'memory', table: null });
+    const { userLimiter } = rateLimiters(config);
+    expect(userLimiter.take('user:a')).toEqual({ allowed: true });
+    expect(userLimiter.take('user:a')).toMatchObject({ allowed: false });
+  });
+
+  it('needs the table endpoint when it is a table, and a valid table name', () => {
+    expect(() => loadConfig({ ...base, SEALDROP_RATE_LIMIT_STORE: 'table' })).toThrow(/SEALDROP_RATE_LIMIT_TABLE_ENDPOINT is missing/);
+    expect(() => loadConfig({ ...base, SEALDROP_RATE_LIMIT_STORE: 'table', SEALDROP_RATE_LIMIT_TABLE_ENDPOINT: 'https://acct.table.core.windows.net', SEALDROP_RATE_LIMIT_TABLE: 'rate-limits' })).toThrow(
+      /SEALDROP_RATE_LIMIT_TABLE is invalid/,
+    );
+    const config = loadConfig({ ...base, SEALDROP_RATE_LIMIT_STORE: 'table', SEALDROP_RATE_LIMIT_TABLE_ENDPOINT: 'https://acct.table.core.windows.net/' });
+    expect(config.rateLimit.table).toEqual({ endpoint: 'https://acct.table.core.windows.net', name: 'sealdropratelimits' });
   });
 });

@@ -3,6 +3,7 @@
  * the issuer's JWKS, the SAS signing strategy, the SDK container client and
  * the rate limiters. Nothing here touches the network until a request comes.
  */
+import { AzureNamedKeyCredential, TableClient } from '@azure/data-tables';
 import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import { BlobServiceClient, RestError, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { stdoutAuditSink } from '../audit-log.ts';
@@ -10,6 +11,7 @@ import { createTokenVerifier, remoteJwks } from '../auth/token-verifier.ts';
 import type { Config } from '../config.ts';
 import { createHealthCheck, jwksProbe } from '../health.ts';
 import { tokenBucketLimiter } from '../rate-limit.ts';
+import { tableRateLimiter } from '../rate-limit-table.ts';
 import { containerBlobStore } from '../storage/blob-store.ts';
 import { sasProtocolFor, sharedKeySasSigner, userDelegationSasSigner, type SasSigner } from '../storage/sas-signer.ts';
 import type { Api } from './api-types.ts';
@@ -42,6 +44,29 @@ export function userDelegationSigner(service: BlobServiceClient, container: stri
     protocol: sasProtocolFor(service.url),
     keys: { getUserDelegationKey: (startsOn, expiresOn) => service.getUserDelegationKey(startsOn, expiresOn) },
   });
+}
+
+/**
+ * The user and address limiters `config` asks for: in memory (per
+ * process), or shared through an Azure Storage table (rate-limit-table.ts),
+ * reached with the endpoint's identity ("Storage Table Data Contributor")
+ * or, against Azurite, the account key.
+ */
+export function rateLimiters(config: Pick<Config, 'rateLimit' | 'storage' | 'azureIdentity'>): Pick<ApiDeps, 'userLimiter' | 'ipLimiter'> {
+  const { perUserPerMinute, perIpPerMinute, table } = config.rateLimit;
+  if (config.rateLimit.store === 'memory' || table === null) {
+    return { userLimiter: tokenBucketLimiter({ perMinute: perUserPerMinute }), ipLimiter: tokenBucketLimiter({ perMinute: perIpPerMinute }) };
+  }
+  const { accountKey, accountName } = config.storage;
+  const options = { allowInsecureConnection: table.endpoint.startsWith('http:') };
+  const client =
+    config.storage.mode === 'sharedKey' && accountKey !== null
+      ? new TableClient(table.endpoint, table.name, new AzureNamedKeyCredential(accountName, accountKey), options)
+      : new TableClient(table.endpoint, table.name, azureCredential(config), options);
+  return {
+    userLimiter: tableRateLimiter({ table: client, perMinute: perUserPerMinute, name: 'user' }),
+    ipLimiter: tableRateLimiter({ table: client, perMinute: perIpPerMinute, name: 'ip' }),
+  };
 }
 
 /**
@@ -98,8 +123,7 @@ export function createApiFromConfig(config: Config, overrides: Partial<ApiDeps> 
     maxFileBytes: config.maxFileBytes,
     maxManifestBytes: config.maxManifestBytes,
     maxBodyBytes: config.maxBodyBytes,
-    userLimiter: tokenBucketLimiter({ perMinute: config.rateLimit.perUserPerMinute }),
-    ipLimiter: tokenBucketLimiter({ perMinute: config.rateLimit.perIpPerMinute }),
+    ...rateLimiters(config),
     audit: stdoutAuditSink,
     corsOrigins: config.corsOrigins,
     ...overrides,

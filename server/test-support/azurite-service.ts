@@ -6,6 +6,7 @@
  * telemetry; stopped by the caller (and killed if the test process exits).
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,15 +21,31 @@ export interface AzuriteService {
 }
 
 const bin = (name: string): string => fileURLToPath(new URL(`../../node_modules/.bin/${name}`, import.meta.url));
-const LISTENING = /successfully listens on (https?):\/\/[^:\s]+:(\d+)/;
+/** The blob service prints `successfully listens on http(s)://host:port`, the table service `successfully started on host:port`. */
+const LISTENING = /successfully (?:listens on (https?):\/\/|started on ())[^:\s]+:(\d+)/;
+
+/** A port that was free a moment ago on 127.0.0.1. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
 
 /**
  * Starts `azurite-blob` or `azurite-table` with `extraArgs` and resolves
  * once it listens; rejects with its last output line if it exits or stays
  * silent for 30 s.
  */
-export function startAzuriteService(service: 'blob' | 'table', extraArgs: string[] = []): Promise<AzuriteService> {
-  const args = [bin(`azurite-${service}`), `--${service}Host`, '127.0.0.1', `--${service}Port`, '0', '--inMemoryPersistence', '--disableTelemetry', '--skipApiVersionCheck', ...extraArgs];
+export async function startAzuriteService(service: 'blob' | 'table', extraArgs: string[] = []): Promise<AzuriteService> {
+  // The table service does not print the port it got for port 0: pick a free one first.
+  const port = service === 'table' ? await freePort() : 0;
+  const args = [bin(`azurite-${service}`), `--${service}Host`, '127.0.0.1', `--${service}Port`, String(port), '--inMemoryPersistence', '--disableTelemetry', '--skipApiVersionCheck', ...extraArgs];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const killOnExit = (): void => void child.kill('SIGKILL');
   process.once('exit', killOnExit);
@@ -41,19 +58,20 @@ export function startAzuriteService(service: 'blob' | 'table', extraArgs: string
     await exited;
     clearTimeout(timer);
   };
-  return new Promise<AzuriteService>((resolve, reject) => {
+  return await new Promise<AzuriteService>((resolve, reject) => {
     let output = '';
     const timer = setTimeout(() => void stop().then(() => reject(new Error(`azurite-${service} did not listen within 30 s: ${output.slice(-300)}`))), 30_000);
     const onData = (chunk: Buffer): void => {
       output = (output + chunk.toString('utf8')).slice(-4000);
       const match = LISTENING.exec(output);
-      if (match?.[1] === undefined || match[2] === undefined) return;
+      if (match === null || match[3] === undefined) return;
       clearTimeout(timer);
       child.stdout?.removeListener('data', onData);
       child.stdout?.resume();
       child.stderr?.resume();
-      const port = Number(match[2]);
-      resolve({ endpoint: `${match[1]}://127.0.0.1:${port}/devstoreaccount1`, port, stop });
+      const listening = Number(match[3]);
+      const scheme = match[1] ?? (extraArgs.includes('--cert') ? 'https' : 'http');
+      resolve({ endpoint: `${scheme}://127.0.0.1:${listening}/devstoreaccount1`, port: listening, stop });
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
