@@ -89,6 +89,7 @@ describe('upload grants', () => {
   it('make a server-chosen file id and grant rcw on the payload and cw on the manifest, for minutes', async () => {
     const before = Date.now();
     const up = await newUpload(alice);
+    const after = Date.now();
     expect(up.payload.permissions).toBe('rcw');
     expect(up.manifest.permissions).toBe('cw');
     expect(new URL(up.payload.url).pathname).toBe(`/devstoreaccount1/sealdrop/files/${aliceId}/${up.fileId}/payload`);
@@ -98,7 +99,8 @@ describe('upload grants', () => {
     expect(q.get('sp')).toBe('rcw');
     const lifetime = Date.parse(up.payload.expiresAt) - before;
     expect(lifetime).toBeGreaterThan(14 * 60_000);
-    expect(lifetime).toBeLessThanOrEqual(15 * 60_000);
+    // Measured from after the answer: through an adapter on a busy machine the request itself can take a second.
+    expect(Date.parse(up.payload.expiresAt)).toBeLessThanOrEqual(after + 15 * 60_000);
     expect(new Date(q.get('se') ?? '').getTime()).toBe(Date.parse(up.payload.expiresAt));
     // Start 5 minutes back for clock skew.
     expect(before - new Date(q.get('st') ?? '').getTime()).toBeGreaterThan(4 * 60_000);
