@@ -80,7 +80,7 @@ export const layerRules = [
 ];
 
 export default ts.config(
-  { ignores: ['dist/', 'node_modules/', '.sealdrop/', 'test-results/', 'playwright-report/', 'bench/results/', 'dev-dist/'] },
+  { ignores: ['dist/', 'node_modules/', '.sealdrop/', 'test-results/', 'playwright-report/', 'bench/results/', 'dev-dist/', 'dist-functions/'] },
   js.configs.recommended,
   ...ts.configs.recommended,
   ...svelte.configs.recommended,

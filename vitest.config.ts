@@ -50,6 +50,20 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
+      // The same route tests again, each request sent through one host's
+      // adapter (server/test-support/adapters.ts): the endpoint runs on Node's
+      // http locally and as an Azure Functions app in Azure.
+      ...(['functions', 'node'] as const).map((adapter) => ({
+        test: {
+          name: `server-via-${adapter}`,
+          environment: 'node' as const,
+          include: ['server/api/**/*.test.ts'],
+          exclude: ['server/api/*-adapter.test.ts'],
+          env: { SEALDROP_TEST_ADAPTER: adapter },
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      })),
     ],
   },
 });

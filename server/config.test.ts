@@ -50,7 +50,7 @@ describe('loadConfig', () => {
     });
     expect(c.sasMinutes).toBe(15);
     expect(c.maxFileBytes).toBe(100 * 1024 ** 3);
-    expect(c.rateLimit).toEqual({ perUserPerMinute: 120, perIpPerMinute: 300 });
+    expect(c.rateLimit).toEqual({ perUserPerMinute: 120, perIpPerMinute: 300, store: 'memory', table: null });
     expect(c.trustProxy).toBe(false);
     expect(c.corsOrigins).toEqual([]);
   });

@@ -32,11 +32,20 @@ export interface Config {
     algorithms: string[];
     userIdScheme: UserIdScheme;
   };
+  /** How the endpoint signs in to storage in `userDelegation` mode (see from-config.ts `azureCredential`). */
+  azureIdentity: { kind: 'managed' | 'developer'; managedIdentityClientId: string | null };
   sasMinutes: number;
   maxFileBytes: number;
   maxManifestBytes: number;
   maxBodyBytes: number;
-  rateLimit: { perUserPerMinute: number; perIpPerMinute: number };
+  rateLimit: {
+    perUserPerMinute: number;
+    perIpPerMinute: number;
+    /** `memory`: per process (default); `table`: shared by every instance through an Azure Storage table. */
+    store: 'memory' | 'table';
+    /** The table service endpoint and table name, with `table` only. */
+    table: { endpoint: string; name: string } | null;
+  };
   /** Origins allowed to call the API cross-origin (none when the app is served from the same origin). */
   corsOrigins: string[];
   /** Trust `X-Forwarded-For` / `X-Forwarded-Proto` from a reverse proxy in front of us. */
@@ -95,12 +104,20 @@ const envSchema = z.object({
     .pipe(z.array(z.enum(ASYMMETRIC_ALGORITHMS, 'must list asymmetric algorithms only (e.g. RS256)')).min(1))
     .default(['RS256']),
   SEALDROP_USER_ID_SCHEME: z.enum(['entra', 'oidc']).optional(),
+  SEALDROP_AZURE_IDENTITY: z.enum(['managed', 'developer']).default('managed'),
+  SEALDROP_MANAGED_IDENTITY_CLIENT_ID: z.guid('must be a client id (a GUID)').optional(),
   SEALDROP_SAS_MINUTES: z.coerce.number().int().min(1).max(60).default(15),
   SEALDROP_MAX_FILE_BYTES: positiveInt(100 * GiB),
   SEALDROP_MAX_MANIFEST_BYTES: positiveInt(4 * MiB),
   SEALDROP_MAX_BODY_BYTES: positiveInt(16 * 1024),
   SEALDROP_RATE_USER_PER_MINUTE: positiveInt(120),
   SEALDROP_RATE_IP_PER_MINUTE: positiveInt(300),
+  SEALDROP_RATE_LIMIT_STORE: z.enum(['memory', 'table']).default('memory'),
+  SEALDROP_RATE_LIMIT_TABLE_ENDPOINT: httpUrl.optional(),
+  SEALDROP_RATE_LIMIT_TABLE: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, 'must be a table name: 3–63 letters or digits, starting with a letter')
+    .default('sealdropratelimits'),
   SEALDROP_API_CORS_ORIGINS: list.pipe(z.array(z.url({ protocol: /^https?$/ }))).default([]),
   SEALDROP_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
   SEALDROP_DIRECTORY_KEY: z
@@ -142,6 +159,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   if (e.SEALDROP_STORAGE_MODE === 'sharedKey' && e.SEALDROP_STORAGE_KEY === undefined) {
     throw new ConfigError([{ variable: 'SEALDROP_STORAGE_KEY', problem: 'is missing (needed when SEALDROP_STORAGE_MODE is sharedKey)' }]);
   }
+  if (e.SEALDROP_RATE_LIMIT_STORE === 'table' && e.SEALDROP_RATE_LIMIT_TABLE_ENDPOINT === undefined) {
+    throw new ConfigError([{ variable: 'SEALDROP_RATE_LIMIT_TABLE_ENDPOINT', problem: 'is missing (needed when SEALDROP_RATE_LIMIT_STORE is table)' }]);
+  }
   const issuerHost = new URL(e.SEALDROP_OIDC_ISSUER).hostname;
   return {
     storage: {
@@ -160,6 +180,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       algorithms: e.SEALDROP_OIDC_ALGORITHMS,
       userIdScheme: e.SEALDROP_USER_ID_SCHEME ?? (ENTRA_HOSTS.has(issuerHost) ? 'entra' : 'oidc'),
     },
+    azureIdentity: { kind: e.SEALDROP_AZURE_IDENTITY, managedIdentityClientId: e.SEALDROP_MANAGED_IDENTITY_CLIENT_ID ?? null },
     sasMinutes: e.SEALDROP_SAS_MINUTES,
     maxFileBytes: e.SEALDROP_MAX_FILE_BYTES,
     maxManifestBytes: e.SEALDROP_MAX_MANIFEST_BYTES,
@@ -167,6 +188,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     rateLimit: {
       perUserPerMinute: e.SEALDROP_RATE_USER_PER_MINUTE,
       perIpPerMinute: e.SEALDROP_RATE_IP_PER_MINUTE,
+      store: e.SEALDROP_RATE_LIMIT_STORE,
+      table:
+        e.SEALDROP_RATE_LIMIT_STORE === 'table' && e.SEALDROP_RATE_LIMIT_TABLE_ENDPOINT !== undefined
+          ? { endpoint: e.SEALDROP_RATE_LIMIT_TABLE_ENDPOINT, name: e.SEALDROP_RATE_LIMIT_TABLE }
+          : null,
     },
     corsOrigins: e.SEALDROP_API_CORS_ORIGINS.map((o) => new URL(o).origin),
     trustProxy: e.SEALDROP_TRUST_PROXY === 'true',

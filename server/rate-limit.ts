@@ -1,14 +1,25 @@
 /**
  * In-memory token buckets, one per key (a user id or an IP address). Each
  * process keeps its own buckets: with several instances the effective limit
- * is per instance, which is enough to blunt bursts and scripted abuse.
+ * is per instance, which is enough to blunt bursts and scripted abuse. The
+ * shared limiter over Azure Table Storage (rate-limit-table.ts) implements
+ * the same interface; configuration picks one (SEALDROP_RATE_LIMIT_STORE).
  */
 
 /** The outcome of one {@link RateLimiter.take}. */
 export type RateDecision = { allowed: true } | { allowed: false; retryAfterSeconds: number };
 
-/** Takes one token from a key's bucket. */
+/**
+ * Takes one token from a key's bucket. The in-memory limiter answers at
+ * once; a shared one (rate-limit-table.ts) answers after a round trip to
+ * its store, so callers await either.
+ */
 export interface RateLimiter {
+  take(key: string): RateDecision | Promise<RateDecision>;
+}
+
+/** The in-memory limiter: answers at once. */
+export interface MemoryRateLimiter extends RateLimiter {
   take(key: string): RateDecision;
 }
 
@@ -18,7 +29,7 @@ export interface RateLimiter {
  * forgotten (swept once more than `maxKeys` are held), so memory stays bounded
  * by the number of recently active keys.
  */
-export function tokenBucketLimiter(opts: { perMinute: number; now?: () => number; maxKeys?: number }): RateLimiter {
+export function tokenBucketLimiter(opts: { perMinute: number; now?: () => number; maxKeys?: number }): MemoryRateLimiter {
   const now = opts.now ?? (() => Date.now());
   const capacity = opts.perMinute;
   const perMs = opts.perMinute / 60_000;

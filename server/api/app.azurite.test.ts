@@ -20,6 +20,7 @@ import {
 import { directoryBlob, recoveryBlob } from '../storage/blob-layout.ts';
 import { b64, newTestKeys, publicIdentityV2, rotationStatement, type TestKeys } from '../test-support/key-proofs.ts';
 import { call, createTestApi, TEST_DIRECTORY_KEY, type TestApi } from '../test-support/test-api.ts';
+import { testAdapterFromEnv } from '../test-support/adapters.ts';
 import { createTestIssuer, TEST_ISSUER, type TestIssuer } from '../test-support/test-issuer.ts';
 
 let azurite: AzuriteHandle;
@@ -88,6 +89,7 @@ describe('upload grants', () => {
   it('make a server-chosen file id and grant rcw on the payload and cw on the manifest, for minutes', async () => {
     const before = Date.now();
     const up = await newUpload(alice);
+    const after = Date.now();
     expect(up.payload.permissions).toBe('rcw');
     expect(up.manifest.permissions).toBe('cw');
     expect(new URL(up.payload.url).pathname).toBe(`/devstoreaccount1/sealdrop/files/${aliceId}/${up.fileId}/payload`);
@@ -97,7 +99,8 @@ describe('upload grants', () => {
     expect(q.get('sp')).toBe('rcw');
     const lifetime = Date.parse(up.payload.expiresAt) - before;
     expect(lifetime).toBeGreaterThan(14 * 60_000);
-    expect(lifetime).toBeLessThanOrEqual(15 * 60_000);
+    // Measured from after the answer: through an adapter on a busy machine the request itself can take a second.
+    expect(Date.parse(up.payload.expiresAt)).toBeLessThanOrEqual(after + 15 * 60_000);
     expect(new Date(q.get('se') ?? '').getTime()).toBe(Date.parse(up.payload.expiresAt));
     // Start 5 minutes back for clock skew.
     expect(before - new Date(q.get('st') ?? '').getTime()).toBeGreaterThan(4 * 60_000);
@@ -525,8 +528,12 @@ describe('ids in paths', () => {
       ['POST', `/api/v1/keys/public/${id}/read`],
     ] as const) {
       const res = await call(t.api, method, path, { token: alice });
-      expect(res.status, path).toBe(400);
-      expect(errorSchema.parse(res.json).error).toBe('invalid_id');
+      // The Functions host parses the URL (WHATWG rules) and resolves dot
+      // segments, `%2e%2e` too, before the API sees it: `files/../read`
+      // arrives as `files/read`, which is no route (404), still before storage.
+      const resolvedByHost = testAdapterFromEnv() === 'functions' && /^(\.\.|%2e%2e)$/i.test(id);
+      expect(res.status, path).toBe(resolvedByHost ? 404 : 400);
+      expect(errorSchema.parse(res.json).error).toBe(resolvedByHost ? 'not_found' : 'invalid_id');
     }
   });
 });

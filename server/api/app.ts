@@ -205,9 +205,9 @@ export function createApi(deps: ApiDeps): Api {
   const fail = (request: ApiRequest, err: ApiError): ApiResponse =>
     respond(request, err.status, { error: err.code, message: err.message } satisfies ErrorBody, err.headers);
 
-  /** Charges an unauthenticated request to its address; throws 429 when the address's bucket is empty. */
-  const chargeIp = (request: ApiRequest): void => {
-    const ip = deps.ipLimiter.take(`ip:${request.remoteAddress}`);
+  /** Charges an unauthenticated request to its address; rejects with a 429 when the address's bucket is empty. */
+  const chargeIp = async (request: ApiRequest): Promise<void> => {
+    const ip = await deps.ipLimiter.take(`ip:${request.remoteAddress}`);
     if (!ip.allowed) throw rateLimited('Too many requests from your network. Please wait a moment.', ip.retryAfterSeconds);
   };
 
@@ -219,7 +219,7 @@ export function createApi(deps: ApiDeps): Api {
       // limiter) and is never charged again; everything else that fails
       // before sign-in is charged to the address now, so refusals cost too.
       if (err instanceof NotSignedIn) {
-        chargeIp(request);
+        await chargeIp(request);
         throw err.cause;
       }
       throw err;
@@ -239,7 +239,7 @@ export function createApi(deps: ApiDeps): Api {
     let signedIn: Caller | null = null;
     if (!isHealth) {
       if (match?.route.auth === true && request.body.byteLength <= deps.maxBodyBytes) signedIn = await verifiedCaller(request);
-      if (signedIn === null) chargeIp(request);
+      if (signedIn === null) await chargeIp(request);
     }
     return answer(request, queryAt, matches, match, method, signedIn);
   };
@@ -260,7 +260,7 @@ export function createApi(deps: ApiDeps): Api {
       if (err instanceof UnauthenticatedError) throw new NotSignedIn(err);
       throw err;
     }
-    const user = deps.userLimiter.take(`user:${caller.userId}`);
+    const user = await deps.userLimiter.take(`user:${caller.userId}`);
     if (!user.allowed) throw rateLimited('Too many requests. Please wait a moment.', user.retryAfterSeconds);
     return caller;
   };

@@ -13,6 +13,7 @@ import { tokenBucketLimiter } from '../rate-limit.ts';
 import { containerBlobStore } from '../storage/blob-store.ts';
 import { sasProtocolFor, sharedKeySasSigner } from '../storage/sas-signer.ts';
 import { testVerifier, type TestIssuer } from './test-issuer.ts';
+import { handleVia, testAdapterFromEnv } from './adapters.ts';
 
 /** The API under test and what it recorded. */
 export interface TestApi {
@@ -107,7 +108,8 @@ export function assertContract(method: string, url: string, status: number, json
 }
 
 /**
- * Injects one request into `api`, parses a JSON body when there is one and
+ * Injects one request into `api` (directly, or through the adapter that
+ * SEALDROP_TEST_ADAPTER names), parses a JSON body when there is one and
  * checks the answer against the wire contract ({@link assertContract}), so
  * every server test also tests the response schemas.
  */
@@ -122,7 +124,8 @@ export async function call(api: Api, method: string, url: string, opts: CallOpti
     body = new TextEncoder().encode(JSON.stringify(opts.json));
     headers['content-type'] ??= 'application/json';
   }
-  const res = await api.handle({ method, url, headers, body, remoteAddress: opts.ip ?? '127.0.0.1' });
+  // Through the host SEALDROP_TEST_ADAPTER names (adapters.ts): the same route tests run behind each adapter.
+  const res = await handleVia(testAdapterFromEnv(), api, { method, url, headers, body, remoteAddress: opts.ip ?? '127.0.0.1' });
   const text = typeof res.body === 'string' ? res.body : new TextDecoder().decode(res.body);
   const json: unknown = text === '' ? null : JSON.parse(text);
   assertContract(method, url, res.status, json);
