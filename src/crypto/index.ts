@@ -58,6 +58,7 @@ export {
   sealDraft,
   openDraft,
   finishManifest,
+  manifestLengthFor,
   openManifest,
   type SealedDraft,
   type ManifestSigner,
