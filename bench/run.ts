@@ -27,6 +27,7 @@ import { measureShell, type ShellSize } from './shell-size.ts';
 import { writeRandomFile } from './source-file.ts';
 import { serveStatic } from './static-server.ts';
 import { runTune } from './tune.ts';
+import { runBreakdown } from './breakdown.ts';
 
 const PORTS = { from: 17600, to: 17699 };
 const MiB = 1024 * 1024;
@@ -276,7 +277,7 @@ async function main(): Promise<number> {
     const pageDir = join(tempDir, 'page');
     await buildBenchPage(pageDir);
     let shell: ShellSize = { gzipLevel: 9, shellGzipBytes: Number.NaN, initial: [], lazy: [], otherEntries: [] };
-    if (!opts.tune) {
+    if (!opts.tune && !opts.breakdown) {
       const appDir = opts.distDir ?? join(tempDir, 'app');
       try {
         if (opts.distDir === undefined) await buildApp(appDir);
@@ -327,6 +328,9 @@ async function main(): Promise<number> {
     if (opts.tune) {
       await runTune({ driver, storage, sizeBytes: opts.sizeBytes, base: params, log, tempDir });
       return 0;
+    }
+    if (opts.breakdown) {
+      return await runBreakdown({ driver, storage, params, sizes: opts.chartSizes, repeats: opts.repeats, tempDir, outPath: opts.outPath, log });
     }
 
     log('identity key generation and passphrase KDF');
