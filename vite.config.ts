@@ -2,6 +2,7 @@ import { defineConfig } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { VitePWA } from 'vite-plugin-pwa';
 import { resolve } from 'node:path';
+import { precompressPlugin } from './server/precompress.ts';
 
 export default defineConfig({
   plugins: [
@@ -52,6 +53,8 @@ export default defineConfig({
         globIgnores: ['redirect.html'],
       },
     }),
+    // Brotli and gzip copies of every text file, served by server/static.ts.
+    precompressPlugin(),
   ],
   build: {
     target: 'es2022',

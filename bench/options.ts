@@ -42,6 +42,8 @@ export interface BenchOptions {
   smoke: boolean;
   /** Grid of transfer parameters to try instead of the normal report. */
   tune: boolean;
+  /** `--breakdown`: where the time of a small or medium upload goes, instead of the normal report. */
+  breakdown: boolean;
   /** Use this Azurite-compatible blob endpoint (well-known dev account) instead of starting one. */
   blobEndpoint: string | undefined;
   /** Measure an existing build instead of building the app into a temp folder. */
@@ -65,6 +67,7 @@ const HELP = `Usage: tsx bench/run.ts [options]
   --sizes A,B,...     chart sizes (default 1MiB,16MiB,128MiB,1GiB)
   --out FILE          JSON output (default bench/results/latest.json, smoke.json for --smoke); HTML beside it
   --smoke             tiny correctness-only run (a few MiB); exits 1 on a correctness failure
+  --breakdown         where one upload's time goes, step by step, at --sizes (default 1MiB,16MiB)
   --tune              try segment size / segments per block / concurrency combinations at --size
   --segment-size SIZE, --segments-per-block N, --concurrency N (Put Blocks in flight),
   --download-concurrency N (segments decrypting at once on download)   override the app's defaults
@@ -84,7 +87,7 @@ const positiveInt = z.coerce.number().int().positive();
  * help and exits 0 for `--help`; throws a plain Error on a bad option.
  */
 export function parseOptions(argv: string[]): BenchOptions {
-  const flags = new Set(['--smoke', '--tune', '--keep', '--trace', '--no-drive-key', '--help', '-h']);
+  const flags = new Set(['--smoke', '--tune', '--breakdown', '--keep', '--trace', '--no-drive-key', '--help', '-h']);
   const values = new Map<string, string>();
   const seen = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
@@ -110,10 +113,11 @@ export function parseOptions(argv: string[]): BenchOptions {
 
   const smoke = seen.has('--smoke');
   // Smoke sizes straddle segment boundaries on purpose (partial last segment).
-  const sizeBytes = smoke ? 4 * 1024 * 1024 - 5 : parseSize(values.get('--size') ?? '1GiB');
+  const breakdown = seen.has('--breakdown');
   const listed = smoke
     ? [1024 * 1024 + 1]
-    : (values.get('--sizes') ?? '1MiB,16MiB,128MiB,1GiB').split(',').map((s) => parseSize(s));
+    : (values.get('--sizes') ?? (breakdown ? '1MiB,16MiB' : '1MiB,16MiB,128MiB,1GiB')).split(',').map((s) => parseSize(s));
+  const sizeBytes = smoke ? 4 * 1024 * 1024 - 5 : breakdown ? Math.max(...listed) : parseSize(values.get('--size') ?? '1GiB');
   const chartSizes = [...new Set([...listed.filter((s) => s <= sizeBytes), sizeBytes])].sort((a, b) => a - b);
 
   const params: Partial<TransferParams> = {};
@@ -139,10 +143,11 @@ export function parseOptions(argv: string[]): BenchOptions {
     chartSizes,
     // A smoke run never overwrites the last real report.
     outPath: resolve(
-      values.get('--out') ?? (driveFiles !== undefined ? `bench/results/drive-${driveFiles}.json` : smoke ? 'bench/results/smoke.json' : 'bench/results/latest.json'),
+      values.get('--out') ?? (driveFiles !== undefined ? `bench/results/drive-${driveFiles}.json` : breakdown ? 'bench/results/breakdown.json' : smoke ? 'bench/results/smoke.json' : 'bench/results/latest.json'),
     ),
     smoke,
     tune: seen.has('--tune'),
+    breakdown,
     blobEndpoint: endpoint,
     distDir: dist === undefined ? undefined : resolve(dist),
     params,

@@ -10,6 +10,12 @@ import { opResultSchema, pageInfoSchema, type HeapPeak, type OpResult, type Tran
 
 const msSchema = z.number().positive();
 
+const tracedUploadSchema = z.object({
+  totalMs: z.number(),
+  steps: z.array(z.object({ step: z.string(), atMs: z.number() })),
+  requests: z.array(z.object({ kind: z.string(), startMs: z.number(), endMs: z.number() })),
+});
+
 /** One timed operation with the heap peak around it. */
 export interface Measured {
   result: OpResult;
@@ -99,6 +105,16 @@ export class PageDriver {
     );
     const r = opResultSchema.extend({ events: z.number().int().nonnegative() }).parse(value);
     return { mibps: r.bytes / (1024 * 1024) / (r.ms / 1000), events: r.events };
+  }
+
+  /** One traced seal-and-upload (bench/page/breakdown.ts): steps and storage requests, ms since the call. */
+  async sealUploadTraced(urls: SealedUrls, params: TransferParams): Promise<z.infer<typeof tracedUploadSchema>> {
+    return tracedUploadSchema.parse(await this.page.evaluate(([u, p]) => window.sealdropBench.sealUploadTraced(u, p), [urls, params] as const));
+  }
+
+  /** The manifest's crypto steps and one journal write alone: name → median ms of `n`. */
+  async cryptoSteps(n: number): Promise<Record<string, number>> {
+    return z.record(z.string(), z.number()).parse(await this.page.evaluate((k) => window.sealdropBench.cryptoSteps(k), n));
   }
 
   /** Milliseconds for one identity key generation. */

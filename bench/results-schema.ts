@@ -147,6 +147,8 @@ export interface BenchReport {
     initial: { file: string; rawBytes: number; gzipBytes: number }[];
     lazy: { file: string; rawBytes: number; gzipBytes: number }[];
     otherEntries: { file: string; rawBytes: number; gzipBytes: number }[];
+    /** What each first screen loads (bench/shell-size.ts FIRST_SCREENS); `shellGzipBytes` is the first one's. */
+    firstScreens?: { screen: string; gzipBytes: number; files: string[] }[] | undefined;
   };
   series: SeriesPoint[];
   params: TransferParams & { blockBytes: number; source: string };

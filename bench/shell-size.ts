@@ -18,8 +18,21 @@ export interface ChunkSize {
   gzipBytes: number;
 }
 
+/** The JavaScript one first screen loads (gzipped), from the build's manifest. */
+export interface FirstScreen {
+  screen: string;
+  gzipBytes: number;
+  files: string[];
+}
+
 /** What `measureShell` returns. */
 export interface ShellSize {
+  /**
+   * What each first screen loads: the entry's static imports, plus the
+   * chunks the app imports on demand that this screen always needs (see
+   * FIRST_SCREENS). Empty when the build has no `.vite/manifest.json`.
+   */
+  firstScreens?: FirstScreen[];
   gzipLevel: number;
   /** Sum of `initial[].gzipBytes`. */
   shellGzipBytes: number;
@@ -31,6 +44,35 @@ export interface ShellSize {
 }
 
 const GZIP_LEVEL = constants.Z_BEST_COMPRESSION;
+
+/**
+ * The modules (Vite manifest keys) each first screen imports on demand as
+ * soon as it starts, besides `index.html`'s own imports. The sign-in page
+ * needs nothing more: it loads MSAL only when this browser has a session or
+ * a sign-in coming back (src/auth/session.svelte.ts), i.e. never on a first
+ * visit. "My files" (signed in) needs MSAL for its tokens and everything
+ * behind sign-in (SignedInView and what it imports statically).
+ */
+const FIRST_SCREENS: readonly { screen: string; dynamic: readonly string[] }[] = [
+  { screen: 'sign-in page (first visit)', dynamic: [] },
+  { screen: 'My files (signed in)', dynamic: ['node_modules/@azure/msal-browser/dist/index.mjs', 'src/ui/SignedInView.svelte'] },
+];
+
+type ViteManifest = Record<string, { file: string; imports?: string[] }>;
+
+/** The files `keys` load, following static imports. Throws when a key is missing from the manifest. */
+function closure(manifest: ViteManifest, keys: readonly string[]): string[] {
+  const seen = new Set<string>();
+  const stack = [...keys];
+  for (let key = stack.pop(); key !== undefined; key = stack.pop()) {
+    if (seen.has(key)) continue;
+    const chunk = manifest[key];
+    if (chunk === undefined) throw new Error(`The build's manifest has no ${key}: update FIRST_SCREENS in bench/shell-size.ts.`);
+    seen.add(key);
+    stack.push(...(chunk.imports ?? []));
+  }
+  return [...new Set([...seen].map((k) => manifest[k]?.file ?? ''))].filter((f) => /\.m?js$/.test(f));
+}
 
 function scriptsOf(html: string): string[] {
   const found: string[] = [];
@@ -82,7 +124,19 @@ export async function measureShell(distDir: string): Promise<ShellSize> {
   const lazy = await Promise.all(rest.filter((f) => !otherEntryFiles.has(f)).map((f) => sizeOf(distDir, f)));
   const otherEntries = await Promise.all(rest.filter((f) => otherEntryFiles.has(f)).map((f) => sizeOf(distDir, f)));
   lazy.sort((a, b) => b.gzipBytes - a.gzipBytes);
+
+  const manifestText = await readFile(join(distDir, '.vite', 'manifest.json'), 'utf8').catch(() => null);
+  let firstScreens: FirstScreen[] | undefined;
+  if (manifestText !== null) {
+    const manifest = JSON.parse(manifestText) as ViteManifest;
+    const bySize = new Map([...initial, ...lazy, ...otherEntries].map((c) => [c.file, c.gzipBytes]));
+    firstScreens = FIRST_SCREENS.map(({ screen, dynamic }) => {
+      const files = closure(manifest, ['index.html', ...dynamic]);
+      return { screen, files, gzipBytes: files.reduce((sum, f) => sum + (bySize.get(f) ?? Number.NaN), 0) };
+    });
+  }
   return {
+    ...(firstScreens === undefined ? {} : { firstScreens }),
     gzipLevel: GZIP_LEVEL,
     shellGzipBytes: initial.reduce((sum, c) => sum + c.gzipBytes, 0),
     initial,

@@ -85,8 +85,9 @@ test.skip('a small file whose upload had not got its grant yet is journaled, off
 test('another tab’s live upload is not shown as interrupted; once that tab is closed it is', async ({ page, context }) => {
   test.setTimeout(180_000);
   const dir = join(workDirOf(), 'tabs');
-  const crashed = writeFile(dir, 'crashed-upload.bin', randomBytes(6 * MiB + 17));
-  const live = writeFile(dir, 'live-upload.bin', randomBytes(6 * MiB + 33));
+  // Above 16 MiB (WHOLE_BLOB_MAX_BYTES): smaller files go up as one Put Blob, with no Put Block to hold back.
+  const crashed = writeFile(dir, 'crashed-upload.bin', randomBytes(17 * MiB + 17));
+  const live = writeFile(dir, 'live-upload.bin', randomBytes(17 * MiB + 33));
   await newUserWithKeys(page, 'journal-tabs', PASSPHRASE);
 
   // An upload a reload really interrupted (its tab's lock went with the reload).

@@ -9,11 +9,16 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { PortInUseError, startLocalStack, type LocalStack } from './local-stack.ts';
+import { precompressDir } from './precompress.ts';
+
+/** A script big enough to be precompressed at build time (server/precompress.ts). */
+const BIG_SCRIPT = `export const words = ${JSON.stringify(Array.from({ length: 400 }, (_, i) => `word-${i % 37}`))};\n`;
 
 let stack: LocalStack;
 let dir: string;
@@ -27,6 +32,8 @@ beforeAll(async () => {
   await writeFile(join(dist, 'redirect.html'), '<!doctype html><title>bridge</title>');
   await writeFile(join(dist, 'sw.js'), 'self.addEventListener("fetch", () => {});');
   await writeFile(join(dist, 'assets', 'main-abc123.js'), 'console.log(1);');
+  await writeFile(join(dist, 'assets', 'big-def456.js'), BIG_SCRIPT);
+  await precompressDir(dist);
   await writeFile(join(dir, 'secret.txt'), 'outside dist');
   stack = await startLocalStack({ port: 0, azuritePort: 0, inMemory: true, dataDir: join(dir, 'data'), distDir: dist });
   base = stack.url;
@@ -63,6 +70,44 @@ describe('static app', () => {
     expect(sw.headers.get('cache-control')).toBe('no-cache');
     const etag = sw.headers.get('etag') ?? '';
     expect((await fetch(`${base}sw.js`, { headers: { 'if-none-match': etag } })).status).toBe(304);
+  });
+
+  it('sends the brotli or gzip copy made at build time when the browser takes it, the plain file otherwise', async () => {
+    const raw = (encoding: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> =>
+      new Promise((done, fail) => {
+        const url = new URL(base);
+        request({ host: '127.0.0.1', port: url.port, path: '/assets/big-def456.js', headers: { 'accept-encoding': encoding } }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => done({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        })
+          .on('error', fail)
+          .end();
+      });
+    const br = await raw('gzip, deflate, br');
+    expect(br.headers['content-encoding']).toBe('br');
+    expect(brotliDecompressSync(br.body).toString('utf8')).toBe(BIG_SCRIPT);
+    expect(br.body.length).toBeLessThan(BIG_SCRIPT.length);
+    expect(br.headers['content-length']).toBe(String(br.body.length));
+    expect(br.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(br.headers['content-type']).toBe('text/javascript; charset=utf-8');
+    expect(br.headers.vary).toBe('Accept-Encoding');
+    expect(br.headers['content-security-policy']).toContain("script-src 'self' 'wasm-unsafe-eval'");
+
+    const gz = await raw('gzip, br;q=0');
+    expect(gz.headers['content-encoding']).toBe('gzip');
+    expect(gunzipSync(gz.body).toString('utf8')).toBe(BIG_SCRIPT);
+    expect(gz.headers.etag).not.toBe(br.headers.etag);
+
+    const plain = await raw('identity');
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.body.toString('utf8')).toBe(BIG_SCRIPT);
+    expect(plain.headers.vary).toBe('Accept-Encoding');
+
+    // A file too small to be worth a copy is sent as it is, whatever the browser takes.
+    const small = await fetch(`${base}assets/main-abc123.js`, { headers: { 'accept-encoding': 'br' } });
+    expect(small.headers.get('content-encoding')).toBeNull();
+    expect(await small.text()).toBe('console.log(1);');
   });
 
   it('falls back to index.html for app routes, 404 for missing files', async () => {

@@ -1,14 +1,16 @@
 /**
  * Serves the built app (`dist/`) for the local stack: correct content types,
  * long immutable caching for Vite's hashed `/assets/*`, revalidation for
- * HTML and the service worker, and the SPA fallback to `index.html` for
- * page URLs that are not files.
+ * HTML and the service worker, the SPA fallback to `index.html` for page
+ * URLs that are not files, and the brotli or gzip copy made at build time
+ * (server/precompress.ts) when the browser accepts it.
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { COMPRESSIBLE, PRECOMPRESSED } from './precompress.ts';
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
@@ -35,6 +37,17 @@ function cacheControl(urlPath: string, ext: string): string {
   // load, or a new version never reaches the user.
   if (ext === '.html' || urlPath === '/sw.js' || ext === '.webmanifest') return 'no-cache';
   return 'public, max-age=3600';
+}
+
+/** The encodings `accept-encoding` allows (a `q=0` refuses one; `*` is not honoured: only what is named). */
+function acceptedEncodings(header: string | string[] | undefined): Set<string> {
+  const accepted = new Set<string>();
+  for (const part of (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',')) {
+    const [name = '', ...params] = part.trim().toLowerCase().split(';');
+    const refused = params.some((p) => /^\s*q\s*=\s*0(\.0*)?\s*$/.test(p));
+    if (name !== '' && !refused) accepted.add(name);
+  }
+  return accepted;
 }
 
 /** What the static handler tells its caller about a request. */
@@ -94,12 +107,29 @@ export function createStaticHandler(root: string): StaticHandler {
     }
 
     const ext = extname(file).toLowerCase();
-    const etag = `W/"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`;
+    // The build's compressed copy the browser accepts, brotli first (server/precompress.ts).
+    let encoding: string | null = null;
+    if (COMPRESSIBLE.has(ext)) {
+      const accepted = acceptedEncodings(req.headers['accept-encoding']);
+      for (const candidate of PRECOMPRESSED) {
+        if (!accepted.has(candidate.encoding)) continue;
+        const copy = await stat(`${file}${candidate.suffix}`).catch(() => undefined);
+        if (copy?.isFile() !== true) continue;
+        encoding = candidate.encoding;
+        file = `${file}${candidate.suffix}`;
+        info = copy;
+        break;
+      }
+    }
+    const etag = `W/"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}${encoding === null ? '' : `-${encoding}`}"`;
     const headers: Record<string, string> = {
       ...headersFor(urlPath),
       'Content-Type': CONTENT_TYPES[ext] ?? 'application/octet-stream',
       'Cache-Control': cacheControl(urlPath, ext),
       ETag: etag,
+      // Caches must keep the compressed and plain answers apart.
+      ...(COMPRESSIBLE.has(ext) ? { Vary: 'Accept-Encoding' } : {}),
+      ...(encoding === null ? {} : { 'Content-Encoding': encoding }),
     };
     if (req.headers['if-none-match'] === etag) {
       res.writeHead(304, headers);

@@ -13,6 +13,7 @@ import {
   sealAndUpload,
   sealFormatOnly,
   sealOnly,
+  sealAndUploadTraced,
   timeIdentityKeygen,
   timePassphraseKdf,
   type Params,
@@ -21,6 +22,7 @@ import {
 } from './sealdrop-side.ts';
 import { putBlocks } from './progress-cost.ts';
 import { createSink } from './test-data.ts';
+import { cryptoSteps, type TracedUpload } from './breakdown.ts';
 
 /** What one timed operation returns (validated by the runner with opResultSchema). */
 export interface OpResult {
@@ -137,6 +139,12 @@ const api = {
     });
     return { ...r, events };
   },
+  /** One seal-and-upload with the app's step trace and the storage requests' timings. */
+  sealUploadTraced(urls: SealedUrls, params: Params): Promise<TracedUpload> {
+    return sealAndUploadTraced(currentData(), urls, params).catch(explained);
+  },
+  /** The manifest's crypto steps and one journal write alone, medians of `n`. */
+  cryptoSteps,
   identityKeygen: timeIdentityKeygen,
   passphraseKdf: timePassphraseKdf,
 };

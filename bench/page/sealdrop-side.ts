@@ -28,6 +28,7 @@ import { sendFile } from '../../src/storage/sender.ts';
 import { DEFAULT_PARALLEL_BLOCKS } from '../../src/storage/uploader.ts';
 import type { ZodType } from 'zod';
 import type { ByteSink } from './test-data.ts';
+import { tracedUpload, type TracedUpload } from './breakdown.ts';
 
 /** Transfer parameters (segment size, segments per upload block, Put Blocks in flight, segments decrypting at once on download). */
 export interface Params {
@@ -106,8 +107,15 @@ async function benchIdentity(): Promise<IdentityKeys> {
   return identity;
 }
 
-function transportOf(params: Params): { segmentSize: number; segmentsPerBlock: number; parallel: number } {
-  return { segmentSize: params.segmentSize, segmentsPerBlock: params.segmentsPerBlock, parallel: params.concurrency };
+/**
+ * The transport options `sendFile` gets. Segments per block are passed only
+ * when overridden on the command line: by default the app picks them per
+ * file (one Put Blob up to 16 MiB, smaller blocks for mid-size files), and
+ * the bench measures what the app does.
+ */
+export function transportOf(params: Params): { segmentSize: number; segmentsPerBlock?: number; parallel: number } {
+  const appDefault = params.segmentsPerBlock === defaultParams().segmentsPerBlock && params.segmentSize === DEFAULT_SEGMENT_SIZE;
+  return { segmentSize: params.segmentSize, ...(appDefault ? {} : { segmentsPerBlock: params.segmentsPerBlock }), parallel: params.concurrency };
 }
 
 /**
@@ -128,6 +136,11 @@ export async function sealAndUpload(source: Blob, urls: SealedUrls, params: Para
   });
   if (fileId !== urls.fileId) throw new Error('sendFile reported another file id than it was granted.');
   return { urls, params };
+}
+
+/** `sealAndUpload` with the app's trace hook and the storage requests' timings (bench/page/breakdown.ts). */
+export function sealAndUploadTraced(source: Blob, urls: SealedUrls, params: Params): Promise<TracedUpload> {
+  return benchIdentity().then((id) => tracedUpload(source, urls, params, new BenchGrantApi(urls), id));
 }
 
 /**

@@ -91,6 +91,13 @@ export class AuthSession {
    * failure leaves the session signed out with `error` set.
    */
   async start(): Promise<void> {
+    // A browser that has never kept anything for this site (no MSAL cache, no
+    // sign-in on its way back) is signed out: the sign-in page then shows
+    // without loading MSAL, which loads when "Sign in" is pressed.
+    if (this.#load === loadMsal && !webStorageHasEntries()) {
+      this.#setAccount(null);
+      return;
+    }
     try {
       const { app } = await this.#client();
       const result = await app.handleRedirectPromise();
@@ -289,6 +296,20 @@ function postLogoutUri(settings: AuthSettings): string {
 }
 
 /** Loads MSAL (a dynamic import, so it stays out of the first load) and initialises its client for `s`. */
+/**
+ * True unless both localStorage and sessionStorage exist and are empty.
+ * MSAL keeps its accounts in localStorage and a sign-in's state in web
+ * storage before it leaves the page, so empty storage means no session and
+ * no sign-in coming back; anything at all (or no storage API) means "ask MSAL".
+ */
+function webStorageHasEntries(): boolean {
+  try {
+    return localStorage.length > 0 || sessionStorage.length > 0;
+  } catch {
+    return true;
+  }
+}
+
 async function loadMsal(s: AuthSettings): Promise<MsalClient> {
   const [module, { PopupWatchingClientApplication }] = await Promise.all([import('@azure/msal-browser'), import('./popup-client.ts')]);
   const app = new PopupWatchingClientApplication({

@@ -88,7 +88,7 @@ export async function sealDriveKeyStanza(driveKey: CryptoKey, nonce: Uint8Array,
 /** Returns a recipient that wraps file keys under the owner's drive key. Throws TypeError unless it is a drive key. */
 export function driveKeyRecipient(driveKey: CryptoKey): Recipient {
   checkDriveKey(driveKey);
-  return { wrap: (fileKey, context) => sealDriveKeyStanza(driveKey, randomBytes(12), fileKey, context) };
+  return { wrap: (fileKey, context) => sealDriveKeyStanza(driveKey, randomBytes(12), fileKey, context), stanzaLength: DRIVE_ENVELOPE_LENGTH };
 }
 
 /**

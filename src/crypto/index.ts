@@ -59,6 +59,7 @@ export {
   sealDraft,
   openDraft,
   finishManifest,
+  manifestLengthFor,
   openManifest,
   type SealedDraft,
   type ManifestSigner,

@@ -11,7 +11,8 @@ import {
 } from './errors.ts';
 import { signingKeyFingerprint } from './fingerprint.ts';
 import { writeKdfBlock, type KdfParams } from './kdf.ts';
-import { openManifest, type ManifestSigner } from './manifest.ts';
+import { manifestLengthFor, openManifest, type ManifestSigner } from './manifest.ts';
+import { driveKeyRecipient, importDriveKey } from './drive-key.ts';
 import { PayloadHasher } from './payload-digest.ts';
 import { sealForTest } from './test-seal.ts';
 import type { FileMetadata } from './metadata.ts';
@@ -303,5 +304,31 @@ describe('FORMAT.md rules at the API edge', () => {
       expect(() => decodeLinkSecret(bad), bad).toThrow(MalformedError);
     }
     expect(decodeLinkSecret('A'.repeat(42) + 'E')[31]).toBe(1);
+  });
+});
+
+describe('manifestLengthFor', () => {
+  it('predicts the finished manifest length without wrapping a key, for RSA alone and drive key + RSA', async () => {
+    const drive = await importDriveKey(randomBytes(32));
+    const names = ['a', 'Contract – final (2).pdf', 'x'.repeat(300), '写真'.repeat(40)];
+    for (const name of names) {
+      for (const withPath of [false, true]) {
+        const { relativePath: _unused, ...base } = metadata;
+        void _unused;
+        const meta: FileMetadata = withPath ? { ...base, name, relativePath: `folder/${name}` } : { ...base, name };
+        for (const recipients of [[rsaRecipient(rsa.publicKey)], [driveKeyRecipient(drive), rsaRecipient(rsa.publicKey)]]) {
+          const predicted = manifestLengthFor({ metadata: meta, recipients });
+          const sealed = await seal(recipients, FILE_ID, meta);
+          expect(predicted, `${name} path=${withPath} recipients=${recipients.length}`).toBe(sealed.manifest.length);
+          expect(predicted).toBe(sealed.draft.manifestLength);
+        }
+      }
+    }
+  });
+
+  it('refuses a recipient whose envelope length is not fixed, and a wrong recipient count', () => {
+    expect(() => manifestLengthFor({ metadata, recipients: [passphraseRecipient('pass', FAST)] })).toThrow(RangeError);
+    expect(() => manifestLengthFor({ metadata, recipients: [passphraseRecipient('pass', FAST)] })).toThrow(/envelope length/);
+    expect(() => manifestLengthFor({ metadata, recipients: [] })).toThrow('A file needs 1 to 64 recipients.');
   });
 });

@@ -13,7 +13,7 @@
 import { ByteReader, ByteWriter, concatBytes, randomBytes, toBytes, type Bytes } from './bytes.ts';
 import { MalformedError, SealdropCryptoError, TamperedError, UntrustedSignerError, WrongKeyError } from './errors.ts';
 import { P256_SPKI_LENGTH, importVerifyKey, signingKeyFingerprint } from './fingerprint.ts';
-import { FILE_KEY_LENGTH, SALT_LENGTH, encodeHeader, fileIdBytes, labelled, readHeader, type Header } from './format.ts';
+import { FILE_KEY_LENGTH, HEADER_LENGTH, SALT_LENGTH, encodeHeader, fileIdBytes, labelled, readHeader, type Header } from './format.ts';
 import {
   LABEL_CONTENT,
   LABEL_DRAFT_MAC,
@@ -124,6 +124,26 @@ export async function assembleDraft(parts: DraftParts): Promise<SealedDraft> {
     manifestLength: draft.length + FINISH_OVERHEAD,
     metadata: parts.metadata,
   };
+}
+
+/**
+ * Returns the exact length of the finished manifest that sealDraft then
+ * finishManifest would make for `metadata` and `recipients`, without
+ * generating or wrapping any key (what the upload grant asks for before the
+ * server names the file). Throws RangeError when a recipient's stanza has no
+ * fixed length (`Recipient.stanzaLength`, e.g. a passphrase), on invalid
+ * metadata, or on a recipient count outside 1–64.
+ */
+export function manifestLengthFor(opts: { metadata: FileMetadata; recipients: Recipient[] }): number {
+  if (opts.recipients.length < 1 || opts.recipients.length > MAX_STANZAS) throw new RangeError('A file needs 1 to 64 recipients.');
+  let stanzas = 0;
+  for (const r of opts.recipients) {
+    if (r.stanzaLength === undefined) throw new RangeError('This recipient cannot tell its envelope length before wrapping.');
+    stanzas += 1 + 2 + r.stanzaLength; // type id, lp16 body
+  }
+  const sealedMetadata = METADATA_NONCE_LENGTH + encodeMetadata(opts.metadata).length + GCM_TAG_LENGTH;
+  const draftLength = HEADER_LENGTH + 2 + sealedMetadata + 2 + stanzas + MAC_LENGTH;
+  return draftLength + FINISH_OVERHEAD;
 }
 
 /**

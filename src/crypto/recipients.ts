@@ -54,6 +54,12 @@ const RSA_EXPONENT = [1, 0, 1] as const;
 export interface Recipient {
   /** Returns a stanza wrapping `fileKey`, bound to `context` (the header). */
   wrap(fileKey: Uint8Array, context: Uint8Array): Promise<Stanza>;
+  /**
+   * The length of the stanza body `wrap` returns, when it is fixed (RSA: the
+   * modulus length; drive key: nonce + key + tag): lets manifestLengthFor
+   * size a manifest without wrapping anything.
+   */
+  readonly stanzaLength?: number;
 }
 
 /** A way to open stanzas: `null` = not mine, throws = mine but broken. */
@@ -102,7 +108,10 @@ export function checkRsaPublicKey(key: CryptoKey, error: () => Error): void {
  * 3072–4096 bits and a multiple of 8, exponent 65537).
  */
 export function rsaRecipient(publicKey: CryptoKey): Recipient {
+  const { algorithm } = publicKey;
+  const bits = 'modulusLength' in algorithm && typeof algorithm.modulusLength === 'number' ? algorithm.modulusLength : 0;
   return {
+    ...(bits > 0 && bits % 8 === 0 ? { stanzaLength: bits / 8 } : {}),
     async wrap(fileKey, context) {
       checkFileKey(fileKey);
       checkRsaPublicKey(publicKey, () => new RangeError('An RSA recipient key must be 3072–4096 bits with exponent 65537.'));

@@ -148,7 +148,13 @@ export const UPLOAD_STALL_MS = 30_000;
  * throws StorageError 'network' when no answer came or nothing moved for
  * {@link UPLOAD_STALL_MS}, or the signal's reason.
  */
-function sendWithUploadProgress(url: string, body: Blob, signal: AbortSignal | undefined, onSent: (bytes: number) => void): Promise<Response> {
+function sendWithUploadProgress(
+  url: string,
+  body: Blob,
+  signal: AbortSignal | undefined,
+  onSent: (bytes: number) => void,
+  headers: Readonly<Record<string, string>> = {},
+): Promise<Response> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted === true) {
       reject(signal.reason);
@@ -167,6 +173,7 @@ function sendWithUploadProgress(url: string, body: Blob, signal: AbortSignal | u
       signal?.removeEventListener('abort', abort);
     };
     xhr.open('PUT', url);
+    for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value);
     xhr.upload.onprogress = (event) => {
       watch();
       onSent(event.loaded);
@@ -271,14 +278,38 @@ function unescapeXml(text: string): string {
 }
 
 /**
- * Uploads a whole block blob in one request (`Put Blob`), e.g. a manifest.
- * With `ifNoneMatch: '*'` it never overwrites (StorageError 'conflict').
+ * Uploads a whole block blob in one request (`Put Blob`): a manifest, or a
+ * payload small enough for one request. With `ifNoneMatch: '*'` it never
+ * overwrites (StorageError 'conflict'). With `onSent` (and no injected
+ * fetch) it goes through XHR and reports the bytes sent, as putBlock does.
  * Throws StorageError on failure.
  */
-export async function putBlob(url: string, body: Blob, opts: BlobCallOptions & { ifNoneMatch?: '*' } = {}): Promise<void> {
+export async function putBlob(
+  url: string,
+  body: Blob,
+  opts: BlobCallOptions & { ifNoneMatch?: '*'; onSent?: ((bytes: number) => void) | undefined } = {},
+): Promise<void> {
   const headers: Record<string, string> = { 'x-ms-blob-type': 'BlockBlob' };
   if (opts.ifNoneMatch === '*') headers['If-None-Match'] = '*';
-  await expectStatus(await send(url, { method: 'PUT', headers, body }, opts), 201);
+  const useXhr = opts.onSent !== undefined && opts.fetch === undefined && typeof XMLHttpRequest !== 'undefined';
+  const res = useXhr
+    ? await sendWithUploadProgress(url, body, opts.signal, opts.onSent ?? (() => undefined), headers)
+    : await send(url, { method: 'PUT', headers, body }, opts);
+  await expectStatus(res, 201);
+}
+
+/**
+ * Returns the length of a committed blob (`Get Blob Properties`, a HEAD),
+ * or null when there is none (404; uncommitted blocks do not make a blob).
+ * Throws StorageError on any other failure.
+ */
+export async function blobLength(url: string, opts: BlobCallOptions = {}): Promise<number | null> {
+  const res = await send(url, { method: 'HEAD' }, opts);
+  if (res.status === 404) return null;
+  if (res.status !== 200) throw await failure(res);
+  const length = Number(res.headers.get('content-length'));
+  if (!Number.isSafeInteger(length) || length < 0) throw new StorageError('bad-response');
+  return length;
 }
 
 /** Returns the whole blob's bytes (for small blobs such as manifests). Throws StorageError on failure. */

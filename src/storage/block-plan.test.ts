@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { sealedSize, segmentCount } from '../crypto/index.ts';
-import { blockId, MAX_BLOCKS_PER_BLOB, planBlocks, segmentsPerBlock, TARGET_BLOCK_BYTES } from './block-plan.ts';
+import { blockId, isWholeBlob, MAX_BLOCKS_PER_BLOB, planBlocks, segmentsPerBlock, TARGET_BLOCK_BYTES, uploadSegmentsPerBlock, WHOLE_BLOB_MAX_BYTES } from './block-plan.ts';
 import { StorageError } from './storage-error.ts';
 
 describe('block ids', () => {
@@ -57,5 +57,25 @@ describe('planBlocks', () => {
     expect(segmentsPerBlock(S, TARGET_BLOCK_BYTES, 28 * MiB) * S).toBe(4 * MiB);
     expect(segmentsPerBlock(S, TARGET_BLOCK_BYTES, 0) * S).toBe(4 * MiB);
     expect(planBlocks(28 * MiB, S, segmentsPerBlock(S, TARGET_BLOCK_BYTES, 28 * MiB))).toHaveLength(7);
+  });
+});
+
+describe('one Put Blob or blocks', () => {
+  const S = 256 * 1024;
+  const MiB = 1024 * 1024;
+  it('sends files up to WHOLE_BLOB_MAX_BYTES as one block (one Put Blob), larger ones in blocks that resume', () => {
+    expect(WHOLE_BLOB_MAX_BYTES).toBe(16 * MiB);
+    for (const size of [0, 1, 1024, MiB, 4 * MiB + 1, 16 * MiB]) {
+      const blocks = planBlocks(size, S, uploadSegmentsPerBlock(S, size));
+      expect(blocks, `${size} bytes`).toHaveLength(1);
+      expect(isWholeBlob(blocks)).toBe(true);
+    }
+    for (const size of [16 * MiB + 1, 40 * MiB]) {
+      const blocks = planBlocks(size, S, uploadSegmentsPerBlock(S, size));
+      expect(blocks.length, `${size} bytes`).toBeGreaterThan(1);
+      expect(isWholeBlob(blocks)).toBe(false);
+    }
+    // One block above the limit (a plan made with bigger blocks) still goes as blocks.
+    expect(isWholeBlob(planBlocks(20 * MiB, S, 80))).toBe(false);
   });
 });

@@ -37,6 +37,33 @@ export function segmentsPerBlock(segmentSize: number, targetBytes: number = TARG
 }
 
 /**
+ * Payloads of at most this much plaintext go up as ONE Put Blob (one
+ * request, which also commits them: no Put Block List), like the Azure
+ * SDK's single-shot upload. Above it, blocks: an interrupted upload then
+ * resumes from the blocks storage already holds. At or below it a resume
+ * re-sends the whole payload, which never costs more than one 16 MiB block,
+ * the same step as a large file's resume (TARGET_BLOCK_BYTES). Measured in
+ * bench/PERFORMANCE.md ("Small and medium files").
+ */
+export const WHOLE_BLOB_MAX_BYTES = TARGET_BLOCK_BYTES;
+
+/** True when a payload planned as `blocks` goes up as one Put Blob (one block of at most WHOLE_BLOB_MAX_BYTES plaintext). */
+export function isWholeBlob(blocks: readonly BlockSpan[]): boolean {
+  const [only] = blocks;
+  return blocks.length === 1 && only !== undefined && only.plainEnd - only.plainStart <= WHOLE_BLOB_MAX_BYTES;
+}
+
+/**
+ * Returns how many segments per block the sender uses for a new file of
+ * `fileBytes`: all of them (one block, one Put Blob) up to
+ * WHOLE_BLOB_MAX_BYTES, else {@link segmentsPerBlock}.
+ */
+export function uploadSegmentsPerBlock(segmentSize: number, fileBytes: number): number {
+  if (fileBytes <= WHOLE_BLOB_MAX_BYTES) return Math.max(1, segmentCount(fileBytes, segmentSize));
+  return segmentsPerBlock(segmentSize, TARGET_BLOCK_BYTES, fileBytes);
+}
+
+/**
  * Returns the block id of block `index`: base64 of `"blk-" + index` padded
  * to 6 digits, so every id of a blob has the same length (Azure requires it).
  * Throws RangeError beyond 999,999.

@@ -7,7 +7,9 @@
  */
 import { z } from 'zod';
 import {
+  DEFAULT_SEGMENT_SIZE,
   finishManifest,
+  manifestLengthFor,
   openDraft,
   PayloadHasher,
   sealDraft,
@@ -19,7 +21,7 @@ import {
   blockDigest,
 } from '../crypto/index.ts';
 import { putBlob } from './blob-rest.ts';
-import { planBlocks, segmentsPerBlock as defaultSegmentsPerBlock, TARGET_BLOCK_BYTES, type BlockSpan } from './block-plan.ts';
+import { isWholeBlob, planBlocks, uploadSegmentsPerBlock, type BlockSpan } from './block-plan.ts';
 import { apiPaths, completeResponse, fileGrantsSchema, GrantKeeper, type FileGrants, type GrantApi } from './grants.ts';
 import { ownerIdentities, ownerRecipients, type OwnerKeys } from './owner-keys.ts';
 import { ProgressMeter, type TransferProgress } from './progress.ts';
@@ -71,9 +73,6 @@ function defaultJournal(): UploadJournal {
   return (sharedJournal ??= openUploadJournal());
 }
 
-/** A provisional file id: only used to measure the manifest's length before the server gives the real one. */
-const MEASURE_FILE_ID = '0'.repeat(32);
-
 /** What the user is told when a resume finds the file changed and starts over (UploadQueue shows it on the upload). */
 export const RESTARTED_BECAUSE_CHANGED =
   'This file changed since the upload was interrupted; it is being uploaded again from the start.';
@@ -113,23 +112,29 @@ export async function sendFile(opts: SendFileOptions): Promise<{ fileId: string 
     ...(opts.relativePath !== undefined ? { relativePath: opts.relativePath } : {}),
   };
   const recipients = opts.readers ?? ownerRecipients(opts.identity);
+  const trace = opts.transport?.trace;
 
-  // The server wants the manifest's length before it names the file, and the
-  // file id is inside the draft: a throw-away draft measures it (its random
-  // file key is discarded, nothing is encrypted under it).
-  const probe = await sealDraft({ fileId: MEASURE_FILE_ID, metadata, recipients, segmentSize: opts.transport?.segmentSize });
-  const segmentSize = probe.segmentSize;
-  const perBlock = opts.transport?.segmentsPerBlock ?? defaultSegmentsPerBlock(segmentSize, TARGET_BLOCK_BYTES, file.size);
+  // The server wants the manifest's length before it names the file (and the
+  // file id is inside the draft): the crypto core computes it from the
+  // metadata and the recipients, nothing sealed.
+  const segmentSize = opts.transport?.segmentSize ?? DEFAULT_SEGMENT_SIZE;
+  const perBlock = opts.transport?.segmentsPerBlock ?? uploadSegmentsPerBlock(segmentSize, file.size);
   const blocks = planBlocks(file.size, segmentSize, perBlock); // throws before asking for a grant if too large
+  const manifestBytes = manifestLengthFor({ metadata, recipients });
   opts.signal?.throwIfAborted();
 
+  trace?.('grant asked');
   const grants = await opts.api.post(
     apiPaths.uploads,
-    { payloadBytes: sealedSize(file.size, segmentSize), manifestBytes: probe.manifestLength },
+    { payloadBytes: sealedSize(file.size, segmentSize), manifestBytes },
     fileGrantsSchema,
     withSignal(opts.signal),
   );
+  trace?.('granted');
   const draft = await sealDraft({ fileId: grants.fileId, metadata, recipients, segmentSize });
+  // The grant holds the manifest to the declared length: a mismatch is a bug here, better caught before any byte is sent.
+  if (draft.manifestLength !== manifestBytes) throw new Error('Sealdrop sized the manifest wrongly; nothing was uploaded.');
+  trace?.('draft sealed');
 
   const record: UploadRecord = {
     version: 2,
@@ -150,6 +155,7 @@ export async function sendFile(opts: SendFileOptions): Promise<{ fileId: string 
     ...(opts.fileHandle !== undefined ? { handle: opts.fileHandle } : {}),
   };
   await journal.put(record);
+  trace?.('journaled');
   opts.onStarted?.(grants.fileId);
   const keeper = new GrantKeeper(grants, () => renewGrants(opts.api, grants.fileId, opts.signal));
   try {
@@ -159,6 +165,7 @@ export async function sendFile(opts: SendFileOptions): Promise<{ fileId: string 
     throw error;
   }
   await journal.delete(grants.fileId);
+  trace?.('journal cleared');
   return { fileId: grants.fileId };
 }
 
@@ -244,7 +251,7 @@ export async function resumeUpload(opts: ResumeUploadOptions): Promise<{ fileId:
   }
   const keeper = new GrantKeeper(grants, () => renewGrants(opts.api, record.fileId, opts.signal));
   try {
-    const state = await readPayloadState(keeper, blocks, { ...opts.transport, signal: opts.signal });
+    const state = await readPayloadState(keeper, blocks, { ...opts.transport, signal: opts.signal, wholeBlob: isWholeBlob(blocks) });
     const stored = (index: number): boolean => state.committed || state.uploaded.has(index);
     const hasher = new PayloadHasher();
     // Before anything is sent: every block ever sealed under this key must seal to its journaled digest again.
@@ -325,6 +332,20 @@ interface UploadWork {
  */
 async function sealAndFinish(work: UploadWork, opts: SendCommonOptions): Promise<void> {
   const { journal, record, hasher, blocks } = work;
+  const trace = opts.transport?.trace;
+  const wholeBlob = isWholeBlob(blocks);
+  const signer = opts.signer ?? { privateKey: opts.identity.sign.privateKey, publicKey: opts.identity.sign.publicKey };
+  // Finished (payload digest, MAC, signature) as soon as the last block is
+  // sealed, while the payload still travels; stored only after the payload
+  // is committed (a stored manifest means "complete" to every reader).
+  let manifest: Promise<Uint8Array> | null = null;
+  const startManifest = (): Promise<Uint8Array> =>
+    (manifest ??= hasher.digest().then(async (payloadDigest) => {
+      const bytes = await finishManifest(work.draft, { payloadDigest, signer });
+      trace?.('manifest finished');
+      return bytes;
+    }));
+  const last = blocks.at(-1);
   if (work.committed === true) {
     opts.onProgress?.({ bytesDone: work.file.size, totalBytes: work.file.size, bytesPerSecond: 0, secondsLeft: 0 });
   } else {
@@ -336,6 +357,7 @@ async function sealAndFinish(work: UploadWork, opts: SendCommonOptions): Promise
       blocks,
       grants: work.keeper,
       skip: work.skip,
+      wholeBlob,
       onProgress: opts.onProgress,
       signal: opts.signal,
       beforeSend: async (block, digests) => {
@@ -348,18 +370,20 @@ async function sealAndFinish(work: UploadWork, opts: SendCommonOptions): Promise
           while (record.blockDigests.length < block.index) record.blockDigests.push(null);
           record.blockDigests[block.index] = digest;
           await journal.put(record);
+          trace?.(`journaled block ${block.index}`);
         }
         addSegmentDigests(hasher, block, digests);
+        if (block.index === last?.index) startManifest().catch(() => undefined);
       },
     });
   }
-  const payloadDigest = await hasher.digest();
-  const signer = opts.signer ?? { privateKey: opts.identity.sign.privateKey, publicKey: opts.identity.sign.publicKey };
-  const manifest = await finishManifest(work.draft, { payloadDigest, signer });
-  await finish(work.keeper, blocks, manifest, opts, work.committed === true);
+  const finished = await startManifest();
+  await finish(work.keeper, blocks, finished, opts, work.committed === true || wholeBlob);
+  trace?.('manifest stored');
   // The file is complete in storage; the change log learns it now (a lost
   // call leaves the journal record, and the resume below completes it).
   await completeUpload(opts.api, work.record.fileId, opts.signal);
+  trace?.('completed');
 }
 
 function addSegmentDigests(hasher: PayloadHasher, block: BlockSpan, digests: readonly Uint8Array[]): void {
@@ -422,7 +446,7 @@ export async function inspectPendingUpload(
   }
   const blocks = planBlocks(record.source.size, record.segmentSize, record.segmentsPerBlock);
   const keeper = new GrantKeeper(grants, () => renewGrants(api, record.fileId, opts.signal));
-  const state = await readPayloadState(keeper, blocks, { ...opts.transport, signal: opts.signal });
+  const state = await readPayloadState(keeper, blocks, { ...opts.transport, signal: opts.signal, wholeBlob: isWholeBlob(blocks) });
   if (state.committed) return { state: 'partial', bytesDone: record.source.size };
   let bytesDone = 0;
   for (const block of blocks) if (state.uploaded.has(block.index)) bytesDone += block.plainEnd - block.plainStart;
@@ -442,7 +466,10 @@ async function finish(
   alreadyCommitted = false,
 ): Promise<void> {
   const transport = { ...opts.transport, signal: opts.signal };
-  if (!alreadyCommitted) await commitBlocks(keeper, blocks, transport);
+  if (!alreadyCommitted) {
+    await commitBlocks(keeper, blocks, transport);
+    opts.transport?.trace?.('committed');
+  }
   const body = new Blob([new Uint8Array(manifest)]);
   try {
     await callStorage(keeper, (g) => putBlob(g.manifest.url, body, { ifNoneMatch: '*', signal: opts.signal, fetch: opts.transport?.fetch }), {

@@ -43,6 +43,12 @@ class MemoryBlobService {
   readonly putBlocks: { name: string; blockId: string; body: Uint8Array }[] = [];
   /** Put Blocks accepted before the "network" is gone (503 to every later one); Infinity = never. */
   putBlocksAllowed = Infinity;
+  /** Payload Put Blobs refused with 503 before one is taken. */
+  refusePayloadPuts = 0;
+  /** Payload Put Blobs stored whose answer is lost (503 after storing). */
+  losePayloadAnswers = 0;
+  /** Every payload Put Blob that reached the service: its body. */
+  readonly payloadPuts: Uint8Array[] = [];
   latencyMs = 0;
 
   readonly fetch: FetchLike = async (input, init) => {
@@ -80,9 +86,23 @@ class MemoryBlobService {
       return new Response(`<BlockList><CommittedBlocks /><UncommittedBlocks>${list}</UncommittedBlocks></BlockList>`, { status: 200 });
     }
     if (method === 'PUT') {
-      if (headers.get('If-None-Match') === '*' && exists) return new Response('', { status: 409 });
+      const payload = name.endsWith('/payload');
+      if (payload && this.refusePayloadPuts > 0) {
+        this.refusePayloadPuts--;
+        return new Response('', { status: 503 });
+      }
+      if (headers.get('If-None-Match') === '*' && exists) return new Response('', { status: 409, headers: { 'x-ms-error-code': 'BlobAlreadyExists' } });
+      if (payload) this.payloadPuts.push(body);
       this.blobs.set(name, body);
+      if (payload && this.losePayloadAnswers > 0) {
+        this.losePayloadAnswers--;
+        return new Response('', { status: 503 });
+      }
       return new Response(null, { status: 201 });
+    }
+    if (method === 'HEAD') {
+      const found = this.blobs.get(name);
+      return found === undefined ? new Response(null, { status: 404 }) : new Response(null, { status: 200, headers: { 'Content-Length': String(found.length) } });
     }
     const blob = this.blobs.get(name);
     if (method === 'DELETE') {
@@ -276,6 +296,110 @@ describe('sender and receiver over an in-memory blob service', () => {
     expect(store.deleted).toEqual(['manifest', 'payload']);
     expect(store.blobs.size).toBe(0);
     expect((await listDrive(api, identity, { transport: { fetch: store.fetch } })).files).toEqual([]);
+  });
+});
+
+describe('a payload that fits one request (one Put Blob)', () => {
+  const NO_RETRY = { retries: 0, baseDelayMs: 1, maxDelayMs: 1 };
+  const fileOf = (bytes: Uint8Array<ArrayBuffer>): File => new File([bytes], 'photo.jpg', { type: 'image/jpeg', lastModified: 1_700_000_000_000 });
+  const payloadPuts = (store: MemoryBlobService): string[] => store.requests.filter((r) => r.startsWith('PUT'));
+
+  it('goes up as one Put Blob and the manifest: no Put Block, no block list', async () => {
+    const store = new MemoryBlobService();
+    const api = new FakeApi(store);
+    const bytes = content(5 * SEGMENT + 3);
+    const { fileId } = await sendFile({ api, userId: 'u', file: fileOf(bytes), identity, journal: memoryUploadJournal(), transport: { fetch: store.fetch, segmentSize: SEGMENT } });
+    expect(payloadPuts(store)).toEqual(['PUT blob', 'PUT blob']);
+    expect(store.payloadPuts).toHaveLength(1);
+    expect(api.calls).toEqual(['/uploads', '/files/:id/complete']);
+    expect(await readAll((await openFileStream(api, fileId, identity, { transport: { fetch: store.fetch } })).stream)).toEqual(bytes);
+  });
+
+  it('an answer lost after storage took the payload: the retry meets 409 on a blob of the same length and goes on', async () => {
+    const store = new MemoryBlobService();
+    const api = new FakeApi(store);
+    store.losePayloadAnswers = 1;
+    const bytes = content(3 * SEGMENT);
+    const { fileId } = await sendFile({
+      api,
+      userId: 'u',
+      file: fileOf(bytes),
+      identity,
+      journal: memoryUploadJournal(),
+      transport: { fetch: store.fetch, segmentSize: SEGMENT, retry: { retries: 2, baseDelayMs: 1, maxDelayMs: 1 } },
+    });
+    expect(store.payloadPuts).toHaveLength(1);
+    expect(store.requests).toContain('HEAD blob');
+    expect(await readAll((await openFileStream(api, fileId, identity, { transport: { fetch: store.fetch } })).stream)).toEqual(bytes);
+  });
+
+  it('resumes under the same file id: a Put Blob that never arrived is sent again as the very same ciphertext, journaled before the first try', async () => {
+    const store = new MemoryBlobService();
+    const api = new FakeApi(store);
+    const journal = memoryUploadJournal();
+    store.refusePayloadPuts = 1;
+    const bytes = content(4 * SEGMENT + 9);
+    await expect(
+      sendFile({ api, userId: 'u', file: fileOf(bytes), identity, journal, transport: { fetch: store.fetch, segmentSize: SEGMENT, retry: NO_RETRY } }),
+    ).rejects.toMatchObject({ kind: 'server' });
+    const [record] = await journal.list('u');
+    if (record === undefined) throw new Error('expected a journal record');
+    expect(record.blockDigests).toHaveLength(1);
+    expect(record.blockDigests[0]).not.toBeNull();
+    const { fileId } = await resumeUpload({ api, record, file: fileOf(Uint8Array.from(bytes)), identity, journal, transport: { fetch: store.fetch, segmentSize: SEGMENT } });
+    expect(fileId).toBe(record.fileId);
+    expect(store.payloadPuts).toHaveLength(1);
+    expect(await journal.list('u')).toEqual([]);
+    expect(await readAll((await openFileStream(api, fileId, identity, { transport: { fetch: store.fetch } })).stream)).toEqual(bytes);
+  });
+
+  it('resumes after the payload was stored: only the manifest is sent, once the file proves to be the same bytes', async () => {
+    const store = new MemoryBlobService();
+    const api = new FakeApi(store);
+    const journal = memoryUploadJournal();
+    store.losePayloadAnswers = 1;
+    const bytes = content(2 * SEGMENT);
+    await expect(
+      sendFile({ api, userId: 'u', file: fileOf(bytes), identity, journal, transport: { fetch: store.fetch, segmentSize: SEGMENT, retry: NO_RETRY } }),
+    ).rejects.toMatchObject({ kind: 'server' });
+    const [record] = await journal.list('u');
+    if (record === undefined) throw new Error('expected a journal record');
+    store.requests.length = 0;
+    const { fileId } = await resumeUpload({ api, record, file: fileOf(Uint8Array.from(bytes)), identity, journal, transport: { fetch: store.fetch, segmentSize: SEGMENT } });
+    expect(fileId).toBe(record.fileId);
+    expect(store.requests.filter((r) => r.startsWith('PUT'))).toEqual(['PUT blob']);
+    expect(store.payloadPuts).toHaveLength(1);
+    expect(await readAll((await openFileStream(api, fileId, identity, { transport: { fetch: store.fetch } })).stream)).toEqual(bytes);
+  });
+
+  it('a stored payload whose file changed since starts over under a new key and file id', async () => {
+    const store = new MemoryBlobService();
+    const api = new FakeApi(store);
+    const journal = memoryUploadJournal();
+    store.losePayloadAnswers = 1;
+    const bytes = content(2 * SEGMENT);
+    await expect(
+      sendFile({ api, userId: 'u', file: fileOf(bytes), identity, journal, transport: { fetch: store.fetch, segmentSize: SEGMENT, retry: NO_RETRY } }),
+    ).rejects.toMatchObject({ kind: 'server' });
+    const [record] = await journal.list('u');
+    if (record === undefined) throw new Error('expected a journal record');
+    const changed = Uint8Array.from(bytes);
+    changed[100] = (changed[100] ?? 0) ^ 1;
+    const notices: string[] = [];
+    const { fileId } = await resumeUpload({
+      api,
+      record,
+      file: fileOf(changed),
+      identity,
+      journal,
+      transport: { fetch: store.fetch, segmentSize: SEGMENT },
+      onRestarted: (n) => notices.push(n),
+    });
+    expect(fileId).not.toBe(record.fileId);
+    expect(notices).toEqual([RESTARTED_BECAUSE_CHANGED]);
+    expect(store.payloadPuts).toHaveLength(2);
+    expect(store.payloadPuts[1]).not.toEqual(store.payloadPuts[0]);
+    expect(await readAll((await openFileStream(api, fileId, identity, { transport: { fetch: store.fetch } })).stream)).toEqual(changed);
   });
 });
 

@@ -11,7 +11,7 @@
  */
 import { encryptSegment, segmentCount, segmentDigest } from '../crypto/index.ts';
 import { blockId, type BlockSpan } from './block-plan.ts';
-import { getBlockList, putBlock, putBlockList, type FetchLike } from './blob-rest.ts';
+import { blobLength, getBlockList, putBlob, putBlock, putBlockList, type FetchLike } from './blob-rest.ts';
 import type { Grant } from './grants.ts';
 import { ProgressMeter, type TransferProgress } from './progress.ts';
 import { StorageError } from './storage-error.ts';
@@ -28,6 +28,8 @@ export interface TransportOptions {
   parallel?: number | undefined;
   /** Retry policy for network errors and 5xx (default DEFAULT_RETRY_POLICY). */
   retry?: RetryPolicy | undefined;
+  /** Told the name of each step as it happens (the bench's time breakdown); never told data. */
+  trace?: ((step: string) => void) | undefined;
 }
 
 /** Grants that include one for the payload blob. */
@@ -46,6 +48,11 @@ export interface UploadBlocksOptions extends TransportOptions {
   grants: GrantSource<PayloadGrants>;
   /** Blocks already in storage (after a resume): not sealed or sent again. */
   skip?: ReadonlySet<number> | undefined;
+  /**
+   * The payload is one block, sent as one Put Blob (If-None-Match: *) that
+   * also commits it: no Put Block List follows (see wholeBlobPlan).
+   */
+  wholeBlob?: boolean | undefined;
   /**
    * Called with each block's segment digests (h_i of its sealed segments, in
    * segment order) once the block is sealed and BEFORE its Put Block is
@@ -93,6 +100,7 @@ export async function uploadBlocks(opts: UploadBlocksOptions): Promise<void> {
       reading = after === undefined ? null : readBlock(opts.source, after);
       reading?.catch(() => undefined);
       const { body, segmentDigests } = await sealBlock(plain, opts.contentKey, opts.segmentSize, block, totalSegments);
+      opts.trace?.(`sealed block ${block.index}`);
       // Journal first (write-ahead), while the Put Blocks in flight go on.
       await opts.beforeSend?.(block, segmentDigests);
       while (inFlight.size >= parallel) await Promise.race(inFlight);
@@ -107,11 +115,17 @@ export async function uploadBlocks(opts: UploadBlocksOptions): Promise<void> {
         opts.onProgress?.(meter.add(plain - counted));
         counted = plain;
       };
-      const sending = callStorage(opts.grants, (g) => putBlock(g.payload.url, blockId(block.index), body, { signal, fetch: opts.fetch, onSent }), {
+      opts.trace?.(`send block ${block.index}`);
+      const send =
+        opts.wholeBlob === true
+          ? (g: PayloadGrants) => putWholePayload(g.payload.url, body, { signal, fetch: opts.fetch, onSent })
+          : (g: PayloadGrants) => putBlock(g.payload.url, blockId(block.index), body, { signal, fetch: opts.fetch, onSent });
+      const sending = callStorage(opts.grants, send, {
         policy: opts.retry,
         signal,
       }).then(
         () => {
+          opts.trace?.(`sent block ${block.index}`);
           opts.onProgress?.(meter.add(plainLength - counted));
           counted = plainLength;
         },
@@ -132,6 +146,22 @@ export async function uploadBlocks(opts: UploadBlocksOptions): Promise<void> {
     // Prefer the caller's cancel reason over a consequence of it.
     if (opts.signal?.aborted === true) throw opts.signal.reason;
     throw failure.error;
+  }
+}
+
+/**
+ * Sends the whole payload as one Put Blob that never overwrites. A 409
+ * whose blob has exactly this body's length counts as done: only this
+ * upload's grant can write the blob, and the journaled digest made sure any
+ * earlier attempt sent these very bytes (an answer lost after storage took
+ * them). Throws StorageError otherwise.
+ */
+async function putWholePayload(url: string, body: Blob, opts: Parameters<typeof putBlob>[2]): Promise<void> {
+  try {
+    await putBlob(url, body, { ...opts, ifNoneMatch: '*' });
+  } catch (error) {
+    if (!(error instanceof StorageError && error.kind === 'conflict')) throw error;
+    if ((await blobLength(url, { signal: opts?.signal, fetch: opts?.fetch })) !== body.size) throw error;
   }
 }
 
@@ -237,13 +267,24 @@ export interface PayloadState {
 /**
  * Reads the payload's block list (Get Block List; the upload grant has `r`)
  * and returns which expected blocks are already stored, and whether the
- * payload is already committed as expected. Throws StorageError.
+ * payload is already committed as expected; for a `wholeBlob` payload, only
+ * whether the blob exists with the expected length (Get Blob Properties).
+ * Throws StorageError.
  */
 export async function readPayloadState(
   grants: GrantSource<PayloadGrants>,
   blocks: readonly BlockSpan[],
-  opts: TransportOptions & { signal?: AbortSignal | undefined } = {},
+  opts: TransportOptions & { signal?: AbortSignal | undefined; wholeBlob?: boolean | undefined } = {},
 ): Promise<PayloadState> {
+  if (opts.wholeBlob === true) {
+    // One Put Blob: the payload is either committed whole or not there (a 404, also while only blocks of an older attempt exist).
+    const only = blocks[0];
+    const length = await callStorage(grants, (g) => blobLength(g.payload.url, { signal: opts.signal, fetch: opts.fetch }), {
+      policy: opts.retry,
+      signal: opts.signal,
+    });
+    return { committed: blocks.length === 1 && only !== undefined && length === only.sealedEnd - only.sealedStart, uploaded: new Set() };
+  }
   const list = await callStorage(grants, (g) => getBlockList(g.payload.url, { signal: opts.signal, fetch: opts.fetch }), {
     policy: opts.retry,
     signal: opts.signal,
