@@ -42,7 +42,7 @@ test('upload files and a folder, list, download, preview, filter, delete, restor
 }) => {
   test.setTimeout(240_000);
   const dir = join(workDirOf(), 'journey');
-  const big = randomBytes(9 * MiB + 12_345); // three ~4 MiB blocks, many 256 KiB segments
+  const big = randomBytes(9 * MiB + 12_345); // one Put Blob (up to 16 MiB), many 256 KiB segments
   const notesText = `Quarterly notes ${randomBytes(6).toString('hex')}\nsecond line\n`;
   const files = {
     big: { name: 'holiday-video-draft.bin', bytes: big },

@@ -171,7 +171,8 @@ test('a file shared to Sealdrop (POST share target) is sealed and uploaded', asy
 test('leaving the page while an upload runs asks first (beforeunload)', async ({ page }) => {
   test.setTimeout(120_000);
   const dir = join(workDirOf(), 'unload');
-  const path = writeFile(dir, 'long-upload.bin', randomBytes(9 * 1024 * 1024));
+  // Above 16 MiB (WHOLE_BLOB_MAX_BYTES), so there are Put Blocks to hold back after the first.
+  const path = writeFile(dir, 'long-upload.bin', randomBytes(17 * 1024 * 1024));
   await newUserWithKeys(page, 'unload', PASSPHRASE);
   const gate = await gateBlocks(page, 1);
   await chooseFiles(page, path);

@@ -1,7 +1,8 @@
 /**
  * Honest progress (issue 18): on a throttled connection (CDP network
  * conditions, 512 KiB/s up), the upload's progress bar moves with the
- * bytes actually sent, before the first block (4 MiB) has been stored;
+ * bytes actually sent, before the first request of payload bytes (here the
+ * file's one Put Blob) has been stored;
  * and when nothing moves, the row stops showing a speed and a time left and
  * says it is waiting for the network.
  */
@@ -20,9 +21,10 @@ test('progress moves during a throttled upload before the first block completes'
   const path = writeFile(join(workDirOf(), 'progress'), name, randomBytes(6 * 1024 * 1024));
   await newUserWithKeys(page, 'progress', 'copper willow mango basin');
 
+  // Any request that stores payload bytes: a Put Block, or the one Put Blob of a file up to 16 MiB (this one).
   let blocksStored = 0;
   page.on('requestfinished', (request) => {
-    if (isPutBlock(request)) blocksStored += 1;
+    if (isPutBlock(request) || (request.method() === 'PUT' && new URL(request.url()).pathname.endsWith('/payload'))) blocksStored += 1;
   });
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Network.enable');
@@ -30,7 +32,7 @@ test('progress moves during a throttled upload before the first block completes'
 
   await chooseFiles(page, path);
   const bar = page.getByRole('progressbar', { name: `Upload of ${name}`, exact: true });
-  // Some per cent, but not yet the first 4 MiB block's worth (66 %): the bar moves inside a block.
+  // Some per cent, well short of the whole (one 6 MiB Put Blob): the bar moves while the request's bytes go out.
   await expect(bar).toHaveAttribute('aria-valuenow', /^([1-9]|[1-5]\d)$/, { timeout: 30_000 });
   expect(blocksStored).toBe(0);
   await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
@@ -39,7 +41,8 @@ test('progress moves during a throttled upload before the first block completes'
 test('when nothing moves, speed and time left give way to "waiting for the network"; they come back when bytes move again', async ({ page }) => {
   test.setTimeout(120_000);
   const name = 'quiet-link.bin';
-  const path = writeFile(join(workDirOf(), 'stall'), name, randomBytes(9 * 1024 * 1024));
+  // Above 16 MiB (WHOLE_BLOB_MAX_BYTES), so there are Put Blocks to hold back after the first.
+  const path = writeFile(join(workDirOf(), 'stall'), name, randomBytes(17 * 1024 * 1024));
   await newUserWithKeys(page, 'stall', 'copper willow mango basin');
 
   // The connection goes quiet without failing: Put Blocks after the first are held unanswered.

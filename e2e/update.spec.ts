@@ -20,7 +20,8 @@ const SW_FILE = join(import.meta.dirname, '..', 'dist', 'sw.js');
 test('the update prompt appears after a new build and waits for a running upload before it reloads', async ({ page }) => {
   test.setTimeout(180_000);
   const name = 'upload-during-update.bin';
-  const path = writeFile(join(workDirOf(), 'update'), name, randomBytes(9 * 1024 * 1024));
+  // Above 16 MiB (WHOLE_BLOB_MAX_BYTES): a smaller file goes up as one Put Blob, with no Put Block to hold back.
+  const path = writeFile(join(workDirOf(), 'update'), name, randomBytes(17 * 1024 * 1024));
   await newUserWithKeys(page, 'update', 'quartz meadow lantern otter');
   await controlledBySw(page);
 
