@@ -143,19 +143,16 @@ describe('an anonymous sender', () => {
   });
 
   it('is refused with 413 once the cap would be passed, and the request then counts as full', async () => {
-    const size = PAYLOAD.length + MANIFEST.length;
-    const r = await newRequest(alice, Math.max(1024, 2 * size + 10));
-    const capped = await newRequest(alice, 1024);
-    const tooBig = await upload(capped.requestId, 2000, 300);
+    // 364 sealed bytes a file: two fit under 1024, a third does not.
+    const r = await newRequest(alice, 1024);
+    const tooBig = await upload(r.requestId, 2000, 300);
     expect(tooBig.status).toBe(413);
     expect(code(tooBig)).toBe('request_cap_reached');
     await sendOne(r.requestId);
-    if (2 * size + 10 >= 1024) {
-      await sendOne(r.requestId);
-      const third = await upload(r.requestId);
-      expect(third.status).toBe(413);
-      expect(errorBody.parse(third.json).message).toMatch(/does not fit/);
-    }
+    await sendOne(r.requestId);
+    const third = await upload(r.requestId);
+    expect(third.status).toBe(413);
+    expect(errorBody.parse(third.json).message).toMatch(/does not fit: the request takes 296 more bytes/);
     const fill = await newRequest(alice, 1024);
     expect((await upload(fill.requestId, 1024 - 300, 300)).status).toBe(201);
     const full = await upload(fill.requestId, 0, 1);

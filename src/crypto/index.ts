@@ -96,3 +96,4 @@ export {
   type DriveKeyCopyReader,
   type DriveKeyCopyWriter,
 } from './drive-key.ts';
+export { newEphemeralSigner } from './ephemeral-signer.ts';
