@@ -119,7 +119,7 @@ describe('an anonymous sender', () => {
   it('gets create-only grants for a fresh file under the owner’s received area, and the owner lists and reads it', async () => {
     const r = await newRequest(alice);
     const fileId = await sendOne(r.requestId);
-    const grant = t.audit.filter((a) => a.action === 'request-upload').at(-1);
+    const grant = t.audit.filter((a) => 'action' in a && a.action === 'request-upload').at(-1);
     expect(grant).toMatchObject({ user: `request:${r.requestId}`, permissions: 'cw', blob: `received/${aliceId}/${fileId}/manifest` });
     const list = receivedListSchema.parse((await call(t.api, 'GET', '/api/v1/received', { token: alice })).json);
     const entry = list.files.find((f) => f.fileId === fileId);
