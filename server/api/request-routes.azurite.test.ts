@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BlobServiceClient, StorageSharedKeyCredential, type ContainerClient } from '@azure/storage-blob';
 import {
+  ACCOUNT_DELETE_CONFIRMATION,
   errorBody,
   fileGrantsSchema,
   receivedListSchema,
@@ -237,5 +238,31 @@ describe('deleting a received file', () => {
     const list = receivedListSchema.parse((await call(t.api, 'GET', '/api/v1/received', { token: alice })).json);
     expect(list.files.map((f) => f.fileId)).not.toContain(fileId);
     expect((await call(t.api, 'POST', `/api/v1/received/${fileId}/read`, { token: alice })).status).toBe(404);
+  });
+});
+
+describe('deleting the owner’s account', () => {
+  it('removes their requests (they stop taking files) and everything received', async () => {
+    const sub = 'dora';
+    const token = await issuer.mint(sub, { email: 'dora@example.com', email_verified: true, auth_time: Math.floor(Date.now() / 1000) - 10 });
+    const doraId = deriveUserId({ scheme: 'oidc', iss: TEST_ISSUER, sub });
+    expect((await call(t.api, 'POST', '/api/v1/keys/public', { token, json: { publicIdentity: b64(await publicIdentityV2(await newTestKeys())) } })).status).toBe(201);
+    const r = await newRequest(token);
+    await sendOne(r.requestId);
+    let done = false;
+    for (let i = 0; i < 20 && !done; i++) {
+      const res = await call(t.api, 'POST', '/api/v1/account/delete', { token, json: { confirm: ACCOUNT_DELETE_CONFIRMATION } });
+      expect(res.status).toBe(200);
+      done = (res.json as { done: boolean }).done;
+    }
+    expect(done).toBe(true);
+    const gone = await upload(r.requestId);
+    expect(gone.status).toBe(404);
+    expect(code(gone)).toBe('request_not_found');
+    const left: string[] = [];
+    for (const prefix of [`received/${doraId}/`, `request-index/${doraId}/`, `requests/${r.requestId}`]) {
+      for await (const b of container.listBlobsFlat({ prefix })) left.push(b.name);
+    }
+    expect(left).toEqual([]);
   });
 });

@@ -40,6 +40,13 @@ export function requestIndexPrefix(ownerId: string): string {
   return `request-index/${checked(ownerId)}/`;
 }
 
+/** The request id of a name listed under `request-index/<ownerId>/`, or null for anything else. */
+export function requestIdOfIndexBlob(ownerId: string, name: string): string | null {
+  const prefix = requestIndexPrefix(ownerId);
+  const rest = name.startsWith(prefix) ? name.slice(prefix.length) : '';
+  return HEX32.test(rest) ? rest : null;
+}
+
 /** `received/<ownerId>/`: every file sent to the owner through a request. */
 export function receivedPrefix(ownerId: string): string {
   return `received/${checked(ownerId)}/`;
