@@ -43,7 +43,7 @@ function record(context: BrowserContext, into: Recorded[]): void {
 async function createRequest(page: Page, label: string | null): Promise<string> {
   if (label !== null) await page.getByLabel('Label (optional, shown to senders)').fill(label);
   await page.getByLabel('Open for').selectOption({ label: '7 days' });
-  await page.getByLabel('Up to').selectOption({ label: '100 MB' });
+  await page.getByLabel('Up to').selectOption({ label: '100 MiB' });
   await page.getByRole('button', { name: 'Create request link' }).click();
   const field = page.getByTestId('request-link');
   await expect(field).toHaveValue(/\/r\/[0-9a-f]{32}#v=1&f=[0-9]{40}/, { timeout: 30_000 });

@@ -66,9 +66,9 @@ export const REQUEST_LIFETIMES = [
 
 /** Size caps the app offers, in sealed bytes. */
 export const REQUEST_CAPS = [
-  { label: '100 MB', bytes: 100 * 1024 ** 2 },
-  { label: '1 GB', bytes: 1024 ** 3 },
-  { label: '10 GB', bytes: 10 * 1024 ** 3 },
+  { label: '100 MiB', bytes: 100 * 1024 ** 2 },
+  { label: '1 GiB', bytes: 1024 ** 3 },
+  { label: '10 GiB', bytes: 10 * 1024 ** 3 },
 ] as const;
 
 // --- the owner's side -----------------------------------------------------
