@@ -44,9 +44,12 @@ async function createRequest(page: Page, label: string | null): Promise<string> 
   if (label !== null) await page.getByLabel('Label (optional, shown to senders)').fill(label);
   await page.getByLabel('Open for').selectOption({ label: '7 days' });
   await page.getByLabel('Up to').selectOption({ label: '100 MiB' });
-  await page.getByRole('button', { name: 'Create request link' }).click();
   const field = page.getByTestId('request-link');
+  // The field keeps the previous link until the new one is made: wait for a different one.
+  const before = (await field.count()) === 0 ? '' : await field.inputValue();
+  await page.getByRole('button', { name: 'Create request link' }).click();
   await expect(field).toHaveValue(/\/r\/[0-9a-f]{32}#v=1&f=[0-9]{40}/, { timeout: 30_000 });
+  await expect(field).not.toHaveValue(before, { timeout: 30_000 });
   await expect(page.getByRole('img', { name: 'QR code of the request link' })).toBeVisible();
   return field.inputValue();
 }
