@@ -21,8 +21,8 @@ const shots = process.env.SEALDROP_SHOTS === undefined ? undefined : join(proces
 const workDirOf = useWorkDir('a11y-e2e');
 
 test('every screen and dialog passes axe in light and dark, wide and phone-sized', async ({ page }) => {
-  // Each screen is scanned four times (two widths, two schemes); on two loaded cores that takes minutes.
-  test.setTimeout(420_000);
+  // Each screen is scanned four times (two widths, two schemes); on two loaded cores that takes minutes (Received and the request page add two screens).
+  test.setTimeout(600_000);
   // Lighthouse counts a CSP violation against best practices: none may happen, not even a refused probe.
   const violations: string[] = [];
   await page.exposeFunction('reportCspViolation', (text: string) => violations.push(text));
