@@ -3,7 +3,8 @@
  * at 1280 px and 360 px, in light and dark: signed out, key setup (with a
  * refused weak passphrase said in words), the recovery kit, "My files"
  * empty and with files (two of the same name told apart), the same-name
- * question, "Keys & account" (with a refusal shown), "Activity", preview, delete and
+ * question, "Keys & account" (with a refusal shown), "Activity", "Received"
+ * (with a new request link), the public file-request page, preview, delete and
  * sign-out dialogs, and key restore after
  * "forget my keys on this device". A second test: sharing with a person
  * (the Send dialog, "Shared with me", Contacts, the key-change warning).
@@ -24,8 +25,8 @@ const shots = process.env.SEALDROP_SHOTS === undefined ? undefined : join(proces
 const workDirOf = useWorkDir('a11y-e2e');
 
 test('every screen and dialog passes axe in light and dark, wide and phone-sized', async ({ page }) => {
-  // Each screen is scanned four times (two widths, two schemes); on two loaded cores that takes minutes.
-  test.setTimeout(420_000);
+  // Each screen is scanned four times (two widths, two schemes); on two loaded cores that takes minutes (Received and the request page add two screens).
+  test.setTimeout(600_000);
   // Lighthouse counts a CSP violation against best practices: none may happen, not even a refused probe.
   const violations: string[] = [];
   await page.exposeFunction('reportCspViolation', (text: string) => violations.push(text));
@@ -84,6 +85,12 @@ test('every screen and dialog passes axe in light and dark, wide and phone-sized
   await expect(page.getByRole('heading', { level: 1, name: 'Activity on this device' })).toBeFocused();
   await expect(page.getByRole('table').getByRole('row').filter({ hasText: 'Uploaded' }).first()).toBeVisible();
   await expectNoAxeViolations(page, 'activity', shots);
+  await views.getByRole('button', { name: 'Received' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Received' })).toBeFocused();
+  await page.getByRole('button', { name: 'Create request link' }).click();
+  await expect(page.getByRole('img', { name: 'QR code of the request link' })).toBeVisible({ timeout: 30_000 });
+  const requestLink = await page.getByTestId('request-link').inputValue();
+  await expectNoAxeViolations(page, 'received', shots);
   await views.getByRole('button', { name: 'My files' }).click();
 
   await page.getByRole('button', { name: 'Preview report.txt (copy 1)', exact: true }).click();
@@ -97,6 +104,13 @@ test('every screen and dialog passes axe in light and dark, wide and phone-sized
   await expectNoAxeViolations(page, 'delete', shots);
   await page.getByRole('dialog').getByRole('button', { name: 'Delete', exact: true }).click();
   await expect(page.getByRole('button', { name: 'Download report.txt', exact: true })).toBeVisible();
+
+  // The public page of a file request, signed out in its own tab.
+  const requestPage = await page.context().newPage();
+  await requestPage.goto(requestLink);
+  await expect(requestPage.getByRole('heading', { level: 1, name: 'Someone asks you for files' })).toBeVisible({ timeout: 30_000 });
+  await expectNoAxeViolations(requestPage, 'request-page', shots);
+  await requestPage.close();
 
   await page.getByRole('banner').getByRole('button', { name: 'Sign out' }).click();
   const signOut = page.getByRole('dialog', { name: 'Sign out of Sealdrop?' });

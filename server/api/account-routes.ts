@@ -6,8 +6,11 @@
  * 1. their links: each `shares/<shareId>` record named by their
  *    `share-index/<userId>/…` entries, then the entry (a link stops working
  *    at once, before any file is touched);
+ * 1b. their file requests: each `requests/<requestId>` record named by
+ *    their `request-index/<userId>/…` entries, then the entry;
  * 2. `files/<userId>/` (payloads, manifests, declarations, markers, and
- *    uploads that have only uncommitted blocks);
+ *    uploads that have only uncommitted blocks), then `received/<userId>/`
+ *    (what senders sent through their requests);
  * 3. `index/<userId>/` (the change log);
  * 4. `keys/<userId>/` (public identity, rotation statements, recovery copy,
  *    drive-key copy): the write-once rule's one exception;
@@ -32,6 +35,7 @@ import { mustCaller, requireFreshSignIn, route, type Route, type RouteServices }
 import { directoryEntry } from './server-schemas.ts';
 import { ownerShareIndexPrefix, shareBlob, shareIdOfIndexBlob } from './share-routes.ts';
 import { inboxPrefix, ownerPeopleIndexPrefix, removePersonShareByIndex } from './people-routes.ts';
+import { receivedPrefix, requestBlob, requestIdOfIndexBlob, requestIndexPrefix } from './request-routes.ts';
 
 /** Default blobs removed per call: 100,000 blobs take 100 calls. */
 export const DEFAULT_DELETE_BLOBS_PER_CALL = 1000;
@@ -134,7 +138,16 @@ export const accountRoutes: Route[] = [
       await store.delete(name);
       return 1;
     });
-    for (const prefix of [userFilesPrefix(c.userId), userIndexPrefix(c.userId), userKeysPrefix(c.userId)]) {
+    if (done) {
+      done = await drain(services, requestIndexPrefix(c.userId), budget, count, async (name) => {
+        const requestId = requestIdOfIndexBlob(c.userId, name);
+        // The record first: the request stops taking files before its index entry goes.
+        if (requestId !== null) await store.delete(requestBlob(requestId));
+        await store.deleteWithBlocks(name);
+        return requestId === null ? 1 : 2;
+      });
+    }
+    for (const prefix of [userFilesPrefix(c.userId), receivedPrefix(c.userId), userIndexPrefix(c.userId), userKeysPrefix(c.userId)]) {
       if (!done) break;
       done = await drain(services, prefix, budget, count, async (name) => {
         await store.deleteWithBlocks(name);

@@ -24,10 +24,11 @@ import { DEFAULT_SEGMENT_BLOCKS } from './change-log.ts';
 import { routes, type Route, type RouteServices } from './routes.ts';
 import { shareRoutes } from './share-routes.ts';
 import { peopleRoutes } from './people-routes.ts';
+import { requestRoutes } from './request-routes.ts';
 import { accountRoutes, DEFAULT_DELETE_BLOBS_PER_CALL, DEFAULT_DELETE_MS_PER_CALL } from './account-routes.ts';
 
-/** Every route the endpoint mounts: the core table, the link shares and the account. */
-const allRoutes: Route[] = [...routes, ...shareRoutes, ...peopleRoutes, ...accountRoutes];
+/** Every route the endpoint mounts: the core table, the link shares, person shares, the account and the file requests. */
+const allRoutes: Route[] = [...routes, ...shareRoutes, ...peopleRoutes, ...accountRoutes, ...requestRoutes];
 
 /** Everything the API needs, injected (tests pass fakes or a real Azurite). */
 export interface ApiDeps {

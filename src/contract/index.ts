@@ -13,3 +13,4 @@ export * from './retry-after.ts';
 export * from './shares.ts';
 export * from './account.ts';
 export * from './people.ts';
+export * from './requests.ts';

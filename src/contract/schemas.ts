@@ -4,6 +4,8 @@
  * tests validate every answer with them; the app validates every answer
  * with the same schemas, so the two sides cannot drift apart.
  */
+// First: the contract's schemas may be bundled into a chunk that runs before main.ts's body (zod-jitless.ts says why).
+import './zod-jitless.ts';
 import { z } from 'zod';
 
 /** A user or file id: exactly 32 lowercase hex characters. */

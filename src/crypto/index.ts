@@ -98,3 +98,4 @@ export {
   type DriveKeyCopyReader,
   type DriveKeyCopyWriter,
 } from './drive-key.ts';
+export { newEphemeralSigner } from './ephemeral-signer.ts';

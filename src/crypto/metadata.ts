@@ -20,13 +20,15 @@ export interface FileMetadata {
   lastModified: number;
   /** Folder uploads: the path inside the dropped folder, '/'-separated. */
   relativePath?: string;
+  /** File requests: the name the sender typed about themself; stated, never verified (FORMAT.md §8.1 tag 6). */
+  senderName?: string;
 }
 
 /** The padded metadata plaintext is a multiple of this many bytes (FORMAT.md §8.1). */
 export const METADATA_PADDING_UNIT = 256;
 
 /** Byte limits of the UTF-8 text fields. */
-export const METADATA_LIMITS = { nameBytes: 1024, typeBytes: 255, relativePathBytes: 4096 } as const;
+export const METADATA_LIMITS = { nameBytes: 1024, typeBytes: 255, relativePathBytes: 4096, senderNameBytes: 256 } as const;
 
 const TAG_END = 0;
 const TAG_NAME = 1;
@@ -34,6 +36,7 @@ const TAG_TYPE = 2;
 const TAG_SIZE = 3;
 const TAG_LAST_MODIFIED = 4;
 const TAG_RELATIVE_PATH = 5;
+const TAG_SENDER_NAME = 6;
 
 const metadataSchema = z.object({
   name: z.string(),
@@ -41,6 +44,7 @@ const metadataSchema = z.object({
   size: z.number().int().nonnegative().max(MAX_PLAINTEXT_SIZE),
   lastModified: z.number().int().min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER),
   relativePath: z.string().optional(),
+  senderName: z.string().optional(),
 });
 
 function text(value: string, maxBytes: number): Bytes {
@@ -70,6 +74,9 @@ export function encodeMetadata(metadata: FileMetadata): Bytes {
   if (m.relativePath !== undefined) {
     w.u8(TAG_RELATIVE_PATH).lp16(text(m.relativePath, METADATA_LIMITS.relativePathBytes));
   }
+  if (m.senderName !== undefined) {
+    w.u8(TAG_SENDER_NAME).lp16(text(m.senderName, METADATA_LIMITS.senderNameBytes));
+  }
   const fields = w.bytes();
   const padded = new Uint8Array(Math.ceil((fields.length + 1) / METADATA_PADDING_UNIT) * METADATA_PADDING_UNIT);
   padded.set(fields);
@@ -93,7 +100,7 @@ export function decodeMetadata(bytes: Uint8Array): FileMetadata {
     const tag = r.u8();
     if (tag === TAG_END) break;
     if (tag <= last) throw new MalformedError('The file metadata repeats a field or has them out of order.');
-    if (tag > TAG_RELATIVE_PATH) throw new MalformedError('The file metadata has an unknown field.');
+    if (tag > TAG_SENDER_NAME) throw new MalformedError('The file metadata has an unknown field.');
     last = tag;
     fields.set(tag, r.lp16());
   }
@@ -118,6 +125,9 @@ export function decodeMetadata(bytes: Uint8Array): FileMetadata {
   if (metadata.size < 0 || metadata.size > MAX_PLAINTEXT_SIZE) throw new MalformedError('The file size is out of range.');
   if (fields.has(TAG_RELATIVE_PATH)) {
     metadata.relativePath = textField(TAG_RELATIVE_PATH, METADATA_LIMITS.relativePathBytes);
+  }
+  if (fields.has(TAG_SENDER_NAME)) {
+    metadata.senderName = textField(TAG_SENDER_NAME, METADATA_LIMITS.senderNameBytes);
   }
   return metadata;
 }

@@ -606,7 +606,7 @@ export async function buildExtendedVectors(c: GeneratorContext): Promise<Record<
   const metaCase = async (name: string, rule: string, plain: Uint8Array, error: string, aad?: Uint8Array): Promise<void> =>
     crafted(name, `${rule}; sealed, MAC’d and signed correctly`, { sealedMetadata: await sealMeta(plain, headerBytes, aad) }, error);
   const fields = (...f: Uint8Array[]): Bytes => pad(concatBytes(...f));
-  await metaCase('manifest-metadata-unknown-tag', 'fields 1–4 + tag 6 (empty), padded', fields(...goodFields, tlv(6, new Uint8Array(0))), 'MalformedError');
+  await metaCase('manifest-metadata-unknown-tag', 'fields 1–4 + tag 7 (empty), padded', fields(...goodFields, tlv(7, new Uint8Array(0))), 'MalformedError');
   await metaCase('manifest-metadata-repeated-tag', 'tags 1, 1, 2, 3, 4 (name twice), padded', fields(goodFields[0], goodFields[0], ...goodFields.slice(1)), 'MalformedError');
   {
     const dirty = fields(...goodFields);
