@@ -24,9 +24,10 @@ import { DEFAULT_SEGMENT_BLOCKS } from './change-log.ts';
 import { routes, type Route, type RouteServices } from './routes.ts';
 import { shareRoutes } from './share-routes.ts';
 import { accountRoutes, DEFAULT_DELETE_BLOBS_PER_CALL, DEFAULT_DELETE_MS_PER_CALL } from './account-routes.ts';
+import { rotationRoutes } from './rotation-routes.ts';
 
 /** Every route the endpoint mounts: the core table, the link shares and the account. */
-const allRoutes: Route[] = [...routes, ...shareRoutes, ...accountRoutes];
+const allRoutes: Route[] = [...routes, ...shareRoutes, ...accountRoutes, ...rotationRoutes];
 
 /** Everything the API needs, injected (tests pass fakes or a real Azurite). */
 export interface ApiDeps {

@@ -12,3 +12,4 @@ export * from './app-config.ts';
 export * from './retry-after.ts';
 export * from './shares.ts';
 export * from './account.ts';
+export * from './rotation.ts';

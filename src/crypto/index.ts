@@ -83,6 +83,7 @@ export {
   linkPassphraseIdentity,
 } from './link-passphrase.ts';
 export { reEnvelope, type EnvelopeChange } from './re-envelope.ts';
+export { rotateManifest, type FormerOwnerKeys } from './rotate-manifest.ts';
 export {
   STANZA_DRIVE_KEY,
   DRIVE_KEY_LENGTH,
