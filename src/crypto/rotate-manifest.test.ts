@@ -77,6 +77,13 @@ describe('rotateManifest', () => {
     expect(await rotateManifest(sealed.manifest, { fileId: FILE_ID, former: former(), signer: after.sign, add: add() })).toBeNull();
   });
 
+  it('re-seals an upload sealed for the former keys but finished with the new signer', async () => {
+    const sealed = await sealForTest({ fileId: FILE_ID, plaintext: new Uint8Array(5), recipients: [driveKeyRecipient(oldDrive), rsaRecipient(before.encrypt.publicKey)], signer: after.sign });
+    const rotated = await rotateManifest(sealed.manifest, { fileId: FILE_ID, former: former(), signer: after.sign, add: add() });
+    if (rotated === null) throw new Error('expected a rotated manifest');
+    expect((await openManifest(rotated, [rsaIdentity(after.encrypt.privateKey)], { fileId: FILE_ID })).metadata.size).toBe(5);
+  });
+
   it('refuses a file signed by someone else', async () => {
     const sealed = await sealForTest({ fileId: FILE_ID, plaintext: new Uint8Array(1), recipients: [rsaRecipient(before.encrypt.publicKey)], signer: stranger.sign });
     await expect(rotateManifest(sealed.manifest, { fileId: FILE_ID, former: former(), signer: after.sign, add: add() })).rejects.toThrow(

@@ -37,8 +37,10 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 /**
  * Returns the manifest re-sealed for the new keys (see the module comment),
- * or null when it is already signed by `opts.signer` (rotated before: a
- * resumed rotation skips it). Opens the manifest first like openManifest
+ * or null when it is already signed by `opts.signer` and holds no envelope
+ * of the former owner keys (rotated before: a resumed rotation skips it; an
+ * upload sealed for the former keys but finished with the new signer is
+ * re-sealed). Opens the manifest first like openManifest
  * (signature, file id, an envelope of the former keys, MAC), so it throws
  * MalformedError / UnsupportedVersionError / TamperedError / WrongKeyError.
  * Throws RangeError when the manifest is signed by a key that is neither
@@ -53,8 +55,21 @@ export async function rotateManifest(
   const m = parseManifest(manifest);
   const newSpki = new Uint8Array(await crypto.subtle.exportKey('spki', opts.signer.publicKey));
   const oldSpki = new Uint8Array(await crypto.subtle.exportKey('spki', opts.former.verify));
-  if (sameBytes(m.signerSpki, newSpki)) return null;
-  if (!sameBytes(m.signerSpki, oldSpki)) throw new RangeError('This file was not sealed with your former key.');
+  const rsa = rsaIdentity(opts.former.decrypt);
+  const formerDrive = opts.former.driveKey == null ? null : driveKeyIdentity(opts.former.driveKey);
+  const isFormerOwners = async (s: Stanza): Promise<boolean> => {
+    const opened = await (s.typeId === STANZA_DRIVE_KEY ? formerDrive?.unwrap(s, m.headerBytes) : rsa.unwrap(s, m.headerBytes))?.catch(() => null);
+    opened?.fill(0);
+    return opened !== null && opened !== undefined;
+  };
+  if (sameBytes(m.signerSpki, newSpki)) {
+    // Rotated before (a resumed rotation), unless an upload sealed for the former keys was finished with the new signer.
+    let former = false;
+    for (const s of m.stanzas) if (await isFormerOwners(s)) former = true;
+    if (!former) return null;
+  } else if (!sameBytes(m.signerSpki, oldSpki)) {
+    throw new RangeError('This file was not sealed with your former key.');
+  }
   let signerKey: CryptoKey;
   try {
     signerKey = await importVerifyKey(m.signerSpki);
@@ -66,23 +81,14 @@ export async function rotateManifest(
   }
   if (!m.headerBytes.subarray(9, 25).every((b, i) => b === expected[i])) throw new TamperedError('This manifest belongs to a different file.');
 
-  const rsa = rsaIdentity(opts.former.decrypt);
-  const identities = opts.former.driveKey == null ? [rsa] : [driveKeyIdentity(opts.former.driveKey), rsa];
+  const identities = formerDrive === null ? [rsa] : [formerDrive, rsa];
   const fileKey = await unwrapFileKey(m.stanzas, identities, m.headerBytes);
   try {
     const keys = await subkeys(fileKey, m.headerBytes);
     if (!(await crypto.subtle.verify('HMAC', keys.mac, m.mac, m.macInput))) throw new TamperedError();
-    // The owner's envelopes: every drive-key one (writers put only the owner's there) and the RSA ones the old key opens.
     const kept: Stanza[] = [];
-    for (const s of m.stanzas) {
-      if (s.typeId === STANZA_DRIVE_KEY) continue;
-      const opened = await rsa.unwrap(s, m.headerBytes).catch(() => null);
-      if (opened !== null) {
-        opened.fill(0);
-        continue;
-      }
-      kept.push(s);
-    }
+    // A writer puts one drive-key envelope in a file, the owner's: the new one replaces whatever is there.
+    for (const s of m.stanzas) if (s.typeId !== STANZA_DRIVE_KEY && !(await isFormerOwners(s))) kept.push(s);
     const added = await Promise.all(opts.add.map((r) => r.wrap(fileKey, m.headerBytes)));
     const stanzas = [...added, ...kept];
     if (stanzas.length < 1 || stanzas.length > MAX_STANZAS) throw new RangeError('A file needs 1 to 64 envelopes.');

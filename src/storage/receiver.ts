@@ -3,7 +3,7 @@
  * names), opens a file as a decrypting stream, and deletes files. Emits
  * progress; never touches the DOM.
  */
-import { openManifest, signingKeyFingerprint, TamperedError, type FileMetadata } from '../crypto/index.ts';
+import { openManifest, TamperedError, type FileMetadata } from '../crypto/index.ts';
 import { deleteBlob, getBlob } from './blob-rest.ts';
 import { openPayloadStream } from './downloader.ts';
 import { listDriveProgressive } from './listing.ts';
@@ -16,7 +16,7 @@ import {
   type GrantApi,
 } from './grants.ts';
 import type { TransferProgress } from './progress.ts';
-import { ownerIdentities, type OwnerKeys } from './owner-keys.ts';
+import { ownerFingerprints, ownerIdentities, type OwnerKeys } from './owner-keys.ts';
 import { callStorage } from './retry.ts';
 import type { TransportOptions } from './uploader.ts';
 
@@ -82,7 +82,7 @@ type OpenedManifest = Awaited<ReturnType<typeof openManifest>> & { keeper: Grant
 async function fetchManifest(
   api: GrantApi,
   identity: OwnerKeys,
-  owner: string,
+  owner: ReadonlySet<string>,
   fileId: string,
   opts: ReceiveOptions,
 ): Promise<OpenedManifest> {
@@ -95,7 +95,7 @@ async function fetchManifest(
   const opened = await openManifest(manifest, ownerIdentities(identity), { fileId });
   // Our own drive holds only what we sealed: a manifest signed by anyone
   // else was put there by someone with access to storage.
-  if (opened.signer.fingerprint !== owner) throw new TamperedError('This file was not sealed with your key.');
+  if (!owner.has(opened.signer.fingerprint)) throw new TamperedError('This file was not sealed with your key.');
   return { ...opened, keeper };
 }
 
@@ -126,7 +126,7 @@ export async function openFileStream(
   identity: OwnerKeys,
   opts: ReceiveOptions & { onProgress?: ((progress: TransferProgress) => void) | undefined } = {},
 ): Promise<OpenedFile> {
-  const owner = await signingKeyFingerprint(identity.sign.publicKey);
+  const owner = await ownerFingerprints(identity);
   const opened = await fetchManifest(api, identity, owner, fileId, opts);
   const stream = openPayloadStream({
     ...opts.transport,
