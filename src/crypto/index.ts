@@ -76,7 +76,7 @@ export {
   KEY_KIND_ECDSA_P256,
   type IdentityKeys,
 } from './identity.ts';
-export { signRotation, verifyRotation, ROTATION_LENGTH } from './rotation.ts';
+export { signRotation, verifyRotation, rotationSignedBy, ROTATION_LENGTH } from './rotation.ts';
 export {
   STANZA_LINK_PASSPHRASE,
   linkPassphraseRecipient,

@@ -16,6 +16,7 @@ import { ReauthRequiredError } from './key-errors.ts';
 import { createKeyStore, type KeyStore } from './key-store.ts';
 import { finishKeyRotation, prepareKeyRotation, publishKeyRotation, rotatingIdentity } from './key-rotation.ts';
 import { createRotationJournal, type RotationJournal } from './rotation-journal.ts';
+import { rotatedFromThisDevice } from './rotation-notice.ts';
 
 const TEST_KDF: KdfParams = { kdf: 'scrypt', logN: 10, r: 8, p: 1 };
 const PASSPHRASE = 'lantern quiet marble oyster';
@@ -165,6 +166,9 @@ describe('key rotation', () => {
     if (former === undefined) throw new Error('no former keys');
     const spki = async (k: CryptoKey) => new Uint8Array(await crypto.subtle.exportKey('spki', k));
     expect(await spki(former)).toEqual(await spki(a.identity.sign.publicKey));
+    // Another device holding the former keys sees a change its own key signed; the new keys are not "rotated from" themselves.
+    expect(await rotatedFromThisDevice(a.server, a.identity)).toBe(true);
+    expect(await rotatedFromThisDevice(a.server, rotatingIdentity(published))).toBe(false);
   }, 30_000);
 
   it('keeps the files done across a reopen of the journal (a reload) and forgets everything when finished', async () => {

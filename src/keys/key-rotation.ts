@@ -24,6 +24,7 @@ import {
   exportPublicIdentity,
   fingerprint,
   generateIdentityKeys,
+  importPublicIdentity,
   newDriveKey,
   restoreIdentity,
   samePublicKeys,
@@ -43,8 +44,8 @@ import { establishDriveKey } from './drive-key.ts';
 import { AccountMismatchError, KeyRotationRefusedError, RecoveryCopyChangedError } from './key-errors.ts';
 import { defaultKeyStore, type KeyStore } from './key-store.ts';
 import { defaultRotationJournal, type JournalKeys, type RotationJournal, type RotationJournalRecord } from './rotation-journal.ts';
-import { pathOf, ROUTES, driveKeyStoredResponse, ERROR_CODES, ApiError } from '../contract/index.ts';
-import { toBase64 } from './base64.ts';
+import { pathOf, publicKeyResponse, ROUTES, driveKeyStoredResponse, ERROR_CODES, ApiError } from '../contract/index.ts';
+import { fromBase64, toBase64 } from './base64.ts';
 
 /** Dependencies and knobs; the defaults are the app's. */
 export interface KeyRotationOptions {
@@ -73,12 +74,14 @@ export async function prepareKeyRotation(
   const { recoveryBlob: currentCopy, etag } = await readRecoveryCopy(api);
   const current = await restoreIdentity(currentCopy, passphrase);
   if (!(await samePublicKeys(current, identity))) throw new AccountMismatchError();
+  // The statement names the identity exactly as published (this device's own export may carry another self-signature).
+  const publishedIdentity = await publishedBytes(api, identity);
 
   const fresh = await generateIdentityKeys();
   const recoveryBlob = new Uint8Array(await backupIdentity(fresh, passphrase, opts.kdfParams));
   const next = await restoreIdentity(recoveryBlob, passphrase);
   const publicIdentity = await exportPublicIdentity(next);
-  const statement = await signRotation({ oldIdentity: identity.publicIdentity, newIdentity: publicIdentity, oldSigningKey: identity.sign.privateKey });
+  const statement = await signRotation({ oldIdentity: publishedIdentity, newIdentity: publicIdentity, oldSigningKey: identity.sign.privateKey });
   const drive = await newDriveKey(next);
   const record: RotationJournalRecord = {
     userId: identity.userId,
@@ -88,7 +91,7 @@ export async function prepareKeyRotation(
       encrypt: identity.encrypt,
       sign: identity.sign,
       driveKey: identity.driveKey,
-      publicIdentity: new Uint8Array(identity.publicIdentity),
+      publicIdentity: publishedIdentity,
       fingerprint: identity.fingerprint,
     },
     next: { ...next, driveKey: drive.driveKey, publicIdentity, fingerprint: await fingerprint(publicIdentity) },
@@ -171,6 +174,19 @@ export async function finishKeyRotation(userId: string, opts: KeyRotationOptions
 
 function unlockedOf(userId: string, keys: JournalKeys): UnlockedIdentity {
   return { userId, encrypt: keys.encrypt, sign: keys.sign, publicIdentity: keys.publicIdentity, fingerprint: keys.fingerprint, driveKey: keys.driveKey };
+}
+
+/** The account's published identity bytes, checked to be this device's keys. Throws KeyRotationRefusedError otherwise, and the API client's errors. */
+async function publishedBytes(api: KeyApi, identity: UnlockedIdentity): Promise<Uint8Array<ArrayBuffer>> {
+  const answer = await api.post(pathOf(ROUTES.readPublicKey, identity.userId), {}, publicKeyResponse);
+  const bytes = fromBase64(answer.publicIdentity);
+  if (bytes === null || answer.userId !== identity.userId) throw new AccountMismatchError();
+  const published = await importPublicIdentity(bytes).catch(() => null);
+  const asPublished = published === null ? null : { encrypt: { publicKey: published.encrypt, privateKey: identity.encrypt.privateKey }, sign: { publicKey: published.verify, privateKey: identity.sign.privateKey } };
+  if (asPublished === null || !(await samePublicKeys(identity, asPublished))) {
+    throw new KeyRotationRefusedError('The key published for your account is not the one on this device, so this device cannot change it.');
+  }
+  return bytes;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -8,16 +8,17 @@
  * key changed without explanation and the app keeps its loud warning.
  */
 import { pathOf, publicKeyResponse, ROUTES } from '../contract/index.ts';
-import { verifyRotation } from '../crypto/index.ts';
+import { rotationSignedBy } from '../crypto/index.ts';
 import type { KeyApi, UnlockedIdentity } from './account-keys.ts';
 import { fromBase64 } from './base64.ts';
 
 /**
- * Resolves true when the account's published identity is reached from this
- * device's identity by a rotation statement that verifies (signed by this
- * device's signing key, naming exactly these two identities). Only a direct
- * step is followed: the server keeps the statements but not the identities
- * in between. Throws the API client's errors.
+ * Resolves true when a rotation statement the server keeps names the
+ * account's published identity and is signed by this device's signing key
+ * (docs/FORMAT.md §10.4; the former identity's exact bytes are not needed,
+ * see rotationSignedBy). Only a direct step is followed: the server keeps
+ * the statements but not the identities in between. Throws the API
+ * client's errors.
  */
 export async function rotatedFromThisDevice(api: KeyApi, identity: UnlockedIdentity): Promise<boolean> {
   const answer = await api.post(pathOf(ROUTES.readPublicKey, identity.userId), {}, publicKeyResponse);
@@ -26,12 +27,7 @@ export async function rotatedFromThisDevice(api: KeyApi, identity: UnlockedIdent
   for (const text of answer.rotations) {
     const statement = fromBase64(text);
     if (statement === null) continue;
-    try {
-      await verifyRotation(statement, identity.publicIdentity, published);
-      return true;
-    } catch {
-      // Another step of the chain, or a statement that does not verify: not a link from this device.
-    }
+    if (await rotationSignedBy(statement, identity.sign.publicKey, published)) return true;
   }
   return false;
 }

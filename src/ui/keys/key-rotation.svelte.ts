@@ -90,7 +90,8 @@ export class KeyRotationRunner {
       this.error = keyErrorMessage(error);
       return;
     }
-    await this.#run();
+    // Publishing and re-sealing go on in the background, with progress on the keys page.
+    void this.#run();
   }
 
   /** Signs in again (when the server asked) and goes on. */
