@@ -9,6 +9,7 @@ import { lastAccount, rememberAccount } from '../auth/last-account.ts';
 import { addDriveKey, checkPublishedKey, keyStatus, loadUnlockedIdentity, type PublishedKeyState, type UnlockedIdentity } from '../keys/account-keys.ts';
 import { DriveKeyRefusedError } from '../keys/key-errors.ts';
 import { rotatedFromThisDevice } from '../keys/rotation-notice.ts';
+import { forgetListCache } from '../storage/list-cache.ts';
 import { keyRotation } from './keys/key-rotation.svelte.ts';
 import { signedInAccount } from './auth/signed-in-account.svelte.ts';
 import { handleError, type UserMessage } from './base/handle-error.ts';
@@ -141,8 +142,10 @@ export class AccountFlow {
    * the restore page, which restores the new keys from the recovery copy
    * with the passphrase and replaces the former ones on this device.
    */
-  restoreRotatedKeys(): void {
+  async restoreRotatedKeys(): Promise<void> {
     this.publishedKey = null;
+    // The cached list was opened with the former keys (the re-sealed files showed as damaged): list afresh.
+    await forgetListCache().catch(() => undefined);
     this.phase = 'needs-restore';
   }
 
