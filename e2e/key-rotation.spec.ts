@@ -1,8 +1,10 @@
 /**
  * Rotating the identity keys (issue 20 item 3) on "Keys & account":
  * - upload files, rotate: every earlier file still opens on this device;
- *   storage holds every manifest signed by the new key (the other devices'
- *   part is a test.fixme below, with its reason);
+ *   storage holds every manifest signed by the new key;
+ * - the device that held the former keys is told the keys were changed by
+ *   their owner and restores the new ones with the passphrase; a fresh
+ *   browser restores the new keys and opens every file;
  * - a reload in the middle of re-sealing the files goes on where it stopped.
  */
 import { randomBytes } from 'node:crypto';
@@ -12,6 +14,8 @@ import { signingKeyFingerprint } from '../src/crypto/index.ts';
 import { parseManifest } from '../src/crypto/manifest.ts';
 import { listStoredBlobs, stackContainer } from './support/blob-storage.ts';
 import { chooseFiles, download, newUserWithKeys, serviceWorkerInControl, uploaded, useServiceWorkerDownloads } from './support/drive.ts';
+import { restoreKeys } from './support/keys.ts';
+import { signIn } from './support/sign-in.ts';
 import { sha256, useWorkDir, writeFile } from './support/test-files.ts';
 
 const PASSPHRASE = 'walrus cactus ledger umbrella';
@@ -81,10 +85,55 @@ test('rotate keys: every earlier file still opens on this device, and storage ho
 
 });
 
-// Fails today (issue 20 item 3, left for the lead): after the rotation, the device that held the former keys shows the
-// "keys were changed on another device" notice and restores the new keys, but then lists every file as "None of your
-// keys can open this file"; the cause was not found before the deadline. A fresh browser's restore is covered there too.
-test.fixme('after a rotation, the device with the former keys restores the new ones and a fresh browser opens every file', () => {});
+test('after a rotation, the device with the former keys is led to restore the new ones, and a fresh browser opens every file', async ({
+  page,
+  browser,
+  context,
+}) => {
+  test.setTimeout(300_000);
+  const made = files(join(workDirOf(), 'devices'));
+  await useServiceWorkerDownloads(context);
+  const { user } = await newUserWithKeys(page, 'rotate-devices', PASSPHRASE);
+  await chooseFiles(page, made.map((f) => f.path));
+  for (const f of made) await uploaded(page, f.name);
+
+  // A second device that holds the former keys.
+  const second = await browser.newContext();
+  await useServiceWorkerDownloads(second);
+  const old = await second.newPage();
+  await signIn(old, user);
+  await restoreKeys(old, PASSPHRASE);
+  await expect(old.getByRole('table')).toContainText(made[0]?.name ?? '');
+
+  await openKeysPage(page);
+  await startRotation(page);
+  await expect(finished(page)).toBeVisible({ timeout: 120_000 });
+  const after = await fingerprintOf(page);
+
+  // The device with the former keys learns at its next start, and restores the new keys.
+  await old.reload();
+  await expect(old.getByRole('alert').filter({ hasText: 'Your keys were changed on another device.' })).toBeVisible({ timeout: 30_000 });
+  await old.getByRole('button', { name: 'Restore the new keys with your passphrase' }).click();
+  await restoreKeys(old, PASSPHRASE);
+  await serviceWorkerInControl(old);
+  for (const f of made) expect(sha256(await download(old, f.name))).toBe(sha256(f.bytes));
+  await openKeysPage(old);
+  expect(await fingerprintOf(old)).toBe(after);
+  await second.close();
+
+  // A fresh browser restores the new keys and opens every file.
+  const fresh = await browser.newContext();
+  try {
+    await useServiceWorkerDownloads(fresh);
+    const other = await fresh.newPage();
+    await signIn(other, user);
+    await restoreKeys(other, PASSPHRASE);
+    await serviceWorkerInControl(other);
+    for (const f of made) expect(sha256(await download(other, f.name))).toBe(sha256(f.bytes));
+  } finally {
+    await fresh.close();
+  }
+});
 
 test('a reload in the middle of re-sealing the files goes on where it stopped', async ({ page, context }) => {
   test.setTimeout(300_000);
