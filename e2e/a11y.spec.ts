@@ -3,7 +3,7 @@
  * at 1280 px and 360 px, in light and dark: signed out, key setup (with a
  * refused weak passphrase said in words), the recovery kit, "My files"
  * empty and with files (two of the same name told apart), the same-name
- * question, "Keys & account" (with a refusal shown), "Activity", "Received"
+ * question, "Keys & account" (with a refusal shown), the key rotation dialog, "Activity", "Received"
  * (with a new request link), the public file-request page, preview, delete and
  * sign-out dialogs, and key restore after
  * "forget my keys on this device". A second test: sharing with a person
@@ -81,6 +81,14 @@ test('every screen and dialog passes axe in light and dark, wide and phone-sized
   await page.getByRole('button', { name: 'Change passphrase' }).click();
   await expect(page.getByRole('alert')).toHaveText('Type your current recovery passphrase.');
   await expectNoAxeViolations(page, 'account', shots);
+  // The key rotation dialog, with its refusal shown; cancelled, nothing changes.
+  await page.getByRole('button', { name: 'Rotate my keys…' }).click();
+  const rotate = page.getByRole('dialog', { name: 'Rotate your keys?' });
+  await rotate.getByRole('button', { name: 'Rotate my keys' }).click();
+  await expect(rotate.getByRole('alert')).toHaveText('Type your recovery passphrase.');
+  await expectNoAxeViolations(page, 'rotate-keys-dialog', shots);
+  await rotate.getByRole('button', { name: 'Cancel' }).click();
+  await expect(rotate).toBeHidden();
   await views.getByRole('button', { name: 'Activity' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Activity on this device' })).toBeFocused();
   await expect(page.getByRole('table').getByRole('row').filter({ hasText: 'Uploaded' }).first()).toBeVisible();

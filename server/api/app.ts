@@ -26,9 +26,10 @@ import { shareRoutes } from './share-routes.ts';
 import { peopleRoutes } from './people-routes.ts';
 import { requestRoutes } from './request-routes.ts';
 import { accountRoutes, DEFAULT_DELETE_BLOBS_PER_CALL, DEFAULT_DELETE_MS_PER_CALL } from './account-routes.ts';
+import { rotationRoutes } from './rotation-routes.ts';
 
-/** Every route the endpoint mounts: the core table, the link shares, person shares, the account and the file requests. */
-const allRoutes: Route[] = [...routes, ...shareRoutes, ...peopleRoutes, ...accountRoutes, ...requestRoutes];
+/** Every route the endpoint mounts: the core table, the link shares, person shares, the account, the file requests and key rotation. */
+const allRoutes: Route[] = [...routes, ...shareRoutes, ...peopleRoutes, ...accountRoutes, ...requestRoutes, ...rotationRoutes];
 
 /** Everything the API needs, injected (tests pass fakes or a real Azurite). */
 export interface ApiDeps {

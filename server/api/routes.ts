@@ -4,6 +4,7 @@
  * input and a verified caller; they decide every blob name themselves.
  */
 import { Buffer } from 'node:buffer';
+import { webcrypto } from 'node:crypto';
 import type { z } from 'zod';
 import {
   ACCOUNT_ERROR_CODES,
@@ -211,6 +212,20 @@ function addRecord(fileId: string, state: FileState, now: Date): Extract<ChangeR
 }
 
 /**
+ * Appends an add event for a file whose manifest was replaced (a key
+ * rotation re-seals it): listings from the log then take the new manifest
+ * (inline when small) under its new ETag, as a second add of the same file.
+ */
+export async function logManifestReplaced(services: RouteServices, userId: string, fileId: string): Promise<void> {
+  const state = await fileState(services.store, userId, fileId);
+  if (state.manifest === undefined || state.declared === undefined) return;
+  const record = addRecord(fileId, state, services.now());
+  const inline = await inlineManifest(services, userId, fileId, record);
+  if (inline !== null) record.manifest = inline;
+  await appendChanges(changeLog(services, userId), [record]);
+}
+
+/**
  * The file's sealed manifest for its add event (base64), so a cold listing
  * reads manifests from the log instead of one storage GET each (issue 16).
  * Null when it is too large to inline, or was replaced since the listing
@@ -324,6 +339,13 @@ async function refuseWhileDeleting(services: RouteServices, userId: string): Pro
   if ((await services.store.stat(accountDeletionBlob(userId))) !== null) {
     throw new ApiError(409, ACCOUNT_ERROR_CODES.deleting, 'This account is being deleted. Finish deleting it, then sign up again if you wish.');
   }
+}
+
+/** Whether a stored drive-key copy names the RSA key of the published identity as its recipient (docs/FORMAT.md §10.5). */
+async function wrappedToPublished(copy: Uint8Array, publishedIdentity: Uint8Array): Promise<boolean> {
+  const { encryptSpki } = await checkPublicIdentity(publishedIdentity);
+  const recipient = Buffer.from(await webcrypto.subtle.digest('SHA-256', new Uint8Array(encryptSpki)));
+  return Buffer.from(copy.subarray(5, 37)).equals(recipient);
 }
 
 /** Public identities and recovery copies are tiny; anything bigger in storage is not ours. */
@@ -593,7 +615,13 @@ export const routes: Route[] = [
     await refuseWhileDeleting(services, c.userId);
     // Written once: a stolen sign-in token cannot swap the key every later upload is wrapped to.
     if ((await services.store.createIfAbsent(driveKeyBlob(c.userId), bytes, 'application/octet-stream')) === null) {
-      throw new ApiError(409, ERROR_CODES.driveKeyExists, 'A drive key is already stored for this account.');
+      // The one exception: a copy wrapped to a key the account no longer publishes (its keys were
+      // rotated, which only the old signing key can do) is replaced by one for the published key.
+      const stored = await services.store.readSmall(driveKeyBlob(c.userId), MAX_KEY_BLOB_BYTES);
+      const stale = stored !== null && !(await wrappedToPublished(stored.bytes, published.bytes));
+      if (!stale || (await services.store.replaceIfMatch(driveKeyBlob(c.userId), bytes, 'application/octet-stream', stored.etag)) === null) {
+        throw new ApiError(409, ERROR_CODES.driveKeyExists, 'A drive key is already stored for this account.');
+      }
     }
     return { userId: c.userId };
   }),

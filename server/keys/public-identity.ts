@@ -78,6 +78,8 @@ export interface CheckedIdentity {
   verifyKey: CryptoKey;
   /** The SPKI bytes of the RSA-OAEP encryption key (kind 1), as published. */
   encryptSpki: Uint8Array;
+  /** The SPKI bytes of the signing key (kind 2), as published (the 91-byte form). */
+  verifySpki: Uint8Array;
 }
 
 async function importVerifyKey(spki: Uint8Array<ArrayBuffer>): Promise<CryptoKey> {
@@ -135,7 +137,7 @@ export async function checkPublicIdentity(bytes: Uint8Array): Promise<CheckedIde
   if (!(await subtle.verify(SIGN, verifyKey, signature, labelled(label, body)))) {
     throw new KeyProofError('The public key’s self-signature does not match.');
   }
-  return { verifyKey, encryptSpki: rsa };
+  return { verifyKey, encryptSpki: rsa, verifySpki: ecdsa };
 }
 
 async function sha256(bytes: Uint8Array): Promise<Uint8Array> {

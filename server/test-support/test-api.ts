@@ -4,7 +4,7 @@
  * a controllable clock. Requests are injected with {@link call}, no socket.
  */
 import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
-import { ACCOUNT_ROUTES, API_PREFIX, errorBody, PEOPLE_ROUTES, REQUEST_ROUTES, ROUTES, SHARE_ROUTES, type RouteContract } from '../../src/contract/index.ts';
+import { ACCOUNT_ROUTES, API_PREFIX, errorBody, PEOPLE_ROUTES, REQUEST_ROUTES, ROTATION_ROUTES, ROUTES, SHARE_ROUTES, type RouteContract } from '../../src/contract/index.ts';
 import { prepareStorage, type AzuriteHandle } from '../azurite.ts';
 import type { AuditEntry } from '../audit-log.ts';
 import type { Api, ApiResponse } from '../api/api-types.ts';
@@ -80,7 +80,7 @@ function contractRoute(method: string, url: string): RouteContract | null {
   const path = url.split('?')[0] ?? '';
   if (!path.startsWith(`${API_PREFIX}/`)) return null;
   const segments = path.slice(API_PREFIX.length).split('/');
-  for (const route of [...Object.values(ROUTES), ...Object.values(SHARE_ROUTES), ...Object.values(PEOPLE_ROUTES), ...Object.values(ACCOUNT_ROUTES), ...Object.values(REQUEST_ROUTES)] as RouteContract[]) {
+  for (const route of [...Object.values(ROUTES), ...Object.values(SHARE_ROUTES), ...Object.values(PEOPLE_ROUTES), ...Object.values(ACCOUNT_ROUTES), ...Object.values(REQUEST_ROUTES), ...Object.values(ROTATION_ROUTES)] as RouteContract[]) {
     const pattern = route.path.split('/');
     if (route.method !== method.toUpperCase() || pattern.length !== segments.length) continue;
     if (pattern.every((p, i) => p.startsWith(':') || p === segments[i])) return route;

@@ -14,3 +14,4 @@ export * from './shares.ts';
 export * from './account.ts';
 export * from './people.ts';
 export * from './requests.ts';
+export * from './rotation.ts';

@@ -78,13 +78,14 @@ export {
   KEY_KIND_ECDSA_P256,
   type IdentityKeys,
 } from './identity.ts';
-export { signRotation, verifyRotation, ROTATION_LENGTH } from './rotation.ts';
+export { signRotation, verifyRotation, rotationSignedBy, ROTATION_LENGTH } from './rotation.ts';
 export {
   STANZA_LINK_PASSPHRASE,
   linkPassphraseRecipient,
   linkPassphraseIdentity,
 } from './link-passphrase.ts';
 export { reEnvelope, type EnvelopeChange } from './re-envelope.ts';
+export { rotateManifest, type FormerOwnerKeys } from './rotate-manifest.ts';
 export {
   STANZA_DRIVE_KEY,
   DRIVE_KEY_LENGTH,

@@ -84,3 +84,23 @@ export async function verifyRotation(
   }
   return { oldFingerprint: old.fingerprint, newFingerprint: next.fingerprint };
 }
+
+/**
+ * Whether `statement` is a well-formed rotation to `newIdentity` (its hash
+ * matches) signed by `verifyKey`, the signing key of a device's own former
+ * identity. Unlike verifyRotation it does not need the former identity's
+ * exact published bytes (a restored device re-exports its identity with a
+ * fresh self-signature, so its bytes differ): the old key's signature over
+ * the new identity's hash is what says the owner made the change. Resolves
+ * false for anything else; never throws for bad input.
+ */
+export async function rotationSignedBy(statement: Uint8Array, verifyKey: CryptoKey, newIdentity: Uint8Array): Promise<boolean> {
+  if (statement.length !== ROTATION_LENGTH || !ROTATION_MAGIC.every((b, i) => statement[i] === b) || statement[4] !== VERSION) return false;
+  const bytes = toBytes(statement);
+  if (!constantTimeEqual(bytes.slice(37, 69), await sha256(newIdentity))) return false;
+  try {
+    return await crypto.subtle.verify(ECDSA_SIGN, verifyKey, bytes.slice(69), labelled(LABEL_ROTATION, bytes.slice(0, 69)));
+  } catch {
+    return false;
+  }
+}

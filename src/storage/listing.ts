@@ -10,7 +10,7 @@
  * the cache and its manifest is not fetched; files gone from the listing
  * are dropped from the cache once the whole listing is in.
  */
-import { openManifest, SealdropCryptoError, signingKeyFingerprint, TamperedError } from '../crypto/index.ts';
+import { openManifest, SealdropCryptoError, TamperedError } from '../crypto/index.ts';
 import { getBlob } from './blob-rest.ts';
 import { ApiError, ERROR_CODES } from '../contract/index.ts';
 import {
@@ -29,7 +29,7 @@ import {
 } from './grants.ts';
 import { cachedFor, planListDelta, type CachedFile, type ListCache } from './list-cache.ts';
 import type { DriveEntry, DriveListing, ReceiveOptions } from './receiver.ts';
-import { ownerIdentities, type OwnerKeys } from './owner-keys.ts';
+import { ownerFingerprints, ownerIdentities, type OwnerKeys } from './owner-keys.ts';
 import { callStorage } from './retry.ts';
 import { StorageError } from './storage-error.ts';
 
@@ -141,7 +141,7 @@ export async function listDriveProgressive(api: GrantApi, identity: OwnerKeys, o
   const signal = opts.signal === undefined ? {} : { signal: opts.signal };
   const cache = opts.cache;
   mark('start');
-  const ownerPromise = signingKeyFingerprint(identity.sign.publicKey);
+  const ownerPromise = ownerFingerprints(identity);
   // A cache that cannot be read (or is slow to open: IndexedDB blocked by
   // another tab, a stalled disk) is a cold start, not a failed or stuck listing.
   // The records open (one AES-GCM each) while the position is read and the log asked.
@@ -314,7 +314,7 @@ export async function walkDrive(
 ): Promise<DriveListing & { entries: FileEntry[] }> {
   const signal = opts.signal === undefined ? {} : { signal: opts.signal };
   const cachedPromise = opts.cache?.load() ?? Promise.resolve(new Map<string, CachedFile>());
-  const ownerPromise = signingKeyFingerprint(identity.sign.publicKey);
+  const ownerPromise = ownerFingerprints(identity);
   // Keep a failing cache load from becoming an unhandled rejection while the first page is asked for.
   cachedPromise.catch(() => undefined);
 
@@ -338,7 +338,7 @@ export async function walkDrive(
     wake?.();
     wake = null;
   };
-  const worker = async (owner: string): Promise<void> => {
+  const worker = async (owner: ReadonlySet<string>): Promise<void> => {
     for (;;) {
       if (failure !== null) return;
       const entry = queue.shift();
@@ -413,7 +413,7 @@ export async function walkDrive(
   return { files: newestFirst(shown), unfinished: entries.filter((e) => !e.complete), entries };
 }
 
-async function describe(api: GrantApi, identity: OwnerKeys, owner: string, entry: ListedEntry, opts: ReceiveOptions): Promise<DriveEntry> {
+async function describe(api: GrantApi, identity: OwnerKeys, owner: ReadonlySet<string>, entry: ListedEntry, opts: ReceiveOptions): Promise<DriveEntry> {
   const base = { fileId: entry.fileId, createdAt: entry.createdAt, payloadBytes: entry.payloadBytes };
   try {
     // The change log carries small manifests: no storage read for those (issue 16).
@@ -422,7 +422,7 @@ async function describe(api: GrantApi, identity: OwnerKeys, owner: string, entry
     const opened = await openManifest(manifest, ownerIdentities(identity), { fileId: entry.fileId });
     // Our own drive holds only what we sealed: a manifest signed by anyone
     // else was put there by someone with access to storage.
-    if (opened.signer.fingerprint !== owner) throw new TamperedError('This file was not sealed with your key.');
+    if (!owner.has(opened.signer.fingerprint)) throw new TamperedError('This file was not sealed with your key.');
     return { status: 'ok', ...base, metadata: opened.metadata, sealedBy: opened.signer.fingerprint };
   } catch (error) {
     if (error instanceof SealdropCryptoError) return { status: 'damaged', ...base, problem: error.message };

@@ -7,10 +7,28 @@
  * drive-key envelope (sealed before it existed) opening: the drive identity
  * finds nothing of its own and the RSA identity opens them (§7.4).
  */
-import { driveKeyIdentity, driveKeyRecipient, rsaIdentity, rsaRecipient, type Identity, type IdentityKeys, type Recipient } from '../crypto/index.ts';
+import {
+  driveKeyIdentity,
+  driveKeyRecipient,
+  rsaIdentity,
+  rsaRecipient,
+  signingKeyFingerprint,
+  type FormerOwnerKeys,
+  type Identity,
+  type IdentityKeys,
+  type Recipient,
+} from '../crypto/index.ts';
 
 /** The owner's keys as storage uses them: the identity pairs and, when this device has it, the drive key. */
-export type OwnerKeys = IdentityKeys & { readonly driveKey?: CryptoKey | null | undefined };
+export type OwnerKeys = IdentityKeys & {
+  readonly driveKey?: CryptoKey | null | undefined;
+  /**
+   * The keys of before a key rotation that is still re-sealing the files
+   * (docs/FORMAT.md §10.6): files not re-sealed yet open with them and are
+   * signed by the former signing key. Empty or absent otherwise.
+   */
+  readonly formerKeys?: readonly FormerOwnerKeys[] | undefined;
+};
 
 /** The recipients of a new file of the owner: the drive key (when present), then the owner's RSA key. */
 export function ownerRecipients(keys: OwnerKeys): Recipient[] {
@@ -21,5 +39,13 @@ export function ownerRecipients(keys: OwnerKeys): Recipient[] {
 /** The identities that open the owner's files, cheapest first: the drive key (when present), then the RSA key. */
 export function ownerIdentities(keys: OwnerKeys): Identity[] {
   const rsa = rsaIdentity(keys.encrypt.privateKey);
-  return keys.driveKey == null ? [rsa] : [driveKeyIdentity(keys.driveKey), rsa];
+  const current = keys.driveKey == null ? [rsa] : [driveKeyIdentity(keys.driveKey), rsa];
+  const former = (keys.formerKeys ?? []).flatMap((f) => (f.driveKey == null ? [rsaIdentity(f.decrypt)] : [driveKeyIdentity(f.driveKey), rsaIdentity(f.decrypt)]));
+  return [...current, ...former];
+}
+
+/** The fingerprints a manifest of the owner may be signed by: the signing key's, and during a rotation the former one's. */
+export async function ownerFingerprints(keys: OwnerKeys): Promise<ReadonlySet<string>> {
+  const all = await Promise.all([keys.sign.publicKey, ...(keys.formerKeys ?? []).map((f) => f.verify)].map((k) => signingKeyFingerprint(k)));
+  return new Set(all);
 }

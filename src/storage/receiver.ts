@@ -3,7 +3,7 @@
  * names), opens a file as a decrypting stream, and deletes files. Emits
  * progress; never touches the DOM.
  */
-import { openManifest, signingKeyFingerprint, TamperedError, UntrustedSignerError, type FileMetadata } from '../crypto/index.ts';
+import { openManifest, TamperedError, UntrustedSignerError, type FileMetadata } from '../crypto/index.ts';
 import { deleteBlob, getBlob } from './blob-rest.ts';
 import { openPayloadStream } from './downloader.ts';
 import { listDriveProgressive } from './listing.ts';
@@ -16,7 +16,7 @@ import {
   type GrantApi,
 } from './grants.ts';
 import type { TransferProgress } from './progress.ts';
-import { ownerIdentities, type OwnerKeys } from './owner-keys.ts';
+import { ownerFingerprints, ownerIdentities, type OwnerKeys } from './owner-keys.ts';
 import { callStorage } from './retry.ts';
 import type { TransportOptions } from './uploader.ts';
 
@@ -82,7 +82,7 @@ type OpenedManifest = Awaited<ReturnType<typeof openManifest>> & { keeper: Grant
 async function fetchManifest(
   api: GrantApi,
   identity: OwnerKeys,
-  owner: string,
+  owner: ReadonlySet<string>,
   fileId: string,
   opts: ReceiveOptions & { trustedSigners?: ReadonlySet<string> | undefined },
 ): Promise<OpenedManifest> {
@@ -94,7 +94,7 @@ async function fetchManifest(
   });
   // Our own drive holds only what we sealed: a manifest signed by anyone
   // else was put there by someone with access to storage.
-  const trustedSigners = opts.trustedSigners ?? new Set([owner]);
+  const trustedSigners = opts.trustedSigners ?? owner;
   try {
     return { ...(await openManifest(manifest, ownerIdentities(identity), { fileId, trustedSigners })), keeper };
   } catch (error) {
@@ -134,7 +134,7 @@ export async function openFileStream(
     trustedSigners?: ReadonlySet<string> | undefined;
   } = {},
 ): Promise<OpenedFile> {
-  const owner = await signingKeyFingerprint(identity.sign.publicKey);
+  const owner = await ownerFingerprints(identity);
   const opened = await fetchManifest(api, identity, owner, fileId, opts);
   const stream = openPayloadStream({
     ...opts.transport,

@@ -8,6 +8,9 @@ import { fetchMe, type Me } from '../auth/auth-setup.ts';
 import { lastAccount, rememberAccount } from '../auth/last-account.ts';
 import { addDriveKey, checkPublishedKey, keyStatus, loadUnlockedIdentity, type PublishedKeyState, type UnlockedIdentity } from '../keys/account-keys.ts';
 import { DriveKeyRefusedError } from '../keys/key-errors.ts';
+import { rotatedFromThisDevice } from '../keys/rotation-notice.ts';
+import { forgetListCache } from '../storage/list-cache.ts';
+import { keyRotation } from './keys/key-rotation.svelte.ts';
 import { signedInAccount } from './auth/signed-in-account.svelte.ts';
 import { handleError, type UserMessage } from './base/handle-error.ts';
 
@@ -21,7 +24,7 @@ export class AccountFlow {
   identity = $state.raw<UnlockedIdentity | null>(null);
   problem = $state<UserMessage | null>(null);
   /** Whether the key published for this account is this device's; null until checked (or when the check could not run). */
-  publishedKey = $state<PublishedKeyState | null>(null);
+  publishedKey = $state<PublishedKeyState | 'rotated' | null>(null);
   /** Why the account's drive key was refused (a copy not signed by this account's key), in plain words; null when all is well. */
   driveKeyProblem = $state<string | null>(null);
   /**
@@ -121,9 +124,29 @@ export class AccountFlow {
         if (error instanceof DriveKeyRefusedError) this.driveKeyProblem = error.message;
       }
     }
+    // A key rotation journaled on this device goes on (after a reload): it says which keys to use now.
+    ready = await keyRotation.resume(this.#api, ready, (next) => this.useIdentity(next));
     this.identity = ready;
     this.phase = 'ready';
     void this.#checkPublishedKey(ready);
+  }
+
+  /** This device's keys changed (a rotation here published new ones): the app uses them from now on. */
+  useIdentity(identity: UnlockedIdentity): void {
+    this.identity = identity;
+    this.publishedKey = 'ours';
+  }
+
+  /**
+   * After another device rotated the keys (publishedKey 'rotated'): leads to
+   * the restore page, which restores the new keys from the recovery copy
+   * with the passphrase and replaces the former ones on this device.
+   */
+  async restoreRotatedKeys(): Promise<void> {
+    this.publishedKey = null;
+    // The cached list was opened with the former keys (the re-sealed files showed as damaged): list afresh.
+    await forgetListCache().catch(() => undefined);
+    this.phase = 'needs-restore';
   }
 
   /**
@@ -132,8 +155,12 @@ export class AccountFlow {
    * silent: the next start checks again.
    */
   async #checkPublishedKey(identity: UnlockedIdentity): Promise<void> {
+    // This device is changing the keys itself: the runner says when the new ones are published.
+    if (keyRotation.busy) return;
     try {
-      this.publishedKey = await checkPublishedKey(this.#api, identity);
+      const state = await checkPublishedKey(this.#api, identity);
+      // Not ours: if this device's key signed the change, the owner rotated the keys on another device.
+      this.publishedKey = state === 'other' && (await rotatedFromThisDevice(this.#api, identity)) ? 'rotated' : state;
     } catch {
       this.publishedKey = null;
     }
