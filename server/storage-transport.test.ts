@@ -415,13 +415,17 @@ describe('grants, retries, delete', () => {
     expect(failures.size).toBe(2);
   });
 
-  it('gives up with a network error after the retry limit', async () => {
+  // A file of one block goes as one Put Blob, a larger one as Put Blocks (one at a time here): either gives up after the same limit.
+  it.each([
+    { shape: 'one Put Blob', bytes: 100, request: 'PUT blob' },
+    { shape: 'Put Blocks', bytes: 3 * PER_BLOCK * SEGMENT, request: 'PUT block' },
+  ])('gives up with a network error after the retry limit ($shape)', async ({ bytes, request }) => {
     const api = new FakeTokenEndpoint();
-    const dead = recordingFetch((url, init) => /comp=block&/.test(url) && init.method === 'PUT');
+    const dead = recordingFetch((url, init) => init.method === 'PUT' && new URL(url).pathname.endsWith('/payload'));
     await expect(
-      sendFile({ api, userId: USER, file: fileOf(content(100)), identity, journal: memoryUploadJournal(), transport: transport(dead) }),
+      sendFile({ api, userId: USER, file: fileOf(content(bytes)), identity, journal: memoryUploadJournal(), transport: { ...transport(dead), parallel: 1 } }),
     ).rejects.toMatchObject({ kind: 'network' });
-    expect(dead.log.filter((k) => k === 'PUT block')).toHaveLength(FAST_RETRY.retries + 1);
+    expect(dead.log.filter((k) => k === request)).toHaveLength(FAST_RETRY.retries + 1);
   });
 
   it('cancels an upload and forgets its journal record', async () => {
