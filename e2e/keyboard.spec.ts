@@ -82,6 +82,17 @@ test('set up, upload, preview, download, delete and sign out with the keyboard a
   await expect(share).toBeHidden();
   expect(await focusedName(page)).toBe('Share keyboard-notes.txt');
 
+  // Send to a person comes next: the same, its dialog takes focus and Escape gives it back.
+  await page.keyboard.press('Tab');
+  expect(await focusedName(page)).toBe('Send keyboard-notes.txt to a person');
+  await page.keyboard.press('Enter');
+  const send = page.getByRole('dialog', { name: 'Share keyboard-notes.txt with a person' });
+  await expect(send).toBeVisible();
+  expect(await page.evaluate(() => document.activeElement?.closest('dialog') !== null)).toBe(true);
+  await page.keyboard.press('Escape');
+  await expect(send).toBeHidden();
+  expect(await focusedName(page)).toBe('Send keyboard-notes.txt to a person');
+
   // Delete: the dialog starts on Cancel (nothing lost to a stray Enter); after deleting, focus is on the list.
   await page.keyboard.press('Tab');
   expect(await focusedName(page)).toBe('Delete keyboard-notes.txt');

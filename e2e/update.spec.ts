@@ -6,7 +6,8 @@
  * a rebuild does), restored afterwards.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { gateBlocks } from './support/block-gate.ts';
@@ -16,6 +17,11 @@ import { useWorkDir, writeFile } from './support/test-files.ts';
 
 const workDirOf = useWorkDir('update-e2e');
 const SW_FILE = join(import.meta.dirname, '..', 'dist', 'sw.js');
+/** The build's compressed copies of sw.js (server/precompress.ts), served to browsers that accept them. */
+const SW_COPIES = [
+  { file: `${SW_FILE}.br`, compress: (bytes: Buffer) => brotliCompressSync(bytes) },
+  { file: `${SW_FILE}.gz`, compress: (bytes: Buffer) => gzipSync(bytes) },
+].filter((copy) => existsSync(copy.file));
 
 test('the update prompt appears after a new build and waits for a running upload before it reloads', async ({ page }) => {
   test.setTimeout(180_000);
@@ -33,8 +39,12 @@ test('the update prompt appears after a new build and waits for a running upload
   await page.evaluate(() => Object.assign(window, { sealdropNotReloaded: true }));
 
   const original = readFileSync(SW_FILE);
+  const originalCopies = SW_COPIES.map((copy) => readFileSync(copy.file));
   try {
-    writeFileSync(SW_FILE, Buffer.concat([original, Buffer.from(`\n// build ${randomBytes(8).toString('hex')}\n`)]));
+    // A rebuild changes sw.js and its compressed copies alike.
+    const rebuilt = Buffer.concat([original, Buffer.from(`\n// build ${randomBytes(8).toString('hex')}\n`)]);
+    writeFileSync(SW_FILE, rebuilt);
+    for (const copy of SW_COPIES) writeFileSync(copy.file, copy.compress(rebuilt));
     await page.evaluate(async () => {
       await (await navigator.serviceWorker.getRegistration())?.update();
     });
@@ -51,5 +61,6 @@ test('the update prompt appears after a new build and waits for a running upload
     await expect(page.getByTestId('update-prompt')).toHaveCount(0);
   } finally {
     writeFileSync(SW_FILE, original);
+    SW_COPIES.forEach((copy, i) => writeFileSync(copy.file, originalCopies[i] ?? Buffer.alloc(0)));
   }
 });
