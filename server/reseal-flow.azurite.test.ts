@@ -8,21 +8,21 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ZodType } from 'zod';
-import { ApiError, errorBody } from '../../src/contract/index.ts';
-import { generateIdentityKeys, STANZA_RSA_OAEP, type IdentityKeys } from '../../src/crypto/index.ts';
-import { parseManifest } from '../../src/crypto/manifest.ts';
-import { readAll } from '../../src/crypto/test-streams.ts';
-import { createLinkShare, fetchLinkShare, LinkRefusedError } from '../../src/sharing/link-share.ts';
-import { parseShareLink } from '../../src/sharing/link-text.ts';
-import { resealFile, type ResealProgress } from '../../src/sharing/reseal.ts';
-import { getBlob } from '../../src/storage/blob-rest.ts';
-import { apiPaths, fileGrantsSchema, type GrantApi } from '../../src/storage/grants.ts';
-import { listDrive, openFileStream } from '../../src/storage/receiver.ts';
-import { sendFile } from '../../src/storage/sender.ts';
-import { memoryUploadJournal } from '../../src/storage/upload-journal.ts';
-import { startAzurite, type AzuriteHandle } from '../azurite.ts';
-import { call, createTestApi, type TestApi } from '../test-support/test-api.ts';
-import { createTestIssuer, type TestIssuer } from '../test-support/test-issuer.ts';
+import { ApiError, errorBody } from '../src/contract/index.ts';
+import { generateIdentityKeys, STANZA_RSA_OAEP, type IdentityKeys } from '../src/crypto/index.ts';
+import { parseManifest } from '../src/crypto/manifest.ts';
+import { readAll } from '../src/crypto/test-streams.ts';
+import { createLinkShare, fetchLinkShare, LinkRefusedError } from '../src/sharing/link-share.ts';
+import { parseShareLink } from '../src/sharing/link-text.ts';
+import { resealFile, type ResealProgress } from '../src/sharing/reseal.ts';
+import { getBlob } from '../src/storage/blob-rest.ts';
+import { apiPaths, fileGrantsSchema, type GrantApi } from '../src/storage/grants.ts';
+import { listDrive, openFileStream } from '../src/storage/receiver.ts';
+import { sendFile } from '../src/storage/sender.ts';
+import { memoryUploadJournal } from '../src/storage/upload-journal.ts';
+import { startAzurite, type AzuriteHandle } from './azurite.ts';
+import { call, createTestApi, type TestApi } from './test-support/test-api.ts';
+import { createTestIssuer, type TestIssuer } from './test-support/test-issuer.ts';
 
 const ORIGIN = 'http://127.0.0.1:17101';
 const SEGMENT = 4096;
