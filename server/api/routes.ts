@@ -230,6 +230,39 @@ export async function logManifestReplaced(services: RouteServices, userId: strin
 }
 
 /**
+ * The one step that writes a file's replaced manifest (a link or person
+ * share added or revoked, a key rotation): `bytes` in place of the manifest
+ * whose ETag is `currentEtag` (If-Match), the declaration grown first when
+ * the manifest grows (so listings never sweep the file) and the old one
+ * dropped after, then an add event in the change log, so other devices'
+ * lists take the new manifest. The caller has checked what may change.
+ * Returns the new ETag. Throws 412 `stale_etag` when the manifest changed
+ * meanwhile (nothing is written then).
+ */
+export async function storeReplacedManifest(
+  services: RouteServices,
+  userId: string,
+  fileId: string,
+  declared: NonNullable<FileState['declared']>,
+  currentEtag: string,
+  bytes: Uint8Array,
+): Promise<string> {
+  let grown: string | null = null;
+  if (bytes.length > declared.manifestBytes) {
+    grown = declarationBlob(userId, fileId, { payloadBytes: declared.payloadBytes, manifestBytes: bytes.length });
+    await services.store.createIfAbsent(grown, new Uint8Array(), 'application/octet-stream');
+  }
+  const written = await services.store.replaceIfMatch(fileBlob(userId, fileId, 'manifest'), bytes, 'application/octet-stream', currentEtag);
+  if (written === null) {
+    if (grown !== null) await services.store.delete(grown);
+    throw new ApiError(412, ERROR_CODES.stale, 'The file changed since you opened it. Reload and try again.');
+  }
+  if (grown !== null) await services.store.delete(declared.name);
+  await logManifestReplaced(services, userId, fileId);
+  return written;
+}
+
+/**
  * The switch of a re-seal (an upload granted with `replaces`,
  * docs/CONTRACTS.md §2): the new file `fileId` is complete (its manifest is
  * stored), so the file it replaces goes. Its declaration is deleted first:
