@@ -130,7 +130,8 @@ interface ReceivedState {
 
 function addReceived(groups: Map<string, ReceivedState>, prefix: string, blob: ListedBlob): void {
   const parsed = parseFileBlobName(prefix, blob.name);
-  if (parsed === null) return;
+  // Received files are never re-sealed: a re-seal marker here is not ours.
+  if (parsed === null || parsed.part === 'from') return;
   const state = groups.get(parsed.fileId) ?? {};
   if (parsed.part === 'declared') state.declared = { name: blob.name, payloadBytes: parsed.payloadBytes, manifestBytes: parsed.manifestBytes };
   else state[parsed.part] = blob;

@@ -11,9 +11,9 @@
 import { Buffer } from 'node:buffer';
 import { ERROR_CODES, ROTATION_ROUTES } from '../../src/contract/index.ts';
 import { checkPublicIdentity, KeyProofError } from '../keys/public-identity.ts';
-import { declarationBlob, fileBlob, publicKeyBlob } from '../storage/blob-layout.ts';
+import { fileBlob, publicKeyBlob } from '../storage/blob-layout.ts';
 import { ApiError, notFound } from './api-error.ts';
-import { breaksDeclaration, decodeBase64, fileState, logManifestReplaced, mustCaller, route, sweep, type Route } from './routes.ts';
+import { breaksDeclaration, decodeBase64, fileState, mustCaller, route, storeReplacedManifest, sweep, type Route } from './routes.ts';
 
 /** Manifest layout the server compares: header (57), then lp16 signer (2 + 91), then the payload digest (32). */
 const HEADER = 57;
@@ -66,18 +66,7 @@ export const rotationRoutes: Route[] = [
     }
 
     // A file sealed before drive keys gains an envelope: its declaration grows first (as a share's does).
-    let grown: string | null = null;
-    if (bytes.length > declared.manifestBytes) {
-      grown = declarationBlob(c.userId, fileId, { payloadBytes: declared.payloadBytes, manifestBytes: bytes.length });
-      await services.store.createIfAbsent(grown, new Uint8Array(), 'application/octet-stream');
-    }
-    const written = await services.store.replaceIfMatch(name, bytes, 'application/octet-stream', current.etag);
-    if (written === null) {
-      if (grown !== null) await services.store.delete(grown);
-      throw new ApiError(412, ERROR_CODES.stale, 'The file changed since you opened it. Reload and try again.');
-    }
-    if (grown !== null) await services.store.delete(declared.name);
-    await logManifestReplaced(services, c.userId, fileId);
+    const written = await storeReplacedManifest(services, c.userId, fileId, declared, current.etag, bytes);
     return { fileId, etag: written };
   }),
 ];

@@ -32,6 +32,7 @@ import {
   parseFileBlobName,
   publicKeyBlob,
   recoveryBlob,
+  resealedFromBlob,
   rotationBlob,
   rotationsPrefix,
   userFilesPrefix,
@@ -144,6 +145,8 @@ export interface FileState {
   payload?: ListedBlob;
   manifest?: ListedBlob;
   declared?: { name: string; payloadBytes: number; manifestBytes: number };
+  /** A re-seal upload's marker: once complete, this file takes `oldFileId`'s place (see finishReseal). */
+  from?: { name: string; oldFileId: string };
 }
 
 /** Every blob of one file (committed or, for the payload, only uncommitted blocks). */
@@ -164,6 +167,7 @@ function addToState(state: FileState, prefix: string, blob: ListedBlob, onlyFile
       state.declared = { name: blob.name, payloadBytes: parsed.payloadBytes, manifestBytes: parsed.manifestBytes };
     }
   }
+  else if (parsed.part === 'from') state.from = { name: blob.name, oldFileId: parsed.oldFileId };
   else state[parsed.part] = blob;
   return parsed.fileId;
 }
@@ -223,6 +227,80 @@ export async function logManifestReplaced(services: RouteServices, userId: strin
   const inline = await inlineManifest(services, userId, fileId, record);
   if (inline !== null) record.manifest = inline;
   await appendChanges(changeLog(services, userId), [record]);
+}
+
+/**
+ * The one step that writes a file's replaced manifest (a link or person
+ * share added or revoked, a key rotation): `bytes` in place of the manifest
+ * whose ETag is `currentEtag` (If-Match), the declaration grown first when
+ * the manifest grows (so listings never sweep the file) and the old one
+ * dropped after, then an add event in the change log, so other devices'
+ * lists take the new manifest. The caller has checked what may change.
+ * Returns the new ETag. Throws 412 `stale_etag` when the manifest changed
+ * meanwhile (nothing is written then).
+ */
+export async function storeReplacedManifest(
+  services: RouteServices,
+  userId: string,
+  fileId: string,
+  declared: NonNullable<FileState['declared']>,
+  currentEtag: string,
+  bytes: Uint8Array,
+): Promise<string> {
+  let grown: string | null = null;
+  if (bytes.length > declared.manifestBytes) {
+    grown = declarationBlob(userId, fileId, { payloadBytes: declared.payloadBytes, manifestBytes: bytes.length });
+    await services.store.createIfAbsent(grown, new Uint8Array(), 'application/octet-stream');
+  }
+  const written = await services.store.replaceIfMatch(fileBlob(userId, fileId, 'manifest'), bytes, 'application/octet-stream', currentEtag);
+  if (written === null) {
+    if (grown !== null) await services.store.delete(grown);
+    throw new ApiError(412, ERROR_CODES.stale, 'The file changed since you opened it. Reload and try again.');
+  }
+  if (grown !== null) await services.store.delete(declared.name);
+  await logManifestReplaced(services, userId, fileId);
+  return written;
+}
+
+/**
+ * The switch of a re-seal (an upload granted with `replaces`,
+ * docs/CONTRACTS.md §2): the new file `fileId` is complete (its manifest is
+ * stored), so the file it replaces goes. Its declaration is deleted first:
+ * from then on nobody gets a grant for it (the owner, a link or a person)
+ * and listings sweep it. Then ONE change-log append adds the new file and
+ * deletes the old one, so no reader of the log ever lists both or neither;
+ * then the old blobs go, and the marker last. Every step can run again, so
+ * a switch cut off midway is finished by the next call (complete again, or
+ * a listing that meets the marker). Returns whether it appended the new
+ * file's add event (false when an earlier call did).
+ */
+export async function finishReseal(
+  services: RouteServices,
+  userId: string,
+  fileId: string,
+  state: FileState & { from: NonNullable<FileState['from']> },
+  logged: boolean,
+): Promise<boolean> {
+  const oldId = state.from.oldFileId;
+  const old = await fileState(services.store, userId, oldId);
+  if (old.declared !== undefined) await services.store.delete(old.declared.name);
+  const records: ChangeRecord[] = [];
+  if (!logged) {
+    const record = addRecord(fileId, state, services.now());
+    const inline = await inlineManifest(services, userId, fileId, record);
+    if (inline !== null) record.manifest = inline;
+    records.push(record);
+  }
+  if (old.payload !== undefined || old.manifest !== undefined) records.push({ op: 'delete', fileId: oldId, at: services.now().toISOString() });
+  if (records.length > 0) await appendChanges(changeLog(services, userId), records);
+  if (!logged) await services.store.createIfAbsent(loggedMarkerBlob(userId, fileId), new Uint8Array(), 'application/octet-stream');
+  await Promise.all([
+    services.store.delete(fileBlob(userId, oldId, 'manifest')),
+    services.store.delete(fileBlob(userId, oldId, 'payload')),
+    services.store.delete(loggedMarkerBlob(userId, oldId)),
+  ]);
+  await services.store.delete(state.from.name);
+  return !logged;
 }
 
 /**
@@ -373,9 +451,16 @@ export const routes: Route[] = [
       throw new ApiError(413, 'manifest_too_large', `A file's manifest can be at most ${services.maxManifestBytes} bytes.`);
     }
     await refuseWhileDeleting(services, c.userId);
+    if (body.replaces !== undefined) {
+      // Only a complete file of the caller's can be re-sealed.
+      const old = await fileState(services.store, c.userId, body.replaces);
+      if (old.manifest === undefined || breaksDeclaration(old)) throw notFound('You have no complete file with this id to re-seal.');
+    }
     const fileId = newFileId();
+    const { payloadBytes, manifestBytes } = body;
     // Recorded before any grant exists, so every file's parts have a declaration to be held to.
-    await services.store.createIfAbsent(declarationBlob(c.userId, fileId, body), new Uint8Array(), 'application/octet-stream');
+    await services.store.createIfAbsent(declarationBlob(c.userId, fileId, { payloadBytes, manifestBytes }), new Uint8Array(), 'application/octet-stream');
+    if (body.replaces !== undefined) await services.store.createIfAbsent(resealedFromBlob(c.userId, fileId, body.replaces), new Uint8Array(), 'application/octet-stream');
     return fileGrants(services, c.userId, fileId, 'upload', 'rcw', 'cw');
   }),
 
@@ -418,8 +503,19 @@ export const routes: Route[] = [
       skip = lastId;
     }
 
+    // A re-seal whose switch was cut off (its complete call never came): finish it now, so the
+    // list never shows the file twice; the file it replaced is left out of this page.
+    const replaced = new Set<string>();
+    for (const [fileId, state] of groups) {
+      if (state.from === undefined || state.manifest === undefined || breaksDeclaration(state)) continue;
+      const logged = (await services.store.stat(loggedMarkerBlob(c.userId, fileId))) !== null;
+      await finishReseal(services, c.userId, fileId, { ...state, from: state.from }, logged);
+      replaced.add(state.from.oldFileId);
+    }
+
     const files = [];
     for (const [fileId, state] of groups) {
+      if (replaced.has(fileId)) continue;
       if (breaksDeclaration(state)) {
         await sweep(services, c.userId, fileId, state);
         continue;
@@ -474,6 +570,10 @@ export const routes: Route[] = [
       throw new ApiError(409, ERROR_CODES.uploadIncomplete, 'This upload has no description (manifest) yet; finish it first.');
     }
     const record = addRecord(param, state, services.now());
+    if (state.from !== undefined) {
+      const appended = await finishReseal(services, c.userId, param, { ...state, from: state.from }, logged);
+      return { fileId: param, etag: record.etag, appended };
+    }
     if (logged) return { fileId: param, etag: record.etag, appended: false };
     const inline = await inlineManifest(services, c.userId, param, record);
     if (inline !== null) record.manifest = inline;
@@ -498,6 +598,8 @@ export const routes: Route[] = [
     const c = mustCaller(caller);
     const state = await fileState(services.store, c.userId, param);
     if (state.declared !== undefined) await services.store.delete(state.declared.name);
+    // An unfinished re-seal deleted by its owner never takes the old file's place.
+    if (state.from !== undefined) await services.store.delete(state.from.name);
     if (state.payload === undefined && state.manifest === undefined) throw notFound('You have no file with this id.');
     // From here the file is gone for every listing: the log says so before the client deletes the blobs.
     await logDeletion(services, c.userId, param);

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BlobServiceClient, StorageSharedKeyCredential, type ContainerClient } from '@azure/storage-blob';
 import { z } from 'zod';
-import { errorBody, fileGrantsSchema, fileListSchema, shareEntrySchema, shareListSchema, shareReadSchema } from '../../src/contract/index.ts';
+import { errorBody, fileChangesSchema, fileGrantsSchema, fileListSchema, shareEntrySchema, shareListSchema, shareReadSchema } from '../../src/contract/index.ts';
 import { deriveUserId } from '../auth/user-id.ts';
 import { startAzurite, type AzuriteHandle } from '../azurite.ts';
 import { call, createTestApi, type TestApi } from '../test-support/test-api.ts';
@@ -99,6 +99,18 @@ describe('creating a link', () => {
     // The record holds no secret: owner, file, expiry, limit, count, revoked, the envelope's public tag.
     const record = JSON.parse((await container.getBlobClient(`shares/${entry.shareId}`).downloadToBuffer()).toString('utf8')) as Record<string, unknown>;
     expect(Object.keys(record).sort()).toEqual(['createdAt', 'downloads', 'envelopeTag', 'expiresAt', 'fileId', 'maxDownloads', 'ownerId', 'revoked', 'v']);
+  });
+
+  it('appends an add event carrying the new manifest to the change log, as every manifest replacement does', async () => {
+    const fileId = await uploadFile(alice);
+    const before = fileChangesSchema.parse((await call(t.api, 'GET', '/api/v1/files/changes?limit=1000', { token: alice })).json).next;
+    expect((await createLink(alice, fileId)).status).toBe(201);
+    const after = await call(t.api, 'GET', `/api/v1/files/changes?limit=1000${before === null ? '' : `&after=${encodeURIComponent(before)}`}`, { token: alice });
+    const changes = fileChangesSchema.parse(after.json).changes;
+    expect(changes.map((c) => `${c.op}:${c.fileId}`)).toEqual([`add:${fileId}`]);
+    const added = changes[0];
+    expect(added?.op === 'add' ? added.manifest : undefined).toBe(b64(grown(115)));
+    expect(added?.op === 'add' ? added.manifestBytes : 0).toBe(MANIFEST.length + 115);
   });
 
   it('refuses a stale manifest ETag (412), a reshaped manifest (400), no token (401) and a bad expiry (400)', async () => {

@@ -11,9 +11,20 @@ import { Buffer } from 'node:buffer';
 import { z } from 'zod';
 import { ERROR_CODES, SHARE_ERROR_CODES, SHARE_ROUTES, type ShareEntry } from '../../src/contract/index.ts';
 import type { Caller } from '../auth/token-verifier.ts';
-import { declarationBlob, fileBlob, newFileId } from '../storage/blob-layout.ts';
+import { fileBlob, newFileId } from '../storage/blob-layout.ts';
 import { ApiError } from './api-error.ts';
-import { breaksDeclaration, decodeBase64, fileState, mustCaller, route, sweep, type FileState, type Route, type RouteServices } from './routes.ts';
+import {
+  breaksDeclaration,
+  decodeBase64,
+  fileState,
+  mustCaller,
+  route,
+  storeReplacedManifest,
+  sweep,
+  type FileState,
+  type Route,
+  type RouteServices,
+} from './routes.ts';
 
 const HEX32 = /^[0-9a-f]{32}$/;
 
@@ -108,8 +119,8 @@ export async function completeFile(services: RouteServices, ownerId: string, fil
  * Writes `bytes` as the owner's manifest in place of the one with ETag
  * `etag` (If-Match), after checking that only the envelopes changed: the
  * same magic, header, signer and payload digest as the manifest stored now.
- * When it grows, the file's declaration grows first, so the listing never
- * sweeps it. Throws 400 for another file's or a reshaped manifest, 413 over
+ * Written by storeReplacedManifest (declaration grown first, a change-log
+ * event after). Throws 400 for another file's or a reshaped manifest, 413 over
  * the size cap, 412 when the manifest changed meanwhile.
  */
 export async function replaceManifest(services: RouteServices, c: Caller, fileId: string, state: FileState, bytes: Uint8Array, etag: string): Promise<void> {
@@ -123,19 +134,8 @@ export async function replaceManifest(services: RouteServices, c: Caller, fileId
   if (bytes.length <= MANIFEST_FIXED_PREFIX || !prefix(bytes).equals(prefix(current.bytes))) {
     throw new ApiError(400, 'invalid_manifest', 'This manifest is not the same file with other readers.');
   }
-  const declared = state.declared;
-  if (declared === undefined) throw linkFileGone();
-  let grown: string | null = null;
-  if (bytes.length > declared.manifestBytes) {
-    grown = declarationBlob(c.userId, fileId, { payloadBytes: declared.payloadBytes, manifestBytes: bytes.length });
-    await services.store.createIfAbsent(grown, new Uint8Array(), 'application/octet-stream');
-  }
-  const written = await services.store.replaceIfMatch(name, bytes, 'application/octet-stream', current.etag);
-  if (written === null) {
-    if (grown !== null) await services.store.delete(grown);
-    throw new ApiError(412, ERROR_CODES.stale, 'The file changed since you opened it. Reload and try again.');
-  }
-  if (grown !== null) await services.store.delete(declared.name);
+  if (state.declared === undefined) throw linkFileGone();
+  await storeReplacedManifest(services, c.userId, fileId, state.declared, current.etag, bytes);
 }
 
 const unquote = (etag: string): string => etag.replace(/^(?:W\/)?"(.*)"$/, '$1');

@@ -8,6 +8,7 @@ import {
   isHexId,
   newFileId,
   parseFileBlobName,
+  resealedFromBlob,
   publicKeyBlob,
   recoveryBlob,
   rotationBlob,
@@ -72,6 +73,11 @@ describe('blob names', () => {
     expect(parseFileBlobName(prefix, `${prefix}${f}/declared-010-20`)).toBeNull();
     expect(parseFileBlobName(prefix, `${prefix}${f}/declared-10-0`)).toBeNull();
     expect(parseFileBlobName(prefix, `${prefix}${f}/other`)).toBeNull();
+    const old = 'e'.repeat(32);
+    expect(resealedFromBlob(u, f, old)).toBe(`${prefix}${f}/from-${old}`);
+    expect(parseFileBlobName(prefix, resealedFromBlob(u, f, old))).toEqual({ fileId: f, part: 'from', oldFileId: old });
+    expect(parseFileBlobName(prefix, `${prefix}${f}/from-nothex`)).toBeNull();
+    expect(() => resealedFromBlob(u, f, '../x')).toThrow('Refusing to build a blob name from a malformed file id.');
     expect(parseFileBlobName(prefix, `${prefix}${f}/payload/x`)).toBeNull();
     expect(parseFileBlobName(prefix, `${prefix}nothex/payload`)).toBeNull();
     expect(parseFileBlobName(prefix, `files/${f}/${f}/payload`)).toBeNull();

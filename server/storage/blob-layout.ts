@@ -152,10 +152,22 @@ export function declarationBlob(userId: string, fileId: string, sizes: { payload
   return `${filePrefix(userId, fileId)}declared-${sizes.payloadBytes}-${sizes.manifestBytes}`;
 }
 
-/** One listed blob of a file: one of its two parts, or the server's record of its declared sizes. */
+/**
+ * `files/<userId>/<fileId>/from-<oldFileId>`: an empty blob the server
+ * writes when it grants a re-seal upload (`POST /uploads` with `replaces`):
+ * once this file is complete, it takes `oldFileId`'s place. Removed when the
+ * switch is done. It sorts before `manifest` and `payload`, so a listing page
+ * meets it with the file's other blobs. Throws on malformed ids.
+ */
+export function resealedFromBlob(userId: string, fileId: string, oldFileId: string): string {
+  return `${filePrefix(userId, fileId)}from-${checked(oldFileId, 'file id')}`;
+}
+
+/** One listed blob of a file: one of its two parts, the server's record of its declared sizes, or its re-seal marker. */
 export type ParsedFileBlob =
   | { fileId: string; part: FilePart }
-  | { fileId: string; part: 'declared'; payloadBytes: number; manifestBytes: number };
+  | { fileId: string; part: 'declared'; payloadBytes: number; manifestBytes: number }
+  | { fileId: string; part: 'from'; oldFileId: string };
 
 const DECLARED = /^declared-(0|[1-9][0-9]{0,15})-([1-9][0-9]{0,15})$/;
 
@@ -168,6 +180,7 @@ export function parseFileBlobName(prefix: string, name: string): ParsedFileBlob 
   const [fileId, part, ...rest] = name.slice(prefix.length).split('/');
   if (fileId === undefined || !isHexId(fileId) || rest.length > 0 || part === undefined) return null;
   if (part === 'payload' || part === 'manifest') return { fileId, part };
+  if (part.startsWith('from-') && isHexId(part.slice(5))) return { fileId, part: 'from', oldFileId: part.slice(5) };
   const declared = DECLARED.exec(part);
   if (declared === null) return null;
   return { fileId, part: 'declared', payloadBytes: Number(declared[1]), manifestBytes: Number(declared[2]) };

@@ -48,6 +48,13 @@ export const uploadBody = z
   .object({
     payloadBytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
     manifestBytes: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+    /**
+     * Re-seal: this upload is the caller's complete file `replaces` sealed
+     * again under a new file key. Once it is complete, it takes that file's
+     * place (the old one is deleted by the server, in the same change-log
+     * append that adds the new one).
+     */
+    replaces: hexId.optional(),
   })
   .strict();
 

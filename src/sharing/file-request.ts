@@ -47,8 +47,8 @@ import {
 } from '../crypto/index.ts';
 import { deleteBlob, getBlob, putBlob } from '../storage/blob-rest.ts';
 import { planBlocks, segmentsPerBlock, TARGET_BLOCK_BYTES } from '../storage/block-plan.ts';
-import { openPayloadStream } from '../storage/downloader.ts';
 import { GrantKeeper, type GrantApi } from '../storage/grants.ts';
+import { openPayloadFromGrants } from '../storage/receiver.ts';
 import { ownerIdentities, type OwnerKeys } from '../storage/owner-keys.ts';
 import type { TransferProgress } from '../storage/progress.ts';
 import { callStorage } from '../storage/retry.ts';
@@ -175,15 +175,7 @@ export async function openReceivedStream(
   const keeper = new GrantKeeper(await readGrants(api, fileId, opts.signal), () => readGrants(api, fileId, opts.signal));
   const manifest = await callStorage(keeper, (g) => getBlob(g.manifest.url, { signal: opts.signal }), { signal: opts.signal });
   const opened = await openManifest(manifest, ownerIdentities(identity), { fileId });
-  const stream = openPayloadStream({
-    grants: keeper,
-    contentKey: opened.contentKey,
-    segmentSize: opened.segmentSize,
-    plainBytes: opened.metadata.size,
-    payloadDigest: opened.payloadDigest,
-    signal: opts.signal,
-    onProgress: opts.onProgress,
-  });
+  const stream = openPayloadFromGrants(keeper, opened, opts);
   return { metadata: opened.metadata, stream };
 }
 

@@ -43,7 +43,7 @@ import {
   type Stanza,
 } from '../crypto/index.ts';
 import { getBlob, getBlobWithEtag } from '../storage/blob-rest.ts';
-import { openPayloadStream } from '../storage/downloader.ts';
+import { openPayloadFromGrants } from '../storage/receiver.ts';
 import { GrantKeeper, apiPaths, fileGrantsSchema, type GrantApi } from '../storage/grants.ts';
 import type { TransferProgress } from '../storage/progress.ts';
 import { shareLinkText, type ShareLink } from './link-text.ts';
@@ -269,15 +269,6 @@ export async function unlockLinkShare(
   return {
     metadata: opened.metadata,
     sealedBy: opened.signer.fingerprint,
-    download: (opts = {}) =>
-      openPayloadStream({
-        grants: keeper,
-        contentKey: opened.contentKey,
-        segmentSize: opened.segmentSize,
-        plainBytes: opened.metadata.size,
-        payloadDigest: opened.payloadDigest,
-        signal: opts.signal,
-        onProgress: opts.onProgress,
-      }),
+    download: (opts = {}) => openPayloadFromGrants(keeper, opened, opts),
   };
 }

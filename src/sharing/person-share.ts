@@ -45,7 +45,7 @@ import {
 import type { UnlockedIdentity } from '../keys/account-keys.ts';
 import type { Contact, ContactStore, IdentityJudgement, PublishedIdentity } from '../keys/contacts.ts';
 import { getBlob, getBlobWithEtag } from '../storage/blob-rest.ts';
-import { openPayloadStream } from '../storage/downloader.ts';
+import { openPayloadFromGrants } from '../storage/receiver.ts';
 import { GrantKeeper, apiPaths, fileGrantsSchema, type GrantApi } from '../storage/grants.ts';
 import { ownerIdentities } from '../storage/owner-keys.ts';
 import type { TransferProgress } from '../storage/progress.ts';
@@ -347,14 +347,6 @@ export async function openSharedFile(
   }
   const opened = await openManifest(manifest, [rsaIdentity(identity.encrypt.privateKey)], { fileId: grants.fileId, trustedSigners });
   const keeper = new GrantKeeper(grants, () => readGrants(api, shareId));
-  const stream = openPayloadStream({
-    grants: keeper,
-    contentKey: opened.contentKey,
-    segmentSize: opened.segmentSize,
-    plainBytes: opened.metadata.size,
-    payloadDigest: opened.payloadDigest,
-    signal: opts.signal,
-    onProgress: opts.onProgress,
-  });
+  const stream = openPayloadFromGrants(keeper, opened, opts);
   return { metadata: opened.metadata, sealedBy: opened.signer.fingerprint, ownerId: grants.ownerId, stream };
 }

@@ -13,11 +13,12 @@ import {
   GrantKeeper,
   type FileEntry,
   type FileGrants,
+  type Grant,
   type GrantApi,
 } from './grants.ts';
 import type { TransferProgress } from './progress.ts';
 import { ownerFingerprints, ownerIdentities, type OwnerKeys } from './owner-keys.ts';
-import { callStorage } from './retry.ts';
+import { callStorage, type GrantSource } from './retry.ts';
 import type { TransportOptions } from './uploader.ts';
 
 /** A file of the drive whose manifest opened and verified. */
@@ -103,6 +104,39 @@ async function fetchManifest(
   }
 }
 
+/** What the payload stream needs of an opened, authenticated manifest (openManifest's answer has it). */
+export interface OpenedPayloadKeys {
+  contentKey: CryptoKey;
+  segmentSize: number;
+  metadata: { size: number };
+  payloadDigest: Uint8Array;
+}
+
+/**
+ * The decrypting stream of a file's payload, read through `grants` (renewed
+ * as they need), for a manifest already opened and authenticated: the one
+ * way every reader (the owner, a person, a link, a request's owner) reads a
+ * payload. The stream errors with TamperedError / TruncatedError when the
+ * payload fails authentication or its digest differs from the signed one;
+ * the data is complete only when it closes without error.
+ */
+export function openPayloadFromGrants(
+  grants: GrantSource<{ payload: Grant }>,
+  opened: OpenedPayloadKeys,
+  opts: { signal?: AbortSignal | undefined; onProgress?: ((progress: TransferProgress) => void) | undefined; transport?: TransportOptions | undefined } = {},
+): ReadableStream<Uint8Array> {
+  return openPayloadStream({
+    ...opts.transport,
+    grants,
+    contentKey: opened.contentKey,
+    segmentSize: opened.segmentSize,
+    plainBytes: opened.metadata.size,
+    payloadDigest: opened.payloadDigest,
+    signal: opts.signal,
+    onProgress: opts.onProgress,
+  });
+}
+
 /** An opened file: authenticated metadata and a stream of its plaintext. */
 export interface OpenedFile {
   metadata: FileMetadata;
@@ -136,16 +170,7 @@ export async function openFileStream(
 ): Promise<OpenedFile> {
   const owner = await ownerFingerprints(identity);
   const opened = await fetchManifest(api, identity, owner, fileId, opts);
-  const stream = openPayloadStream({
-    ...opts.transport,
-    grants: opened.keeper,
-    contentKey: opened.contentKey,
-    segmentSize: opened.segmentSize,
-    plainBytes: opened.metadata.size,
-    payloadDigest: opened.payloadDigest,
-    signal: opts.signal,
-    onProgress: opts.onProgress,
-  });
+  const stream = openPayloadFromGrants(opened.keeper, opened, opts);
   return { metadata: opened.metadata, sealedBy: opened.signer.fingerprint, stream };
 }
 

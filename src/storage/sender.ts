@@ -66,6 +66,12 @@ export interface SendFileOptions extends SendCommonOptions {
   fileHandle?: FileSystemFileHandle | undefined;
   /** Told the server's file id once the upload is journaled (so a retry can resume it). */
   onStarted?: ((fileId: string) => void) | undefined;
+  /**
+   * Re-seal: the id of the owner's complete file this upload seals again
+   * under a new file key. Once complete, the new file takes its place (the
+   * server deletes the old one; docs/CONTRACTS.md §2).
+   */
+  replaces?: string | undefined;
 }
 
 let sharedJournal: UploadJournal | null = null;
@@ -126,7 +132,7 @@ export async function sendFile(opts: SendFileOptions): Promise<{ fileId: string 
   trace?.('grant asked');
   const grants = await opts.api.post(
     apiPaths.uploads,
-    { payloadBytes: sealedSize(file.size, segmentSize), manifestBytes },
+    { payloadBytes: sealedSize(file.size, segmentSize), manifestBytes, ...(opts.replaces === undefined ? {} : { replaces: opts.replaces }) },
     fileGrantsSchema,
     withSignal(opts.signal),
   );

@@ -5,6 +5,7 @@
  */
 import type { LinkShareServices } from '../share/share-services.ts';
 import type { PersonShareServices } from '../share/person-services.ts';
+import type { ResealServices } from '../share/reseal-services.ts';
 import type { TransferProgress } from '../../storage/progress.ts';
 import type { SaveDestination, SaveFileInfo } from '../../storage/save-to-disk.ts';
 import type { QueuedRecord, UploadRecord } from '../../storage/upload-journal.ts';
@@ -51,6 +52,8 @@ export interface DriveServices {
   shares?: LinkShareServices | undefined;
   /** Sharing with people and the contacts (absent: no "with a person" button, e.g. in tests). */
   people?: PersonShareServices | undefined;
+  /** Re-sealing a file under a new key (absent: the share dialogs do not offer it, e.g. in tests). */
+  reseal?: ResealServices | undefined;
   /**
    * Lists the user's files with decrypted metadata; damaged and unfinished
    * ones as problems. `onPartial` is told the files known so far while a

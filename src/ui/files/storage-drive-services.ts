@@ -17,6 +17,7 @@ import { UploadQueue } from '../../storage/upload-queue.ts';
 import type { DriveServices, InterruptedUpload } from './drive-services.ts';
 import { createLinkShareServices } from '../share/share-services.ts';
 import { createPersonShareServices } from '../share/person-services.ts';
+import { createResealServices } from '../share/reseal-services.ts';
 import { folderOf, type DriveEntry } from './file-tree.ts';
 
 /** Pause after a listing before the background walk starts, so it never competes with the first screen. */
@@ -73,6 +74,7 @@ export function createStorageDriveServices(context: StorageDriveContext): DriveS
 
     shares: typeof location === 'undefined' ? undefined : createLinkShareServices(api, identity, location.origin),
     people: typeof location === 'undefined' || typeof indexedDB === 'undefined' ? undefined : createPersonShareServices(api, identity, location.origin),
+    reseal: createResealServices(api, identity),
 
     open(fileId, { signal, onProgress }) {
       return openFileStream(api, fileId, identity, { signal, onProgress });
