@@ -37,7 +37,6 @@ import {
   importPublicIdentity,
   openManifest,
   reEnvelope,
-  rsaIdentity,
   rsaRecipient,
   type FileMetadata,
   type Stanza,
@@ -47,7 +46,7 @@ import type { Contact, ContactStore, IdentityJudgement, PublishedIdentity } from
 import { getBlob, getBlobWithEtag } from '../storage/blob-rest.ts';
 import { openPayloadStream } from '../storage/downloader.ts';
 import { GrantKeeper, apiPaths, fileGrantsSchema, type GrantApi } from '../storage/grants.ts';
-import { ownerIdentities } from '../storage/owner-keys.ts';
+import { ownerIdentities, readerIdentities } from '../storage/owner-keys.ts';
 import type { TransferProgress } from '../storage/progress.ts';
 import { StorageError } from '../storage/storage-error.ts';
 
@@ -247,7 +246,7 @@ async function describeShared(identity: UnlockedIdentity, entry: InboxEntry, sen
   if (sender === null) return { status: 'damaged', ...base, sender, problem: 'The sender’s key could not be checked.' };
   try {
     // Only the key pinned for the sender may have sealed it.
-    const opened = await openManifest(manifest, [rsaIdentity(identity.encrypt.privateKey)], { fileId: entry.fileId, trustedSigners: new Set([sender.contact.fingerprint]) });
+    const opened = await openManifest(manifest, readerIdentities(identity), { fileId: entry.fileId, trustedSigners: new Set([sender.contact.fingerprint]) });
     return { status: 'ok', ...base, sender, metadata: opened.metadata, sealedBy: opened.signer.fingerprint };
   } catch (error) {
     if (error instanceof SealdropCryptoError) {
@@ -345,7 +344,7 @@ export async function openSharedFile(
     if (error instanceof StorageError && error.kind === 'not-found') throw new ShareWithdrawnError();
     throw error;
   }
-  const opened = await openManifest(manifest, [rsaIdentity(identity.encrypt.privateKey)], { fileId: grants.fileId, trustedSigners });
+  const opened = await openManifest(manifest, readerIdentities(identity), { fileId: grants.fileId, trustedSigners });
   const keeper = new GrantKeeper(grants, () => readGrants(api, shareId));
   const stream = openPayloadStream({
     grants: keeper,
