@@ -34,7 +34,7 @@ describe('contacts', () => {
     expect((await store.list()).map((c) => c.email)).toEqual(['bob@example.com']);
   });
 
-  it('a change signed by the pinned key is "rotated"; the pin stays until accepted, and accepting resets verified', async () => {
+  it('a change signed by the pinned key is "rotated"; the pin stays until accepted, and accepting carries the verified mark, saying how', async () => {
     const store = freshStore();
     await store.observe(published(oldId));
     await store.markVerified(BOB);
@@ -47,8 +47,27 @@ describe('contacts', () => {
     expect(await store.acceptChange(BOB)).toBe(true);
     const accepted = await store.get(BOB);
     expect(accepted?.publicIdentity).toEqual(newId);
-    expect(accepted?.verified).toBe(false);
+    expect(accepted?.verified).toBe(true);
+    expect(accepted?.verifiedVia).toBe('rotation');
     expect(accepted?.pending).toBeNull();
+  });
+
+  it('an unexplained change accepted, or a rotation of a contact never verified, leaves the new pin unverified', async () => {
+    const store = freshStore();
+    await store.observe(published(oldId));
+    await store.markVerified(BOB);
+    expect((await store.get(BOB))?.verifiedVia).toBe('compared');
+    await store.observe(published(newId));
+    expect(await store.acceptChange(BOB)).toBe(true);
+    expect((await store.get(BOB))?.verified).toBe(false);
+    expect((await store.get(BOB))?.verifiedVia).toBeUndefined();
+
+    const other = freshStore();
+    await other.observe(published(oldId));
+    const statement = await signRotation({ oldIdentity: oldId, newIdentity: newId, oldSigningKey: bobOld.sign.privateKey });
+    await other.observe(published(newId, [statement]));
+    expect(await other.acceptChange(BOB)).toBe(true);
+    expect((await other.get(BOB))?.verified).toBe(false);
   });
 
   it('a change without a statement by the pinned key, or with one by another key, is "unexplained"', async () => {

@@ -39,6 +39,13 @@ const contactSchema = z
     fingerprint: z.string(),
     /** The user compared fingerprints out of band and said they match. */
     verified: z.boolean(),
+    /**
+     * How the mark came: `compared` (the user compared this key's digits) or
+     * `rotation` (the user had verified the key before, and that key signed
+     * the change to this one; carried over by acceptChange). Absent on
+     * records written before this field existed (read as `compared`).
+     */
+    verifiedVia: z.enum(['compared', 'rotation']).optional(),
     pinnedAt: z.number(),
     /** A different published identity, seen and not yet accepted. */
     pending: z
@@ -114,7 +121,12 @@ export interface ContactStore {
   observe(published: PublishedIdentity): Promise<{ contact: Contact; judgement: IdentityJudgement }>;
   /** Marks the contact verified (after comparing fingerprints); false when there is no such contact. */
   markVerified(userId: string): Promise<boolean>;
-  /** Pins the pending identity in place of the old one, unverified. False when there is nothing pending. */
+  /**
+   * Pins the pending identity in place of the old one. A verified mark is
+   * carried over only when the change is a rotation signed by the verified
+   * key (then `verifiedVia` is `rotation`); otherwise the new pin is
+   * unverified. False when there is nothing pending.
+   */
   acceptChange(userId: string): Promise<boolean>;
   /** Forgets the contact: the next share with them pins afresh. */
   forget(userId: string): Promise<void>;
@@ -192,13 +204,24 @@ export function contactStore(account: string, dbName: string = DB_NAME): Contact
     async markVerified(userId) {
       const current = await get(userId);
       if (current === null) return false;
-      await put({ ...current, verified: true });
+      await put({ ...current, verified: true, verifiedVia: 'compared' });
       return true;
     },
     async acceptChange(userId) {
       const current = await get(userId);
       if (current?.pending == null) return false;
-      await put({ ...current, publicIdentity: current.pending.publicIdentity, fingerprint: current.pending.fingerprint, verified: false, pinnedAt: Date.now(), pending: null });
+      // The old key's own signature vouches for the new one: what the user verified carries over, and says how.
+      const carried = current.verified && current.pending.change === 'rotated';
+      const { verifiedVia: _was, ...rest } = current;
+      await put({
+        ...rest,
+        publicIdentity: current.pending.publicIdentity,
+        fingerprint: current.pending.fingerprint,
+        verified: carried,
+        ...(carried ? { verifiedVia: 'rotation' as const } : {}),
+        pinnedAt: Date.now(),
+        pending: null,
+      });
       return true;
     },
     async forget(userId) {
