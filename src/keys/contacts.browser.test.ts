@@ -80,6 +80,31 @@ describe('contacts', () => {
     expect((await store.get(BOB))?.pending?.change).toBe('unexplained');
   });
 
+  it('a chain of rotations since the pin is "rotated" when the server gives the identities in between, each step signed by the key it leaves', async () => {
+    const bobThird = await generateIdentityKeys();
+    const thirdId = await exportPublicIdentity(bobThird);
+    const first = await signRotation({ oldIdentity: oldId, newIdentity: newId, oldSigningKey: bobOld.sign.privateKey });
+    const second = await signRotation({ oldIdentity: newId, newIdentity: thirdId, oldSigningKey: bobNew.sign.privateKey });
+    const store = freshStore();
+    await store.observe(published(oldId));
+    // Without the identity in between, the second step cannot be checked: unexplained (a false alarm, never a silent accept).
+    expect((await store.observe(published(thirdId, [first, second]))).judgement.kind).toBe('unexplained');
+    expect((await store.observe({ ...published(thirdId, [first, second]), formerIdentities: [oldId, newId] })).judgement.kind).toBe('rotated');
+    // The list shorter than the statements (rotations from before the server kept them): no chain.
+    expect((await store.observe({ ...published(thirdId, [first, second]), formerIdentities: [newId] })).judgement.kind).toBe('unexplained');
+    // A middle identity the server made up (its own key, signing the last step): the first statement does not name it.
+    const madeUp = await exportPublicIdentity(bobThird);
+    const fakeStep = await signRotation({ oldIdentity: madeUp, newIdentity: thirdId, oldSigningKey: bobThird.sign.privateKey });
+    expect((await store.observe({ ...published(thirdId, [first, fakeStep]), formerIdentities: [oldId, madeUp] })).judgement.kind).toBe('unexplained');
+    // A last step signed by the new key instead of the one it leaves: unexplained.
+    const selfSigned = await signRotation({ oldIdentity: thirdId, newIdentity: newId, oldSigningKey: bobThird.sign.privateKey });
+    expect((await store.observe({ ...published(thirdId, [first, selfSigned]), formerIdentities: [oldId, newId] })).judgement.kind).toBe('unexplained');
+    // Pinned at the middle identity: the chain starts there.
+    const middle = freshStore();
+    await middle.observe(published(newId));
+    expect((await middle.observe({ ...published(thirdId, [first, second]), formerIdentities: [oldId, newId] })).judgement.kind).toBe('rotated');
+  }, 60_000);
+
   it('refuses an identity whose self-signature fails (TamperedError) and stores nothing', async () => {
     const store = freshStore();
     const broken = Uint8Array.from(oldId);

@@ -74,8 +74,15 @@ export interface PublishedIdentity {
   userId: string;
   email: string;
   publicIdentity: Uint8Array;
-  /** Rotation statements the server keeps for this person (FORMAT.md §10.4). */
+  /** Rotation statements the server keeps for this person (FORMAT.md §10.4), oldest first. */
   rotations: Uint8Array[];
+  /**
+   * The identities those rotations replaced, oldest first, when the server
+   * keeps them (`formerIdentities[i]` is the one `rotations[i]` rotates
+   * away from; docs/CONTRACTS.md §2.4): what lets a chain of rotations since
+   * the pin be checked. Absent: only a single step is recognised.
+   */
+  formerIdentities?: Uint8Array[] | undefined;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -84,24 +91,46 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 /**
  * Compares `published` with the pinned `contact` (or none). A change counts
- * as rotated only when one statement, verified with the pinned identity's
- * signing key, names exactly the pinned and the published identity; a chain
- * of several rotations since the pin shows as unexplained (the server keeps
- * the statements, not the identities in between). Never throws for a bad
- * statement: it just explains nothing.
+ * as rotated when one statement, verified with the pinned identity's
+ * signing key, names exactly the pinned and the published identity; or,
+ * when the server gives the identities the rotations replaced, when an
+ * unbroken chain of statements leads from the pinned identity to the
+ * published one, each verified with the signing key of the identity it
+ * leaves (FORMAT.md §10.4). Anything else is unexplained. Never throws for a
+ * bad statement: it just explains nothing.
  */
 export async function judgeIdentity(contact: Contact | null, published: PublishedIdentity): Promise<IdentityJudgement> {
   if (contact === null) return { kind: 'new' };
   if (sameBytes(contact.publicIdentity, published.publicIdentity)) return { kind: 'same' };
   for (const statement of published.rotations) {
-    try {
-      await verifyRotation(statement, contact.publicIdentity, published.publicIdentity);
-      return { kind: 'rotated' };
-    } catch {
-      // Another rotation, or a forged one: it explains nothing.
-    }
+    if (await verifies(statement, contact.publicIdentity, published.publicIdentity)) return { kind: 'rotated' };
   }
-  return { kind: 'unexplained' };
+  return (await chainFromPin(contact.publicIdentity, published)) ? { kind: 'rotated' } : { kind: 'unexplained' };
+}
+
+async function verifies(statement: Uint8Array, from: Uint8Array, to: Uint8Array): Promise<boolean> {
+  try {
+    await verifyRotation(statement, from, to);
+    return true;
+  } catch {
+    // Another rotation, or a forged one: it explains nothing.
+    return false;
+  }
+}
+
+/** Whether rotations[k..] chain from `pinned` (= formerIdentities[k]) through every later identity to the published one. */
+async function chainFromPin(pinned: Uint8Array, published: PublishedIdentity): Promise<boolean> {
+  const former = published.formerIdentities ?? [];
+  if (former.length !== published.rotations.length) return false;
+  const start = former.findIndex((id) => sameBytes(id, pinned));
+  if (start < 0) return false;
+  for (let i = start; i < former.length; i++) {
+    const from = former[i];
+    const to = former[i + 1] ?? published.publicIdentity;
+    const statement = published.rotations[i];
+    if (from === undefined || statement === undefined || !(await verifies(statement, from, to))) return false;
+  }
+  return true;
 }
 
 /** The contacts of one signed-in account on this device. Every method rejects with ContactStoreError when IndexedDB fails. */

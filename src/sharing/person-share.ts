@@ -18,8 +18,10 @@ import {
   ApiError,
   PEOPLE_ERROR_CODES,
   PEOPLE_ROUTES,
+  ROTATION_ROUTES,
   ROUTES,
   inboxPageSchema,
+  keyHistoryResponse,
   lookupResponse,
   pathOf,
   personShareListSchema,
@@ -111,10 +113,17 @@ export async function findPerson(api: GrantApi, email: string): Promise<FoundPer
   return { ...published, fingerprint };
 }
 
-/** A user's published identity and rotations, by user id. Throws the API client's errors. */
+/**
+ * A user's published identity and rotations, by user id; after two or more
+ * rotations also the identities they replaced, so a chain since a pin can
+ * be checked (src/keys/contacts.ts). Throws the API client's errors.
+ */
 export async function readPublished(api: GrantApi, userId: string, email: string): Promise<PublishedIdentity> {
   const key = await api.post(pathOf(ROUTES.readPublicKey, userId), undefined, publicKeyResponse);
-  return { userId, email, publicIdentity: fromBase64(key.publicIdentity), rotations: key.rotations.map(fromBase64) };
+  const published = { userId, email, publicIdentity: fromBase64(key.publicIdentity), rotations: key.rotations.map(fromBase64) };
+  if (key.rotations.length < 2) return published;
+  const history = await api.post(pathOf(ROTATION_ROUTES.readKeyHistory, userId), undefined, keyHistoryResponse);
+  return { ...published, formerIdentities: history.formerIdentities.map(fromBase64) };
 }
 
 /** The person's key changed and the user has not accepted the change: nothing is shared until they do. */
