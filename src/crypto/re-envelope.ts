@@ -6,7 +6,7 @@
  * signature are computed afresh over the new envelope list. This is how a
  * link share is created and how it is taken out of the manifest again.
  */
-import { ByteWriter, concatBytes, type Bytes } from './bytes.ts';
+import { type Bytes } from './bytes.ts';
 import { TamperedError } from './errors.ts';
 import { importVerifyKey } from './fingerprint.ts';
 import { fileIdBytes, labelled } from './format.ts';
@@ -16,6 +16,7 @@ import {
   parseManifest,
   subkeys,
   unwrapFileKey,
+  writeSignedManifest,
   type ManifestSigner,
   type ParsedManifest,
 } from './manifest.ts';
@@ -102,15 +103,8 @@ export async function resignManifest(
   opts: { signerSpki: Uint8Array; stanzas: Stanza[]; macKey: CryptoKey; signer: ManifestSigner; verifyKey: CryptoKey },
 ): Promise<Bytes> {
   if (opts.stanzas.length < 1 || opts.stanzas.length > MAX_STANZAS) throw new RangeError('A file needs 1 to 64 envelopes.');
-  const w = new ByteWriter().raw(m.headerBytes).lp16(opts.signerSpki).raw(m.payloadDigest).lp16(m.sealedMetadata).u16(opts.stanzas.length);
-  for (const s of opts.stanzas) w.u8(s.typeId).lp16(s.body);
-  const macInput = w.bytes();
-  const mac = new Uint8Array(await crypto.subtle.sign('HMAC', opts.macKey, macInput));
-  const signed = concatBytes(macInput, mac);
-  const message = labelled(LABEL_MANIFEST_SIGNATURE, signed);
-  const signature = new Uint8Array(await crypto.subtle.sign(ECDSA_SIGN, opts.signer.privateKey, message));
-  if (!(await crypto.subtle.verify(ECDSA_SIGN, opts.verifyKey, signature, message))) {
-    throw new RangeError('The signing key pair does not match.');
-  }
-  return concatBytes(signed, signature);
+  return writeSignedManifest(
+    { headerBytes: m.headerBytes, signerSpki: opts.signerSpki, payloadDigest: m.payloadDigest, sealedMetadata: m.sealedMetadata, stanzas: opts.stanzas },
+    { macKey: opts.macKey, signer: opts.signer, verifyKey: opts.verifyKey },
+  );
 }
