@@ -6,12 +6,13 @@
  * ETag read; the change log then carries it. A drive-key copy is replaced
  * only when the stored one is wrapped to a key no longer published.
  */
+import { Buffer } from 'node:buffer';
 import { webcrypto } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { errorBody, fileChangesSchema } from '../../src/contract/index.ts';
 import { deriveUserId } from '../auth/user-id.ts';
 import { tokenBucketLimiter } from '../rate-limit.ts';
-import { driveKeyBlob, fileBlob } from '../storage/blob-layout.ts';
+import { driveKeyBlob, fileBlob, formerIdentityBlob } from '../storage/blob-layout.ts';
 import { b64, publicIdentityV2, rotationStatement, type TestKeys } from '../test-support/key-proofs.ts';
 import { memoryStore, type MemoryStore } from '../test-support/memory-store.ts';
 import { call, TEST_DIRECTORY_KEY } from '../test-support/test-api.ts';
@@ -177,5 +178,40 @@ describe('drive-key copy after a rotation', () => {
     const again = await call(a.api, 'POST', '/api/v1/keys/drive', { token: a.token, json: { driveKey: b64(await driveKeyCopy(newKeys)) } });
     expect([again.status, codeOf(again.json)]).toEqual([409, 'drive_key_exists']);
     expect(a.store.blobs.get(driveKeyBlob(a.userId))?.bytes).toEqual(fresh);
+  });
+});
+
+describe('POST /keys/public/:userId/history', () => {
+  it('keeps each identity a rotation replaced, oldest first, readable by any signed-in user beside the statements', async () => {
+    const a = await accountWithFile('fay');
+    const third = await appKeys();
+    const reader = await issuer.mint('gus');
+    const readKey = async () => (await call(a.api, 'POST', `/api/v1/keys/public/${a.userId}/read`, { token: reader })).json as { publicIdentity: string; rotations: string[] };
+    const first = (await readKey()).publicIdentity;
+    await a.rotate();
+    const second = (await readKey()).publicIdentity;
+    const next = await publicIdentityV2(third);
+    const statement = await rotationStatement(Buffer.from(second, 'base64'), next, newKeys.sign.privateKey);
+    expect((await call(a.api, 'POST', '/api/v1/keys/public/rotate', { token: a.token, json: { publicIdentity: b64(next), statement: b64(statement) } })).status).toBe(200);
+
+    const history = await call(a.api, 'POST', `/api/v1/keys/public/${a.userId}/history`, { token: reader });
+    expect(history.status).toBe(200);
+    const formerIdentities = (history.json as { formerIdentities: string[] }).formerIdentities;
+    expect(formerIdentities).toHaveLength(2);
+    // Exactly the identities published before each rotation, stored beside their statements.
+    expect(formerIdentities).toEqual([first, second]);
+    expect((await readKey()).rotations).toHaveLength(2);
+    expect(a.store.blobs.has(formerIdentityBlob(a.userId, 2))).toBe(true);
+  });
+
+  it('answers 404 for nobody published, 401 without a sign-in', async () => {
+    const a = await accountWithFile('hal');
+    const reader = await issuer.mint('ivy');
+    const none = await call(a.api, 'POST', `/api/v1/keys/public/${'0'.repeat(32)}/history`, { token: reader });
+    expect(none.status).toBe(404);
+    const anonymous = await call(a.api, 'POST', `/api/v1/keys/public/${a.userId}/history`, {});
+    expect(anonymous.status).toBe(401);
+    const empty = await call(a.api, 'POST', `/api/v1/keys/public/${a.userId}/history`, { token: reader });
+    expect((empty.json as { formerIdentities: string[] }).formerIdentities).toEqual([]);
   });
 });

@@ -11,7 +11,8 @@
 import { Buffer } from 'node:buffer';
 import { ERROR_CODES, ROTATION_ROUTES } from '../../src/contract/index.ts';
 import { checkPublicIdentity, KeyProofError } from '../keys/public-identity.ts';
-import { fileBlob, publicKeyBlob } from '../storage/blob-layout.ts';
+import { fileBlob, formerIdentitiesPrefix, publicKeyBlob } from '../storage/blob-layout.ts';
+import { MAX_ROTATIONS } from '../../src/contract/index.ts';
 import { ApiError, notFound } from './api-error.ts';
 import { breaksDeclaration, decodeBase64, fileState, mustCaller, route, storeReplacedManifest, sweep, type Route } from './routes.ts';
 
@@ -68,5 +69,18 @@ export const rotationRoutes: Route[] = [
     // A file sealed before drive keys gains an envelope: its declaration grows first (as a share's does).
     const written = await storeReplacedManifest(services, c.userId, fileId, declared, current.etag, bytes);
     return { fileId, etag: written };
+  }),
+  route(ROTATION_ROUTES.readKeyHistory, async ({ caller, param, services }) => {
+    mustCaller(caller);
+    if ((await services.store.stat(publicKeyBlob(param))) === null) throw notFound('This person has not published a key yet.');
+    const listed = await services.store.list(formerIdentitiesPrefix(param), { maxPageSize: MAX_ROTATIONS });
+    const formerIdentities = await Promise.all(
+      listed.blobs.map(async (b) => {
+        const blob = await services.store.readSmall(b.name, PUBLIC_KEY_MAX);
+        if (blob === null) throw new Error('A former identity vanished while being read.');
+        return Buffer.from(blob.bytes).toString('base64');
+      }),
+    );
+    return { userId: param, formerIdentities };
   }),
 ];

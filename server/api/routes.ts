@@ -32,6 +32,7 @@ import {
   parseFileBlobName,
   publicKeyBlob,
   recoveryBlob,
+  formerIdentityBlob,
   resealedFromBlob,
   rotationBlob,
   rotationsPrefix,
@@ -651,6 +652,12 @@ export const routes: Route[] = [
       await services.store.delete(statementName);
       throw new ApiError(412, ERROR_CODES.stale, 'The published key changed meanwhile. Reload and try again.');
     }
+    // The identity just replaced, beside its statement, so readers can follow a chain of rotations
+    // (POST /keys/public/:userId/history). Written after the change: one left over by a failed
+    // attempt with this number is replaced; one missing only stops readers following a chain.
+    const formerName = formerIdentityBlob(c.userId, existing.blobs.length + 1);
+    await services.store.delete(formerName);
+    await services.store.createIfAbsent(formerName, current.bytes, 'application/octet-stream');
     return { userId: c.userId };
   }),
 

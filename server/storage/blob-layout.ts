@@ -129,6 +129,17 @@ export function rotationBlob(userId: string, n: number): string {
   return `${rotationsPrefix(userId)}${String(n).padStart(4, '0')}`;
 }
 
+/** Prefix of the identities a user's rotations replaced (`keys/<userId>/former/`). Throws on a malformed id. */
+export function formerIdentitiesPrefix(userId: string): string {
+  return `keys/${checked(userId, 'user id')}/former/`;
+}
+
+/** `keys/<userId>/former/<n, 4 digits>`: the identity the n-th rotation replaced (beside `rotations/<n>`). */
+export function formerIdentityBlob(userId: string, n: number): string {
+  if (!Number.isInteger(n) || n < 1 || n > 9999) throw new Error('Refusing to build a former identity name from a bad index.');
+  return `${formerIdentitiesPrefix(userId)}${String(n).padStart(4, '0')}`;
+}
+
 /** Canonical form of an e-mail address for the directory: trimmed and lowercased. */
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();

@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import type { RouteContract } from './routes.ts';
-import { base64Bytes, hexId, noQuery } from './schemas.ts';
+import { base64Bytes, hexId, MAX_PUBLIC_IDENTITY_BYTES, MAX_ROTATIONS, noBody, noQuery } from './schemas.ts';
 import { MAX_SHARE_MANIFEST_BYTES } from './shares.ts';
 
 /** `POST /files/:fileId/manifest/rotate` */
@@ -24,6 +24,19 @@ export const rotateManifestBody = z
 /** `POST /files/:fileId/manifest/rotate`: the file and its manifest's new ETag. */
 export const rotatedManifestResponse = z.object({ fileId: hexId, etag: z.string().min(1).max(128) }).strict();
 
+/**
+ * `POST /keys/public/:userId/history`: the identities a user's rotations
+ * replaced, oldest first (`formerIdentities[i]` is the one the i-th
+ * statement of `POST /keys/public/:userId/read` rotates away from), so a
+ * reader can check a chain of rotations from the identity it pinned. The
+ * server is not trusted for them: each is checked by its hash in the
+ * statements. Rotations made before the server kept them are missing (the
+ * list is then shorter than the statements, and readers follow no chain).
+ */
+export const keyHistoryResponse = z
+  .object({ userId: hexId, formerIdentities: z.array(base64Bytes(MAX_PUBLIC_IDENTITY_BYTES)).max(MAX_ROTATIONS) })
+  .strict();
+
 function define<Q extends z.ZodType, B extends z.ZodType, R extends z.ZodType>(r: RouteContract<Q, B, R>): RouteContract<Q, B, R> {
   return r;
 }
@@ -38,5 +51,14 @@ export const ROTATION_ROUTES = {
     body: rotateManifestBody,
     status: 200,
     response: rotatedManifestResponse,
+  }),
+  readKeyHistory: define({
+    method: 'POST',
+    path: '/keys/public/:userId/history',
+    auth: true,
+    query: noQuery,
+    body: noBody,
+    status: 200,
+    response: keyHistoryResponse,
   }),
 } as const;

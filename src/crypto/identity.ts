@@ -31,6 +31,15 @@ export const LABEL_BACKUP_KEY = 'sealdrop/v2/backup/key';
 export const KEY_KIND_RSA_OAEP = 1;
 /** Key kind of the ECDSA P-256 signing key (SPKI; PKCS#8 in a backup). */
 export const KEY_KIND_ECDSA_P256 = 2;
+/**
+ * Kind of the most recently retired RSA-OAEP private key kept in a recovery
+ * kit (FORMAT.md §11.3); the one retired before it is kind 0x81, and so on.
+ * Readers that do not know these kinds skip them (§11.1), so a kit keeping
+ * former keys still restores the current keys in older versions.
+ */
+export const KEY_KIND_FORMER_RSA_OAEP = 0x80;
+/** Most former encryption keys one recovery kit keeps (kinds 0x80–0x87). */
+export const MAX_FORMER_KEYS = 8;
 /** Most keys one public identity or backup may list. */
 export const MAX_KEYS = 16;
 /** Shortest wrapped private key a backup may hold: a GCM tag and at least one byte. */
@@ -218,45 +227,68 @@ function backupAad(kind: number, prefix: Uint8Array): Bytes {
   return labelled(LABEL_BACKUP_KEY, Uint8Array.of(kind), prefix);
 }
 
-/** Returns a recovery backup made from explicit randomness (test vectors use this). */
+/** Whether `kind` names a former encryption key kept in a recovery kit (FORMAT.md §11.3). */
+export function isFormerKeyKind(kind: number): boolean {
+  return kind >= KEY_KIND_FORMER_RSA_OAEP && kind < KEY_KIND_FORMER_RSA_OAEP + MAX_FORMER_KEYS;
+}
+
+/**
+ * Returns a recovery backup made from explicit randomness (test vectors use
+ * this). `former` are RSA-OAEP pairs of earlier rotations, most recently
+ * retired first, kept as kinds 0x80, 0x81, … (FORMAT.md §11.3); their
+ * nonces are `nonces.former[i]`. Throws TypeError when a private key is not
+ * extractable, RangeError for more than MAX_FORMER_KEYS former keys or a
+ * missing former nonce.
+ */
 export async function assembleBackup(
   keys: IdentityKeys,
   passphrase: string,
   block: KdfBlock,
-  nonces: { encrypt: Bytes; sign: Bytes },
+  nonces: { encrypt: Bytes; sign: Bytes; former?: readonly Bytes[] },
+  former: readonly CryptoKeyPair[] = [],
 ): Promise<Bytes> {
-  if (!keys.encrypt.privateKey.extractable || !keys.sign.privateKey.extractable) {
-    throw new TypeError('Only freshly generated keys can be backed up.');
+  if (!keys.encrypt.privateKey.extractable || !keys.sign.privateKey.extractable || former.some((p) => !p.privateKey.extractable)) {
+    throw new TypeError('Only freshly generated or freshly opened keys can be backed up.');
   }
+  if (former.length > MAX_FORMER_KEYS) throw new RangeError(`A recovery kit keeps at most ${MAX_FORMER_KEYS} former keys.`);
+  const items = [
+    { kind: KEY_KIND_RSA_OAEP, pair: keys.encrypt, nonce: nonces.encrypt },
+    { kind: KEY_KIND_ECDSA_P256, pair: keys.sign, nonce: nonces.sign },
+    ...former.map((pair, i) => {
+      const nonce = nonces.former?.[i];
+      if (nonce === undefined) throw new RangeError('Every former key needs its nonce.');
+      return { kind: KEY_KIND_FORMER_RSA_OAEP + i, pair, nonce };
+    }),
+  ];
   const w = new ByteWriter().raw(BACKUP_MAGIC).u8(VERSION);
   writeKdfBlock(w, block);
-  writeKeyList(w, [
-    { kind: KEY_KIND_RSA_OAEP, key: await spki(keys.encrypt.publicKey) },
-    { kind: KEY_KIND_ECDSA_P256, key: await spki(keys.sign.publicKey) },
-  ]);
+  writeKeyList(w, await Promise.all(items.map(async (it) => ({ kind: it.kind, key: await spki(it.pair.publicKey) }))));
   const prefix = w.bytes();
   const kek = await deriveKek(passphrase, block, ['wrapKey']);
-  const wrap = async (key: CryptoKey, kind: number, iv: Bytes): Promise<Bytes> =>
-    new Uint8Array(await crypto.subtle.wrapKey('pkcs8', key, kek, { name: 'AES-GCM', iv, additionalData: backupAad(kind, prefix) }));
-  const wrappedEncrypt = await wrap(keys.encrypt.privateKey, KEY_KIND_RSA_OAEP, nonces.encrypt);
-  const wrappedSign = await wrap(keys.sign.privateKey, KEY_KIND_ECDSA_P256, nonces.sign);
-  return new ByteWriter().raw(prefix).raw(nonces.encrypt).lp16(wrappedEncrypt).raw(nonces.sign).lp16(wrappedSign).bytes();
+  const out = new ByteWriter().raw(prefix);
+  for (const it of items) {
+    const wrapped = await crypto.subtle.wrapKey('pkcs8', it.pair.privateKey, kek, { name: 'AES-GCM', iv: it.nonce, additionalData: backupAad(it.kind, prefix) });
+    out.raw(it.nonce).lp16(new Uint8Array(wrapped));
+  }
+  return out.bytes();
 }
 
 /**
  * Returns the recovery backup: both private keys wrapped (AES-256-GCM,
  * WebCrypto wrapKey) under a key derived from `passphrase` (default scrypt
- * N=2^17, r=8, p=1), with both public keys in a key list. Throws TypeError
+ * N=2^17, r=8, p=1), with both public keys in a key list, and the `former`
+ * encryption keys kept (FORMAT.md §11.3; none by default). Throws TypeError
  * when the private keys are not extractable, KdfParamsTooHighError /
  * MalformedError for out-of-bounds params, RangeError for an empty
- * passphrase or one with a lone surrogate.
+ * passphrase or one with a lone surrogate, or too many former keys.
  */
 export async function backupIdentity(
   keys: IdentityKeys,
   passphrase: string,
   params: KdfParams = DEFAULT_KDF_PARAMS,
+  former: readonly CryptoKeyPair[] = [],
 ): Promise<Bytes> {
-  return assembleBackup(keys, passphrase, newKdfBlock(params), { encrypt: randomBytes(12), sign: randomBytes(12) });
+  return assembleBackup(keys, passphrase, newKdfBlock(params), { encrypt: randomBytes(12), sign: randomBytes(12), former: former.map(() => randomBytes(12)) }, former);
 }
 
 /**
@@ -271,6 +303,24 @@ export async function backupIdentity(
  */
 export async function restoreIdentity(backup: Uint8Array, passphrase: string): Promise<IdentityKeys> {
   return (await openBackup(backup, passphrase, false)).keys;
+}
+
+/** A recovery kit opened: the current keys and the former encryption keys it keeps (most recently retired first). */
+export interface RestoredBackup {
+  keys: IdentityKeys;
+  /** RSA-OAEP pairs of earlier rotations (FORMAT.md §11.3), private halves non-extractable; empty for a kit that keeps none. */
+  former: CryptoKeyPair[];
+}
+
+/**
+ * As {@link restoreIdentity}, and also the former encryption keys the kit
+ * keeps (FORMAT.md §11.3), as NON-extractable RSA-OAEP pairs for `decrypt`.
+ * Throws as restoreIdentity, and MalformedError when a former key is
+ * damaged or does not match its public half.
+ */
+export async function restoreBackup(backup: Uint8Array, passphrase: string): Promise<RestoredBackup> {
+  const { keys, former } = await openBackup(backup, passphrase, false);
+  return { keys, former };
 }
 
 /**
@@ -288,15 +338,45 @@ export async function rewrapBackup(
   newPassphrase: string,
   params: KdfParams = DEFAULT_KDF_PARAMS,
 ): Promise<Bytes> {
-  const { keys, kinds } = await openBackup(backup, currentPassphrase, true);
-  if (kinds.some((k) => k !== KEY_KIND_RSA_OAEP && k !== KEY_KIND_ECDSA_P256)) {
-    throw new UnsupportedVersionError('This recovery copy holds keys of a kind this version of Sealdrop does not know; update it before changing the passphrase.');
+  const { keys, former } = await openKnownBackup(backup, currentPassphrase);
+  return backupIdentity(keys, newPassphrase, params, former);
+}
+
+/**
+ * Returns the recovery backup of a key rotation: `fresh` (just generated,
+ * extractable) as the current keys, and the backup's current encryption key
+ * kept as the most recent former key, ahead of the former keys it already
+ * keeps (FORMAT.md §11.3), all under `passphrase` with a fresh salt and
+ * nonces. The former private keys are unwrapped as extractable keys only
+ * inside this call. Throws as {@link rewrapBackup}, and RangeError when the
+ * backup already keeps MAX_FORMER_KEYS former keys.
+ */
+export async function rotateBackup(backup: Uint8Array, passphrase: string, fresh: IdentityKeys, params: KdfParams = DEFAULT_KDF_PARAMS): Promise<Bytes> {
+  const { keys, former } = await openKnownBackup(backup, passphrase);
+  return backupIdentity(fresh, passphrase, params, [keys.encrypt, ...former]);
+}
+
+/**
+ * Returns the same recovery backup without its former keys (the user chose
+ * to drop them), under `passphrase` with a fresh salt and nonces. Throws as
+ * {@link rewrapBackup}.
+ */
+export async function dropFormerKeys(backup: Uint8Array, passphrase: string, params: KdfParams = DEFAULT_KDF_PARAMS): Promise<Bytes> {
+  const { keys } = await openKnownBackup(backup, passphrase);
+  return backupIdentity(keys, passphrase, params);
+}
+
+/** Opens a backup extractable, refusing (UnsupportedVersionError) one holding a kind this version cannot carry over. */
+async function openKnownBackup(backup: Uint8Array, passphrase: string): Promise<RestoredBackup> {
+  const { keys, kinds, former } = await openBackup(backup, passphrase, true);
+  if (kinds.some((k) => k !== KEY_KIND_RSA_OAEP && k !== KEY_KIND_ECDSA_P256 && !isFormerKeyKind(k))) {
+    throw new UnsupportedVersionError('This recovery copy holds keys of a kind this version of Sealdrop does not know; update it before changing it.');
   }
-  return backupIdentity(keys, newPassphrase, params);
+  return { keys, former };
 }
 
 /** Opens a backup into keys whose private halves are extractable only when `extractable` (a re-wrap). */
-async function openBackup(backup: Uint8Array, passphrase: string, extractable: boolean): Promise<{ keys: IdentityKeys; kinds: number[] }> {
+async function openBackup(backup: Uint8Array, passphrase: string, extractable: boolean): Promise<{ keys: IdentityKeys; kinds: number[]; former: CryptoKeyPair[] }> {
   const r = new ByteReader(backup);
   readMagicAndVersion(r, BACKUP_MAGIC, 'recovery kit');
   const block = readKdfBlock(r);
@@ -332,13 +412,42 @@ async function openBackup(backup: Uint8Array, passphrase: string, extractable: b
   const decrypt = await unwrap(KEY_KIND_RSA_OAEP, RSA_PARAMS, ['decrypt']);
   const signKey = await unwrap(KEY_KIND_ECDSA_P256, EC_PARAMS, ['sign']);
   await checkPairs(encryptPublic, decrypt, verifyPublic, signKey);
+  // Former keys (§11.3) only after the current ones are whole: the kit is authentic under this passphrase by now.
+  const former: CryptoKeyPair[] = [];
+  for (const [i, e] of entries.entries()) {
+    if (!isFormerKeyKind(e.kind)) continue;
+    const w = wrapped[i];
+    if (w === undefined) throw new MalformedError();
+    const publicKey = await importEncryptKey(e.key);
+    let privateKey: CryptoKey;
+    try {
+      privateKey = await crypto.subtle.unwrapKey('pkcs8', w.body, kek, { name: 'AES-GCM', iv: w.nonce, additionalData: backupAad(e.kind, prefix) }, RSA_PARAMS, extractable, ['decrypt']);
+    } catch {
+      throw new MalformedError('The recovery kit holds a damaged former key.');
+    }
+    await checkRsaPair(publicKey, privateKey);
+    former.push({ publicKey, privateKey });
+  }
   return {
     keys: {
       encrypt: { publicKey: encryptPublic, privateKey: decrypt },
       sign: { publicKey: verifyPublic, privateKey: signKey },
     },
     kinds: entries.map((e) => e.kind),
+    former,
   };
+}
+
+/** Throws MalformedError unless the RSA private key matches its public half. */
+async function checkRsaPair(encrypt: CryptoKey, decrypt: CryptoKey): Promise<void> {
+  const probe = randomBytes(32);
+  try {
+    const opened = new Uint8Array(await crypto.subtle.decrypt(RSA_PARAMS, decrypt, await crypto.subtle.encrypt(RSA_PARAMS, encrypt, probe)));
+    if (opened.length === probe.length && opened.every((b, i) => b === probe[i])) return;
+  } catch {
+    // Falls through to the error below.
+  }
+  throw new MalformedError('The recovery kit’s former key does not belong to its public half.');
 }
 
 /** Throws MalformedError unless each private key matches its public half. */

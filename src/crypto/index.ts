@@ -72,11 +72,17 @@ export {
   fingerprint,
   backupIdentity,
   restoreIdentity,
+  restoreBackup,
   rewrapBackup,
+  rotateBackup,
+  dropFormerKeys,
   samePublicKeys,
   KEY_KIND_RSA_OAEP,
   KEY_KIND_ECDSA_P256,
+  KEY_KIND_FORMER_RSA_OAEP,
+  MAX_FORMER_KEYS,
   type IdentityKeys,
+  type RestoredBackup,
 } from './identity.ts';
 export { signRotation, verifyRotation, rotationSignedBy, ROTATION_LENGTH } from './rotation.ts';
 export {

@@ -283,14 +283,32 @@ export async function finishManifest(
   }
   const spki = new Uint8Array(await crypto.subtle.exportKey('spki', opts.signer.publicKey));
   if (spki.length !== P256_SPKI_LENGTH) throw new RangeError('The signer must be an ECDSA P-256 key.');
-  const w = new ByteWriter().raw(d.headerBytes).lp16(spki).raw(opts.payloadDigest).lp16(d.sealedMetadata).u16(d.stanzas.length);
-  for (const s of d.stanzas) w.u8(s.typeId).lp16(s.body);
+  return writeSignedManifest(
+    { headerBytes: d.headerBytes, signerSpki: spki, payloadDigest: opts.payloadDigest, sealedMetadata: d.sealedMetadata, stanzas: d.stanzas },
+    { macKey: draft.macKey, signer: opts.signer, verifyKey: opts.signer.publicKey },
+  );
+}
+
+/**
+ * Writes a finished manifest (§9): `header ‖ lp16(signerSpki) ‖ payload
+ * digest ‖ lp16(sealed metadata) ‖ u16 count ‖ envelopes`, its MAC under the
+ * file's header-MAC key, and the signature by `signer`, checked with
+ * `verifyKey` before it is returned (sealing, re-enveloping §9.4 and a
+ * rotation §10.6 all end here). Throws RangeError when the signature does
+ * not verify (a signing pair that does not match).
+ */
+export async function writeSignedManifest(
+  fields: { headerBytes: Uint8Array; signerSpki: Uint8Array; payloadDigest: Uint8Array; sealedMetadata: Uint8Array; stanzas: readonly Stanza[] },
+  keys: { macKey: CryptoKey; signer: ManifestSigner; verifyKey: CryptoKey },
+): Promise<Bytes> {
+  const w = new ByteWriter().raw(fields.headerBytes).lp16(fields.signerSpki).raw(fields.payloadDigest).lp16(fields.sealedMetadata).u16(fields.stanzas.length);
+  for (const s of fields.stanzas) w.u8(s.typeId).lp16(s.body);
   const macInput = w.bytes();
-  const mac = new Uint8Array(await crypto.subtle.sign('HMAC', draft.macKey, macInput));
+  const mac = new Uint8Array(await crypto.subtle.sign('HMAC', keys.macKey, macInput));
   const signed = concatBytes(macInput, mac);
   const message = labelled(LABEL_MANIFEST_SIGNATURE, signed);
-  const signature = new Uint8Array(await crypto.subtle.sign(ECDSA_SIGN, opts.signer.privateKey, message));
-  if (!(await crypto.subtle.verify(ECDSA_SIGN, opts.signer.publicKey, signature, message))) {
+  const signature = new Uint8Array(await crypto.subtle.sign(ECDSA_SIGN, keys.signer.privateKey, message));
+  if (!(await crypto.subtle.verify(ECDSA_SIGN, keys.verifyKey, signature, message))) {
     throw new RangeError('The signing key pair does not match.');
   }
   return concatBytes(signed, signature);

@@ -6,7 +6,7 @@
  * signature are computed afresh over the new envelope list. This is how a
  * link share is created and how it is taken out of the manifest again.
  */
-import { ByteWriter, concatBytes, type Bytes } from './bytes.ts';
+import { type Bytes } from './bytes.ts';
 import { TamperedError } from './errors.ts';
 import { importVerifyKey } from './fingerprint.ts';
 import { fileIdBytes, labelled } from './format.ts';
@@ -16,7 +16,9 @@ import {
   parseManifest,
   subkeys,
   unwrapFileKey,
+  writeSignedManifest,
   type ManifestSigner,
+  type ParsedManifest,
 } from './manifest.ts';
 import { STANZA_PASSPHRASE, type Identity, type Recipient, type Stanza } from './recipients.ts';
 
@@ -48,16 +50,7 @@ export async function reEnvelope(
 ): Promise<{ manifest: Bytes; added: Stanza[] }> {
   const expected = fileIdBytes(opts.fileId);
   const m = parseManifest(manifest);
-  let signerKey: CryptoKey;
-  try {
-    signerKey = await importVerifyKey(m.signerSpki);
-  } catch {
-    throw new TamperedError();
-  }
-  if (!(await crypto.subtle.verify(ECDSA_SIGN, signerKey, m.signature, labelled(LABEL_MANIFEST_SIGNATURE, m.signedBytes)))) {
-    throw new TamperedError();
-  }
-  if (!m.headerBytes.subarray(9, 25).every((b, i) => b === expected[i])) throw new TamperedError('This manifest belongs to a different file.');
+  const signerKey = await checkSignedFor(m, expected);
   const spki = new Uint8Array(await crypto.subtle.exportKey('spki', opts.signer.publicKey));
   if (spki.length !== m.signerSpki.length || !spki.every((b, i) => b === m.signerSpki[i])) {
     throw new RangeError('Only the key that sealed this file can change who may open it.');
@@ -70,21 +63,48 @@ export async function reEnvelope(
     const added = await Promise.all((opts.change.add ?? []).map((r) => r.wrap(fileKey, m.headerBytes)));
     const remove = opts.change.remove ?? (() => false);
     const stanzas = [...m.stanzas.filter((s, i) => !remove(s, i)), ...added];
-    if (stanzas.length < 1 || stanzas.length > MAX_STANZAS) throw new RangeError('A file needs 1 to 64 envelopes.');
     if (stanzas.filter((s) => s.typeId === STANZA_PASSPHRASE).length > 1) throw new RangeError('A file can have at most one passphrase.');
-
-    const w = new ByteWriter().raw(m.headerBytes).lp16(m.signerSpki).raw(m.payloadDigest).lp16(m.sealedMetadata).u16(stanzas.length);
-    for (const s of stanzas) w.u8(s.typeId).lp16(s.body);
-    const macInput = w.bytes();
-    const mac = new Uint8Array(await crypto.subtle.sign('HMAC', keys.mac, macInput));
-    const signed = concatBytes(macInput, mac);
-    const message = labelled(LABEL_MANIFEST_SIGNATURE, signed);
-    const signature = new Uint8Array(await crypto.subtle.sign(ECDSA_SIGN, opts.signer.privateKey, message));
-    if (!(await crypto.subtle.verify(ECDSA_SIGN, signerKey, signature, message))) {
-      throw new RangeError('The signing key pair does not match.');
-    }
-    return { manifest: concatBytes(signed, signature), added };
+    const written = await resignManifest(m, { signerSpki: m.signerSpki, stanzas, macKey: keys.mac, signer: opts.signer, verifyKey: signerKey });
+    return { manifest: written, added };
   } finally {
     fileKey.fill(0);
   }
+}
+
+/**
+ * The first checks of opening a finished manifest (FORMAT.md §9.1): its
+ * signature under the signer field's key, then its file id against
+ * `expected` (canonical fileId bytes). Returns the signer's verify key.
+ * Throws TamperedError.
+ */
+export async function checkSignedFor(m: ParsedManifest, expected: Uint8Array): Promise<CryptoKey> {
+  let signerKey: CryptoKey;
+  try {
+    signerKey = await importVerifyKey(m.signerSpki);
+  } catch {
+    throw new TamperedError();
+  }
+  if (!(await crypto.subtle.verify(ECDSA_SIGN, signerKey, m.signature, labelled(LABEL_MANIFEST_SIGNATURE, m.signedBytes)))) {
+    throw new TamperedError();
+  }
+  if (!m.headerBytes.subarray(9, 25).every((b, i) => b === expected[i])) throw new TamperedError('This manifest belongs to a different file.');
+  return signerKey;
+}
+
+/**
+ * Writes a manifest again (§9.4, §10.6): `m`'s header, payload digest and
+ * sealed metadata, byte for byte, with `signerSpki` and `stanzas`, a fresh
+ * MAC under the file's header-MAC key and a fresh signature by `signer`,
+ * checked with `verifyKey` before it is returned. Throws RangeError for no
+ * envelope or more than 64, or a signing pair that does not match.
+ */
+export async function resignManifest(
+  m: ParsedManifest,
+  opts: { signerSpki: Uint8Array; stanzas: Stanza[]; macKey: CryptoKey; signer: ManifestSigner; verifyKey: CryptoKey },
+): Promise<Bytes> {
+  if (opts.stanzas.length < 1 || opts.stanzas.length > MAX_STANZAS) throw new RangeError('A file needs 1 to 64 envelopes.');
+  return writeSignedManifest(
+    { headerBytes: m.headerBytes, signerSpki: opts.signerSpki, payloadDigest: m.payloadDigest, sealedMetadata: m.sealedMetadata, stanzas: opts.stanzas },
+    { macKey: opts.macKey, signer: opts.signer, verifyKey: opts.verifyKey },
+  );
 }

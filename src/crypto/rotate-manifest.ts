@@ -11,15 +11,13 @@
  * retired, and a reader who trusts the owner follows the change through the
  * rotation statement (§10.4), which the old key signed.
  */
-import { ByteWriter, concatBytes, type Bytes } from './bytes.ts';
+import { type Bytes } from './bytes.ts';
 import { TamperedError } from './errors.ts';
-import { importVerifyKey } from './fingerprint.ts';
-import { fileIdBytes, labelled } from './format.ts';
-import { LABEL_MANIFEST_SIGNATURE, MAX_STANZAS, parseManifest, subkeys, unwrapFileKey, type ManifestSigner } from './manifest.ts';
+import { fileIdBytes } from './format.ts';
+import { parseManifest, subkeys, unwrapFileKey, type ManifestSigner } from './manifest.ts';
 import { STANZA_DRIVE_KEY, driveKeyIdentity } from './drive-key.ts';
+import { checkSignedFor, resignManifest } from './re-envelope.ts';
 import { rsaIdentity, type Recipient, type Stanza } from './recipients.ts';
-
-const ECDSA_SIGN = { name: 'ECDSA', hash: 'SHA-256' } as const;
 
 /** The owner's keys before the rotation: what opens the file now and says which envelopes are the owner's. */
 export interface FormerOwnerKeys {
@@ -70,16 +68,7 @@ export async function rotateManifest(
   } else if (!sameBytes(m.signerSpki, oldSpki)) {
     throw new RangeError('This file was not sealed with your former key.');
   }
-  let signerKey: CryptoKey;
-  try {
-    signerKey = await importVerifyKey(m.signerSpki);
-  } catch {
-    throw new TamperedError();
-  }
-  if (!(await crypto.subtle.verify(ECDSA_SIGN, signerKey, m.signature, labelled(LABEL_MANIFEST_SIGNATURE, m.signedBytes)))) {
-    throw new TamperedError();
-  }
-  if (!m.headerBytes.subarray(9, 25).every((b, i) => b === expected[i])) throw new TamperedError('This manifest belongs to a different file.');
+  await checkSignedFor(m, expected);
 
   const identities = formerDrive === null ? [rsa] : [formerDrive, rsa];
   const fileKey = await unwrapFileKey(m.stanzas, identities, m.headerBytes);
@@ -90,20 +79,8 @@ export async function rotateManifest(
     // A writer puts one drive-key envelope in a file, the owner's: the new one replaces whatever is there.
     for (const s of m.stanzas) if (s.typeId !== STANZA_DRIVE_KEY && !(await isFormerOwners(s))) kept.push(s);
     const added = await Promise.all(opts.add.map((r) => r.wrap(fileKey, m.headerBytes)));
-    const stanzas = [...added, ...kept];
-    if (stanzas.length < 1 || stanzas.length > MAX_STANZAS) throw new RangeError('A file needs 1 to 64 envelopes.');
-
-    const w = new ByteWriter().raw(m.headerBytes).lp16(newSpki).raw(m.payloadDigest).lp16(m.sealedMetadata).u16(stanzas.length);
-    for (const s of stanzas) w.u8(s.typeId).lp16(s.body);
-    const macInput = w.bytes();
-    const mac = new Uint8Array(await crypto.subtle.sign('HMAC', keys.mac, macInput));
-    const signed = concatBytes(macInput, mac);
-    const message = labelled(LABEL_MANIFEST_SIGNATURE, signed);
-    const signature = new Uint8Array(await crypto.subtle.sign(ECDSA_SIGN, opts.signer.privateKey, message));
-    if (!(await crypto.subtle.verify(ECDSA_SIGN, opts.signer.publicKey, signature, message))) {
-      throw new RangeError('The signing key pair does not match.');
-    }
-    return concatBytes(signed, signature);
+    // The signer field becomes the new key's (§10.6), checked with the new public key.
+    return await resignManifest(m, { signerSpki: newSpki, stanzas: [...added, ...kept], macKey: keys.mac, signer: opts.signer, verifyKey: opts.signer.publicKey });
   } finally {
     fileKey.fill(0);
   }

@@ -4,7 +4,7 @@ import rawVectors from './vectors/v2.json';
 import { ByteReader, fromHex, toBytes, toHex, utf8 } from './bytes.ts';
 import { SealdropCryptoError } from './errors.ts';
 import { encodeHeader, readHeader } from './format.ts';
-import { restoreIdentity, exportPublicIdentity, fingerprint, importPublicIdentity } from './identity.ts';
+import { restoreBackup, restoreIdentity, exportPublicIdentity, fingerprint, importPublicIdentity } from './identity.ts';
 import { verifyRotation } from './rotation.ts';
 import { PayloadHasher, segmentDigest } from './payload-digest.ts';
 import { LABEL_CONTENT, LABEL_DRAFT_MAC, LABEL_HEADER_MAC, LABEL_METADATA, deriveSubkeyBytes, importAesGcmKey } from './key-schedule.ts';
@@ -100,6 +100,7 @@ const schema = z.object({
   publicIdentity: z.object({ bytes: hex, fingerprint: z.string() }),
   publicIdentityUnknownKind: z.object({ bytes: hex, fingerprint: z.string(), skippedKinds: z.array(z.number().int()) }),
   backup: z.object({ passphrase: z.string(), bytes: hex }),
+  backupFormer: z.object({ note: z.string(), passphrase: z.string(), bytes: hex }),
   rotation: z.object({ newIdentity: hex, statement: hex, oldFingerprint: z.string(), newFingerprint: z.string() }),
   defaultSegmentSize: z.object({
     segmentSize: z.literal(262144),
@@ -367,6 +368,16 @@ describe('known-answer vectors (src/crypto/vectors/v2.json)', () => {
     const restored = await restoreIdentity(fromHex(v.backup.bytes), v.backup.passphrase);
     expect(toHex(new Uint8Array(await crypto.subtle.exportKey('spki', restored.encrypt.publicKey)))).toBe(v.keys.rsa.publicKeySpki);
     expect(await fingerprint(await exportPublicIdentity(restored))).toBe(v.publicIdentity.fingerprint);
+  });
+
+  it('a recovery kit keeping a former key (FORMAT.md §11.3) restores the fixed keys and rsa4096 as the former one', async () => {
+    const kit = fromHex(v.backupFormer.bytes);
+    const restored = await restoreBackup(kit, v.backupFormer.passphrase);
+    const spki = async (k: CryptoKey) => toHex(new Uint8Array(await crypto.subtle.exportKey('spki', k)));
+    expect(await spki(restored.keys.encrypt.publicKey)).toBe(v.keys.rsa.publicKeySpki);
+    expect(await Promise.all(restored.former.map((p) => spki(p.publicKey)))).toEqual([v.rsa4096.publicKeySpki]);
+    expect(restored.former[0]?.privateKey.extractable).toBe(false);
+    expect(await fingerprint(await exportPublicIdentity(await restoreIdentity(kit, v.backupFormer.passphrase)))).toBe(v.publicIdentity.fingerprint);
   });
 
   it('a segment index past 2^32 is in the vectors (a 32-bit counter fails it)', () => {

@@ -37,6 +37,7 @@ import {
   fingerprint,
   generateIdentityKeys,
   importPublicIdentity,
+  restoreBackup,
   restoreIdentity,
   samePublicKeys,
   WrongPassphraseError,
@@ -75,6 +76,14 @@ export interface UnlockedIdentity {
    * has none (then files are sealed and opened with the RSA key alone).
    */
   readonly driveKey: CryptoKey | null;
+  /**
+   * Former RSA-OAEP private keys (non-extractable) kept from earlier key
+   * rotations, most recently retired first (docs/FORMAT.md §11.3). They open
+   * envelopes addressed to a former key: files shared with the user and
+   * files received through a request before a rotation. Never used to seal
+   * or sign. Absent or empty when none are kept.
+   */
+  readonly retiredKeys?: readonly CryptoKey[] | undefined;
 }
 
 /** The slice of the app's API client this module needs (matches `ApiClient.post`). */
@@ -216,10 +225,10 @@ export async function restoreKeys(
 ): Promise<KeysUnlocked> {
   const recoveryBlob = await downloadRecovery(api);
   if (recoveryBlob === null) throw new NoRecoveryCopyError();
-  const keys = await restoreIdentity(recoveryBlob, passphrase);
+  const { keys, former } = await restoreBackup(recoveryBlob, passphrase);
   const publicIdentity = await exportPublicIdentity(keys);
   if ((await publishedKeyState(api, userId, keys)) === 'missing') await publishPublicIdentity(api, userId, publicIdentity);
-  const stored = await saveRestored(store(opts), await storedFrom(userId, keys, publicIdentity));
+  const stored = await saveRestored(store(opts), await storedFrom(userId, keys, publicIdentity, former));
   return { identity: await withDriveKey(api, stored, opts), recoveryBlob, persisted: await persist(opts) };
 }
 
@@ -240,7 +249,7 @@ export async function restoreFromKit(
 ): Promise<KeysUnlocked> {
   const kit = parseRecoveryKit(kitText);
   if (kit.userId !== userId) throw new RecoveryKitError('other-account');
-  const keys = await restoreIdentity(kit.recoveryBlob, passphrase);
+  const { keys, former } = await restoreBackup(kit.recoveryBlob, passphrase);
   const publicIdentity = await exportPublicIdentity(keys);
   const published = await publishedKeyState(api, userId, keys);
   // Never let an old kit stand in for the keys the account uses now.
@@ -249,7 +258,7 @@ export async function restoreFromKit(
   // A copy already in storage is fine (false): the public key check above matched.
   await createRecoveryCopy(api, kit.recoveryBlob);
   if (published === 'missing') await publishPublicIdentity(api, userId, publicIdentity);
-  const stored = await saveRestored(store(opts), await storedFrom(userId, keys, publicIdentity));
+  const stored = await saveRestored(store(opts), await storedFrom(userId, keys, publicIdentity, former));
   return { identity: await withDriveKey(api, stored, opts), recoveryBlob: kit.recoveryBlob, persisted: await persist(opts) };
 }
 
@@ -280,7 +289,12 @@ async function saveRestored(keyStore: KeyStore, identity: StoredIdentity): Promi
     if (!(error instanceof KeyStoreError && error.code === 'exists')) throw error;
   }
   const existing = await loadLocal(keyStore, identity.userId);
-  if (existing !== null && existing.fingerprint === identity.fingerprint) return existing;
+  if (existing !== null && existing.fingerprint === identity.fingerprint) {
+    // The same keys: the recovery copy decides which former keys are kept (another device may have dropped them).
+    const kept = { ...existing, formerKeys: identity.formerKeys };
+    await keyStore.save(kept, { replace: true });
+    return kept;
+  }
   // The record was damaged, or held keys the account no longer uses: the recovery copy wins.
   await keyStore.save(identity, { replace: true });
   return identity;
@@ -431,7 +445,7 @@ function decode(b64: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
-async function storedFrom(userId: string, keys: IdentityKeys, publicIdentity: Uint8Array): Promise<StoredIdentity> {
+async function storedFrom(userId: string, keys: IdentityKeys, publicIdentity: Uint8Array, former: readonly CryptoKeyPair[] = []): Promise<StoredIdentity> {
   return {
     userId,
     encrypt: keys.encrypt,
@@ -439,6 +453,7 @@ async function storedFrom(userId: string, keys: IdentityKeys, publicIdentity: Ui
     publicIdentity,
     fingerprint: await fingerprint(publicIdentity),
     createdAt: Date.now(),
+    ...(former.length === 0 ? {} : { formerKeys: former.map((p) => ({ privateKey: p.privateKey, publicKey: p.publicKey })) }),
   };
 }
 
@@ -450,6 +465,7 @@ function toUnlocked(stored: StoredIdentity): UnlockedIdentity {
     publicIdentity: stored.publicIdentity,
     fingerprint: stored.fingerprint,
     driveKey: stored.driveKey ?? null,
+    retiredKeys: (stored.formerKeys ?? []).map((p) => p.privateKey),
   };
 }
 

@@ -34,7 +34,7 @@ describe('contacts', () => {
     expect((await store.list()).map((c) => c.email)).toEqual(['bob@example.com']);
   });
 
-  it('a change signed by the pinned key is "rotated"; the pin stays until accepted, and accepting resets verified', async () => {
+  it('a change signed by the pinned key is "rotated"; the pin stays until accepted, and accepting carries the verified mark, saying how', async () => {
     const store = freshStore();
     await store.observe(published(oldId));
     await store.markVerified(BOB);
@@ -47,8 +47,27 @@ describe('contacts', () => {
     expect(await store.acceptChange(BOB)).toBe(true);
     const accepted = await store.get(BOB);
     expect(accepted?.publicIdentity).toEqual(newId);
-    expect(accepted?.verified).toBe(false);
+    expect(accepted?.verified).toBe(true);
+    expect(accepted?.verifiedVia).toBe('rotation');
     expect(accepted?.pending).toBeNull();
+  });
+
+  it('an unexplained change accepted, or a rotation of a contact never verified, leaves the new pin unverified', async () => {
+    const store = freshStore();
+    await store.observe(published(oldId));
+    await store.markVerified(BOB);
+    expect((await store.get(BOB))?.verifiedVia).toBe('compared');
+    await store.observe(published(newId));
+    expect(await store.acceptChange(BOB)).toBe(true);
+    expect((await store.get(BOB))?.verified).toBe(false);
+    expect((await store.get(BOB))?.verifiedVia).toBeUndefined();
+
+    const other = freshStore();
+    await other.observe(published(oldId));
+    const statement = await signRotation({ oldIdentity: oldId, newIdentity: newId, oldSigningKey: bobOld.sign.privateKey });
+    await other.observe(published(newId, [statement]));
+    expect(await other.acceptChange(BOB)).toBe(true);
+    expect((await other.get(BOB))?.verified).toBe(false);
   });
 
   it('a change without a statement by the pinned key, or with one by another key, is "unexplained"', async () => {
@@ -60,6 +79,31 @@ describe('contacts', () => {
     expect((await store.observe(published(newId, [forged]))).judgement.kind).toBe('unexplained');
     expect((await store.get(BOB))?.pending?.change).toBe('unexplained');
   });
+
+  it('a chain of rotations since the pin is "rotated" when the server gives the identities in between, each step signed by the key it leaves', async () => {
+    const bobThird = await generateIdentityKeys();
+    const thirdId = await exportPublicIdentity(bobThird);
+    const first = await signRotation({ oldIdentity: oldId, newIdentity: newId, oldSigningKey: bobOld.sign.privateKey });
+    const second = await signRotation({ oldIdentity: newId, newIdentity: thirdId, oldSigningKey: bobNew.sign.privateKey });
+    const store = freshStore();
+    await store.observe(published(oldId));
+    // Without the identity in between, the second step cannot be checked: unexplained (a false alarm, never a silent accept).
+    expect((await store.observe(published(thirdId, [first, second]))).judgement.kind).toBe('unexplained');
+    expect((await store.observe({ ...published(thirdId, [first, second]), formerIdentities: [oldId, newId] })).judgement.kind).toBe('rotated');
+    // The list shorter than the statements (rotations from before the server kept them): no chain.
+    expect((await store.observe({ ...published(thirdId, [first, second]), formerIdentities: [newId] })).judgement.kind).toBe('unexplained');
+    // A middle identity the server made up (its own key, signing the last step): the first statement does not name it.
+    const madeUp = await exportPublicIdentity(bobThird);
+    const fakeStep = await signRotation({ oldIdentity: madeUp, newIdentity: thirdId, oldSigningKey: bobThird.sign.privateKey });
+    expect((await store.observe({ ...published(thirdId, [first, fakeStep]), formerIdentities: [oldId, madeUp] })).judgement.kind).toBe('unexplained');
+    // A last step signed by the new key instead of the one it leaves: unexplained.
+    const selfSigned = await signRotation({ oldIdentity: thirdId, newIdentity: newId, oldSigningKey: bobThird.sign.privateKey });
+    expect((await store.observe({ ...published(thirdId, [first, selfSigned]), formerIdentities: [oldId, newId] })).judgement.kind).toBe('unexplained');
+    // Pinned at the middle identity: the chain starts there.
+    const middle = freshStore();
+    await middle.observe(published(newId));
+    expect((await middle.observe({ ...published(thirdId, [first, second]), formerIdentities: [oldId, newId] })).judgement.kind).toBe('rotated');
+  }, 60_000);
 
   it('refuses an identity whose self-signature fails (TamperedError) and stores nothing', async () => {
     const store = freshStore();

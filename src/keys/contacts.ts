@@ -39,6 +39,13 @@ const contactSchema = z
     fingerprint: z.string(),
     /** The user compared fingerprints out of band and said they match. */
     verified: z.boolean(),
+    /**
+     * How the mark came: `compared` (the user compared this key's digits) or
+     * `rotation` (the user had verified the key before, and that key signed
+     * the change to this one; carried over by acceptChange). Absent on
+     * records written before this field existed (read as `compared`).
+     */
+    verifiedVia: z.enum(['compared', 'rotation']).optional(),
     pinnedAt: z.number(),
     /** A different published identity, seen and not yet accepted. */
     pending: z
@@ -67,8 +74,15 @@ export interface PublishedIdentity {
   userId: string;
   email: string;
   publicIdentity: Uint8Array;
-  /** Rotation statements the server keeps for this person (FORMAT.md §10.4). */
+  /** Rotation statements the server keeps for this person (FORMAT.md §10.4), oldest first. */
   rotations: Uint8Array[];
+  /**
+   * The identities those rotations replaced, oldest first, when the server
+   * keeps them (`formerIdentities[i]` is the one `rotations[i]` rotates
+   * away from; docs/CONTRACTS.md §2.4): what lets a chain of rotations since
+   * the pin be checked. Absent: only a single step is recognised.
+   */
+  formerIdentities?: Uint8Array[] | undefined;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -77,24 +91,46 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 /**
  * Compares `published` with the pinned `contact` (or none). A change counts
- * as rotated only when one statement, verified with the pinned identity's
- * signing key, names exactly the pinned and the published identity; a chain
- * of several rotations since the pin shows as unexplained (the server keeps
- * the statements, not the identities in between). Never throws for a bad
- * statement: it just explains nothing.
+ * as rotated when one statement, verified with the pinned identity's
+ * signing key, names exactly the pinned and the published identity; or,
+ * when the server gives the identities the rotations replaced, when an
+ * unbroken chain of statements leads from the pinned identity to the
+ * published one, each verified with the signing key of the identity it
+ * leaves (FORMAT.md §10.4). Anything else is unexplained. Never throws for a
+ * bad statement: it just explains nothing.
  */
 export async function judgeIdentity(contact: Contact | null, published: PublishedIdentity): Promise<IdentityJudgement> {
   if (contact === null) return { kind: 'new' };
   if (sameBytes(contact.publicIdentity, published.publicIdentity)) return { kind: 'same' };
   for (const statement of published.rotations) {
-    try {
-      await verifyRotation(statement, contact.publicIdentity, published.publicIdentity);
-      return { kind: 'rotated' };
-    } catch {
-      // Another rotation, or a forged one: it explains nothing.
-    }
+    if (await verifies(statement, contact.publicIdentity, published.publicIdentity)) return { kind: 'rotated' };
   }
-  return { kind: 'unexplained' };
+  return (await chainFromPin(contact.publicIdentity, published)) ? { kind: 'rotated' } : { kind: 'unexplained' };
+}
+
+async function verifies(statement: Uint8Array, from: Uint8Array, to: Uint8Array): Promise<boolean> {
+  try {
+    await verifyRotation(statement, from, to);
+    return true;
+  } catch {
+    // Another rotation, or a forged one: it explains nothing.
+    return false;
+  }
+}
+
+/** Whether rotations[k..] chain from `pinned` (= formerIdentities[k]) through every later identity to the published one. */
+async function chainFromPin(pinned: Uint8Array, published: PublishedIdentity): Promise<boolean> {
+  const former = published.formerIdentities ?? [];
+  if (former.length !== published.rotations.length) return false;
+  const start = former.findIndex((id) => sameBytes(id, pinned));
+  if (start < 0) return false;
+  for (let i = start; i < former.length; i++) {
+    const from = former[i];
+    const to = former[i + 1] ?? published.publicIdentity;
+    const statement = published.rotations[i];
+    if (from === undefined || statement === undefined || !(await verifies(statement, from, to))) return false;
+  }
+  return true;
 }
 
 /** The contacts of one signed-in account on this device. Every method rejects with ContactStoreError when IndexedDB fails. */
@@ -114,7 +150,12 @@ export interface ContactStore {
   observe(published: PublishedIdentity): Promise<{ contact: Contact; judgement: IdentityJudgement }>;
   /** Marks the contact verified (after comparing fingerprints); false when there is no such contact. */
   markVerified(userId: string): Promise<boolean>;
-  /** Pins the pending identity in place of the old one, unverified. False when there is nothing pending. */
+  /**
+   * Pins the pending identity in place of the old one. A verified mark is
+   * carried over only when the change is a rotation signed by the verified
+   * key (then `verifiedVia` is `rotation`); otherwise the new pin is
+   * unverified. False when there is nothing pending.
+   */
   acceptChange(userId: string): Promise<boolean>;
   /** Forgets the contact: the next share with them pins afresh. */
   forget(userId: string): Promise<void>;
@@ -192,13 +233,24 @@ export function contactStore(account: string, dbName: string = DB_NAME): Contact
     async markVerified(userId) {
       const current = await get(userId);
       if (current === null) return false;
-      await put({ ...current, verified: true });
+      await put({ ...current, verified: true, verifiedVia: 'compared' });
       return true;
     },
     async acceptChange(userId) {
       const current = await get(userId);
       if (current?.pending == null) return false;
-      await put({ ...current, publicIdentity: current.pending.publicIdentity, fingerprint: current.pending.fingerprint, verified: false, pinnedAt: Date.now(), pending: null });
+      // The old key's own signature vouches for the new one: what the user verified carries over, and says how.
+      const carried = current.verified && current.pending.change === 'rotated';
+      const { verifiedVia: _was, ...rest } = current;
+      await put({
+        ...rest,
+        publicIdentity: current.pending.publicIdentity,
+        fingerprint: current.pending.fingerprint,
+        verified: carried,
+        ...(carried ? { verifiedVia: 'rotation' as const } : {}),
+        pinnedAt: Date.now(),
+        pending: null,
+      });
       return true;
     },
     async forget(userId) {

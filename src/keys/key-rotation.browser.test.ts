@@ -9,8 +9,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { ApiError, ERROR_CODES, pathOf, ROUTES, type RouteContract } from '../contract/index.ts';
-import { openDriveKeyCopy, restoreIdentity, samePublicKeys, verifyRotation, WrongPassphraseError, type KdfParams } from '../crypto/index.ts';
-import { setupKeys, loadUnlockedIdentity, type KeyApi, type UnlockedIdentity } from './account-keys.ts';
+import { openDriveKeyCopy, openManifest, restoreBackup, restoreIdentity, rsaIdentity, rsaRecipient, samePublicKeys, verifyRotation, WrongKeyError, WrongPassphraseError, type KdfParams } from '../crypto/index.ts';
+import { sealForTest } from '../crypto/test-seal.ts';
+import { setupKeys, loadUnlockedIdentity, restoreKeys, type KeyApi, type UnlockedIdentity } from './account-keys.ts';
+import { dropKeptFormerKeys } from './former-keys.ts';
 import { fromBase64, toBase64 } from './base64.ts';
 import { ReauthRequiredError } from './key-errors.ts';
 import { createKeyStore, type KeyStore } from './key-store.ts';
@@ -183,4 +185,66 @@ describe('key rotation', () => {
     expect(await a.journal.load(a.userId)).toBeNull();
     expect(await a.journal.doneFiles(a.userId)).toEqual(new Set());
   }, 30_000);
+
+  it('keeps the former encryption key: here after publishing, on a device restored afterwards, until the user drops it', async () => {
+    const a = await account();
+    const fileId = 'ee'.repeat(16);
+    // A file someone else sealed for the account's key of before the rotation (a person share or a request link).
+    const sender = await sealForTest({
+      fileId,
+      plaintext: new Uint8Array(2),
+      metadata: { name: 'from-a-friend.txt', lastModified: 1 },
+      recipients: [rsaRecipient(a.identity.encrypt.publicKey)],
+      signer: a.identity.sign,
+      segmentSize: 1024,
+    });
+    const opens = async (identity: UnlockedIdentity) => (await openManifest(sender.manifest, [identity.encrypt.privateKey, ...(identity.retiredKeys ?? [])].map((k) => rsaIdentity(k)), { fileId })).metadata.name;
+
+    const record = await prepareKeyRotation(a.server, a.identity, PASSPHRASE, { journal: a.journal, kdfParams: TEST_KDF });
+    expect(record.kept).toHaveLength(1);
+    expect(record.kept[0]?.privateKey.extractable).toBe(false);
+    const published = await publishKeyRotation(a.server, record, { journal: a.journal, store: a.store });
+    expect(await opens(rotatingIdentity(published))).toBe('from-a-friend.txt');
+    await finishKeyRotation(a.userId, { journal: a.journal });
+    const here = await loadUnlockedIdentity(a.userId, { store: a.store });
+    if (here === null) throw new Error('no keys on this device');
+    expect(here.retiredKeys).toHaveLength(1);
+    expect(await opens(here)).toBe('from-a-friend.txt');
+    // The recovery copy in storage keeps it (FORMAT.md §11.3).
+    expect((await restoreBackup(a.server.recovery ?? new Uint8Array(), PASSPHRASE)).former).toHaveLength(1);
+
+    // A second device restores the new keys and the former one.
+    const other = fresh();
+    opened.push(other.store);
+    const restored = await restoreKeys(a.server, a.userId, PASSPHRASE, { store: other.store, persist: async () => false });
+    expect(restored.identity.fingerprint).toBe(record.next.fingerprint);
+    expect(await opens(restored.identity)).toBe('from-a-friend.txt');
+
+    // Dropping them: the copy keeps none, this device forgets them, a later restore has none; the file no longer opens.
+    const dropped = await dropKeptFormerKeys(a.server, here, PASSPHRASE, { store: a.store, kdfParams: TEST_KDF });
+    expect(dropped.retiredKeys).toEqual([]);
+    expect((await loadUnlockedIdentity(a.userId, { store: a.store }))?.retiredKeys).toEqual([]);
+    expect((await restoreBackup(a.server.recovery ?? new Uint8Array(), PASSPHRASE)).former).toEqual([]);
+    await expect(opens(dropped)).rejects.toBeInstanceOf(WrongKeyError);
+    const later = fresh();
+    opened.push(later.store);
+    const again = await restoreKeys(a.server, a.userId, PASSPHRASE, { store: later.store, persist: async () => false });
+    await expect(opens(again.identity)).rejects.toBeInstanceOf(WrongKeyError);
+    // The device restored before keeps its copy until it restores again: restoring there now follows the recovery copy.
+    await restoreKeys(a.server, a.userId, PASSPHRASE, { store: other.store, persist: async () => false });
+    expect((await loadUnlockedIdentity(a.userId, { store: other.store }))?.retiredKeys).toEqual([]);
+  }, 60_000);
+
+  it('refuses to drop the former keys with a wrong passphrase, and keeps them', async () => {
+    const a = await account();
+    const record = await prepareKeyRotation(a.server, a.identity, PASSPHRASE, { journal: a.journal, kdfParams: TEST_KDF });
+    await publishKeyRotation(a.server, record, { journal: a.journal, store: a.store });
+    const here = await loadUnlockedIdentity(a.userId, { store: a.store });
+    if (here === null) throw new Error('no keys on this device');
+    await expect(dropKeptFormerKeys(a.server, here, 'not the passphrase', { store: a.store, kdfParams: TEST_KDF })).rejects.toBeInstanceOf(WrongPassphraseError);
+    a.server.freshSignIn = false;
+    await expect(dropKeptFormerKeys(a.server, here, PASSPHRASE, { store: a.store, kdfParams: TEST_KDF })).rejects.toBeInstanceOf(ReauthRequiredError);
+    expect((await loadUnlockedIdentity(a.userId, { store: a.store }))?.retiredKeys).toHaveLength(1);
+    expect((await restoreBackup(a.server.recovery ?? new Uint8Array(), PASSPHRASE)).former).toHaveLength(1);
+  }, 60_000);
 });

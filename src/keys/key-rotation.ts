@@ -5,8 +5,10 @@
  *
  * 1. prepare (needs the recovery passphrase): the recovery copy is read and
  *    opened with it (the passphrase is right, the copy is this device's
- *    keys); new key pairs are made, wrapped under the same passphrase and
- *    restored from that wrap into NON-extractable keys; the old signing key
+ *    keys); new key pairs are made, wrapped under the same passphrase with
+ *    the current encryption key kept as a former key beside the ones kept
+ *    before (docs/FORMAT.md §11.3), and restored from that wrap into
+ *    NON-extractable keys; the old signing key
  *    signs the rotation statement (SDRT, docs/FORMAT.md §10.4); a new drive
  *    key is made with its copy. All of it goes into the journal on this
  *    device BEFORE anything is published, so a reload loses nothing.
@@ -17,16 +19,20 @@
  *    journal the former ones. Each step recognises its own earlier success,
  *    so a resumed publish goes on where it stopped.
  * 3. files (storage): every manifest re-sealed for the new keys.
- * 4. finish: the journal is deleted, and the former private keys with it.
+ * 4. finish: the journal is deleted, and the former signing and drive keys
+ *    with it. The former encryption keys stay (key store, recovery copy), so
+ *    files shared with the user before the rotation still open, until the
+ *    user drops them (dropKeptFormerKeys in former-keys.ts).
  */
 import {
-  backupIdentity,
   exportPublicIdentity,
   fingerprint,
   generateIdentityKeys,
   importPublicIdentity,
+  MAX_FORMER_KEYS,
   newDriveKey,
-  restoreIdentity,
+  restoreBackup,
+  rotateBackup,
   samePublicKeys,
   signRotation,
   type FormerOwnerKeys,
@@ -72,14 +78,17 @@ export async function prepareKeyRotation(
   const journal = opts.journal ?? defaultRotationJournal();
   if ((await journal.load(identity.userId)) !== null) throw new KeyRotationRefusedError('A change of your keys is already underway on this device.');
   const { recoveryBlob: currentCopy, etag } = await readRecoveryCopy(api);
-  const current = await restoreIdentity(currentCopy, passphrase);
-  if (!(await samePublicKeys(current, identity))) throw new AccountMismatchError();
+  const current = await restoreBackup(currentCopy, passphrase);
+  if (!(await samePublicKeys(current.keys, identity))) throw new AccountMismatchError();
+  if (current.former.length >= MAX_FORMER_KEYS) {
+    throw new KeyRotationRefusedError(`Your recovery copy already keeps ${MAX_FORMER_KEYS} former keys. Drop your former keys first, then rotate.`);
+  }
   // The statement names the identity exactly as published (this device's own export may carry another self-signature).
   const publishedIdentity = await publishedBytes(api, identity);
 
   const fresh = await generateIdentityKeys();
-  const recoveryBlob = new Uint8Array(await backupIdentity(fresh, passphrase, opts.kdfParams));
-  const next = await restoreIdentity(recoveryBlob, passphrase);
+  const recoveryBlob = new Uint8Array(await rotateBackup(currentCopy, passphrase, fresh, opts.kdfParams));
+  const { keys: next, former: kept } = await restoreBackup(recoveryBlob, passphrase);
   const publicIdentity = await exportPublicIdentity(next);
   const statement = await signRotation({ oldIdentity: publishedIdentity, newIdentity: publicIdentity, oldSigningKey: identity.sign.privateKey });
   const drive = await newDriveKey(next);
@@ -99,6 +108,7 @@ export async function prepareKeyRotation(
     recoveryEtag: etag,
     statement,
     driveKeyCopy: drive.copy,
+    kept,
   };
   await journal.save(record);
   return record;
@@ -149,6 +159,7 @@ export async function publishKeyRotation(api: KeyApi, record: RotationJournalRec
       fingerprint: record.next.fingerprint,
       createdAt: Date.now(),
       ...(driveKey === null ? {} : { driveKey }),
+      ...(record.kept.length === 0 ? {} : { formerKeys: record.kept.map((p) => ({ privateKey: p.privateKey, publicKey: p.publicKey })) }),
     },
     { replace: true },
   );
@@ -164,7 +175,7 @@ export function formerOwnerKeys(record: RotationJournalRecord): FormerOwnerKeys 
 
 /** The new keys as the rest of the app uses them, with the former ones for files not re-sealed yet. */
 export function rotatingIdentity(record: RotationJournalRecord): UnlockedIdentity & { formerKeys: FormerOwnerKeys[] } {
-  return { ...unlockedOf(record.userId, record.next), formerKeys: [formerOwnerKeys(record)] };
+  return { ...unlockedOf(record.userId, record.next), retiredKeys: record.kept.map((p) => p.privateKey), formerKeys: [formerOwnerKeys(record)] };
 }
 
 /** Step 4: deletes the journal, and the former private keys with it. Throws KeyStoreError('unavailable'). */

@@ -35,6 +35,14 @@ export interface StoredIdentity {
    * key; absent until this device has made or fetched it.
    */
   driveKey?: CryptoKey | undefined;
+  /**
+   * Encryption key pairs of before the account's key rotations, most
+   * recently retired first (docs/FORMAT.md §11.3): restored from the
+   * recovery copy, private halves non-extractable, used only to open
+   * envelopes addressed to them (files shared with the user or received
+   * before a rotation). Absent or empty once the user dropped them.
+   */
+  formerKeys?: { privateKey: CryptoKey; publicKey: CryptoKey }[] | undefined;
 }
 
 /** The key store refused or could not do something; the message is plain words, no key material. */
@@ -84,6 +92,14 @@ const storedIdentitySchema = z.object({
   fingerprint: z.string().min(1),
   createdAt: z.number().int().nonnegative(),
   driveKey: cryptoKey({ algorithm: 'HKDF', type: 'secret', usages: ['deriveKey', 'deriveBits'], extractable: false }).optional(),
+  formerKeys: z
+    .array(
+      z.object({
+        privateKey: cryptoKey({ algorithm: 'RSA-OAEP', type: 'private', usages: ['decrypt', 'unwrapKey'], extractable: false }),
+        publicKey: cryptoKey({ algorithm: 'RSA-OAEP', type: 'public', usages: ['encrypt', 'wrapKey'] }),
+      }),
+    )
+    .optional(),
 });
 
 /**

@@ -4,8 +4,10 @@
  * pairs (non-extractable, as in the key store) until every file is
  * re-sealed for the new keys, the new keys and the bytes to publish until
  * they are published, and the files done so far. Finishing deletes it, and
- * with it the former private keys: from then on only the recovery copy
- * keeps them (wrapped under the passphrase, docs/FORMAT.md §11.3).
+ * with it the former signing and drive keys. The former ENCRYPTION keys
+ * live on in the recovery copy (wrapped under the passphrase,
+ * docs/FORMAT.md §11.3) and in the key store (`kept`, saved there when the
+ * new keys are), until the user drops them.
  *
  * Nothing here ever leaves the device.
  */
@@ -48,10 +50,18 @@ const journalSchema = z.object({
   statement: z.instanceof(Uint8Array),
   /** SDDK copy of the new drive key, for the key directory. */
   driveKeyCopy: z.instanceof(Uint8Array).nullable(),
+  /**
+   * The former encryption pairs `recoveryBlob` keeps (the one retired now
+   * first), restored non-extractable from it; saved in the key store with
+   * the new keys. Journals written before former keys were kept lack it.
+   */
+  kept: z
+    .array(z.object({ privateKey: key('RSA-OAEP', 'private', false), publicKey: key('RSA-OAEP', 'public') }))
+    .default([]),
 });
 
 /** One rotation underway on this device. */
-export type RotationJournalRecord = z.infer<typeof journalSchema>;
+export type RotationJournalRecord = z.output<typeof journalSchema>;
 /** One set of keys in a journal (former or new). */
 export type JournalKeys = RotationJournalRecord['next'];
 

@@ -42,6 +42,7 @@ import {
   rsaRecipient,
   sealDraft,
   sealedSize,
+  WrongKeyError,
   type FileMetadata,
   type ManifestSigner,
 } from '../crypto/index.ts';
@@ -152,7 +153,7 @@ export async function listReceivedFiles(api: GrantApi, identity: OwnerKeys): Pro
         const { senderName, ...metadata } = opened.metadata;
         return { status: 'ok', fileId: f.fileId, createdAt: f.createdAt, metadata, senderName: senderName ?? null, sealedBy: opened.signer.fingerprint };
       } catch (error) {
-        const problem = error instanceof Error && error.name === 'WrongKeyError' ? 'This file was not sealed to your key.' : 'This file is damaged or was altered: it cannot be opened.';
+        const problem = error instanceof WrongKeyError ? 'This file was not sealed to your key.' : 'This file is damaged or was altered: it cannot be opened.';
         return { status: 'damaged', fileId: f.fileId, createdAt: f.createdAt, problem };
       }
     }),

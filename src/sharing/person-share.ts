@@ -18,8 +18,10 @@ import {
   ApiError,
   PEOPLE_ERROR_CODES,
   PEOPLE_ROUTES,
+  ROTATION_ROUTES,
   ROUTES,
   inboxPageSchema,
+  keyHistoryResponse,
   lookupResponse,
   pathOf,
   personShareListSchema,
@@ -37,7 +39,6 @@ import {
   importPublicIdentity,
   openManifest,
   reEnvelope,
-  rsaIdentity,
   rsaRecipient,
   type FileMetadata,
   type Stanza,
@@ -47,7 +48,7 @@ import type { Contact, ContactStore, IdentityJudgement, PublishedIdentity } from
 import { getBlob, getBlobWithEtag } from '../storage/blob-rest.ts';
 import { openPayloadFromGrants } from '../storage/receiver.ts';
 import { GrantKeeper, apiPaths, fileGrantsSchema, type GrantApi } from '../storage/grants.ts';
-import { ownerIdentities } from '../storage/owner-keys.ts';
+import { ownerIdentities, readerIdentities } from '../storage/owner-keys.ts';
 import type { TransferProgress } from '../storage/progress.ts';
 import { StorageError } from '../storage/storage-error.ts';
 
@@ -112,10 +113,17 @@ export async function findPerson(api: GrantApi, email: string): Promise<FoundPer
   return { ...published, fingerprint };
 }
 
-/** A user's published identity and rotations, by user id. Throws the API client's errors. */
+/**
+ * A user's published identity and rotations, by user id; after two or more
+ * rotations also the identities they replaced, so a chain since a pin can
+ * be checked (src/keys/contacts.ts). Throws the API client's errors.
+ */
 export async function readPublished(api: GrantApi, userId: string, email: string): Promise<PublishedIdentity> {
   const key = await api.post(pathOf(ROUTES.readPublicKey, userId), undefined, publicKeyResponse);
-  return { userId, email, publicIdentity: fromBase64(key.publicIdentity), rotations: key.rotations.map(fromBase64) };
+  const published = { userId, email, publicIdentity: fromBase64(key.publicIdentity), rotations: key.rotations.map(fromBase64) };
+  if (key.rotations.length < 2) return published;
+  const history = await api.post(pathOf(ROTATION_ROUTES.readKeyHistory, userId), undefined, keyHistoryResponse);
+  return { ...published, formerIdentities: history.formerIdentities.map(fromBase64) };
 }
 
 /** The person's key changed and the user has not accepted the change: nothing is shared until they do. */
@@ -247,7 +255,7 @@ async function describeShared(identity: UnlockedIdentity, entry: InboxEntry, sen
   if (sender === null) return { status: 'damaged', ...base, sender, problem: 'The sender’s key could not be checked.' };
   try {
     // Only the key pinned for the sender may have sealed it.
-    const opened = await openManifest(manifest, [rsaIdentity(identity.encrypt.privateKey)], { fileId: entry.fileId, trustedSigners: new Set([sender.contact.fingerprint]) });
+    const opened = await openManifest(manifest, readerIdentities(identity), { fileId: entry.fileId, trustedSigners: new Set([sender.contact.fingerprint]) });
     return { status: 'ok', ...base, sender, metadata: opened.metadata, sealedBy: opened.signer.fingerprint };
   } catch (error) {
     if (error instanceof SealdropCryptoError) {
@@ -345,7 +353,7 @@ export async function openSharedFile(
     if (error instanceof StorageError && error.kind === 'not-found') throw new ShareWithdrawnError();
     throw error;
   }
-  const opened = await openManifest(manifest, [rsaIdentity(identity.encrypt.privateKey)], { fileId: grants.fileId, trustedSigners });
+  const opened = await openManifest(manifest, readerIdentities(identity), { fileId: grants.fileId, trustedSigners });
   const keeper = new GrantKeeper(grants, () => readGrants(api, shareId));
   const stream = openPayloadFromGrants(keeper, opened, opts);
   return { metadata: opened.metadata, sealedBy: opened.signer.fingerprint, ownerId: grants.ownerId, stream };

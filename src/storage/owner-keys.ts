@@ -28,6 +28,13 @@ export type OwnerKeys = IdentityKeys & {
    * signed by the former signing key. Empty or absent otherwise.
    */
   readonly formerKeys?: readonly FormerOwnerKeys[] | undefined;
+  /**
+   * Former RSA-OAEP private keys kept from finished rotations
+   * (docs/FORMAT.md §11.3): tried last, for envelopes addressed to a key the
+   * owner had before (files received through a request before a rotation).
+   * Their signing keys are NOT trusted: they open, they never vouch.
+   */
+  readonly retiredKeys?: readonly CryptoKey[] | undefined;
 };
 
 /** The recipients of a new file of the owner: the drive key (when present), then the owner's RSA key. */
@@ -41,7 +48,16 @@ export function ownerIdentities(keys: OwnerKeys): Identity[] {
   const rsa = rsaIdentity(keys.encrypt.privateKey);
   const current = keys.driveKey == null ? [rsa] : [driveKeyIdentity(keys.driveKey), rsa];
   const former = (keys.formerKeys ?? []).flatMap((f) => (f.driveKey == null ? [rsaIdentity(f.decrypt)] : [driveKeyIdentity(f.driveKey), rsaIdentity(f.decrypt)]));
-  return [...current, ...former];
+  return [...current, ...former, ...(keys.retiredKeys ?? []).map((k) => rsaIdentity(k))];
+}
+
+/**
+ * The identities that open a file someone else sealed for the user (a
+ * person share): the current RSA key, then the former ones kept from
+ * earlier rotations (docs/FORMAT.md §11.3).
+ */
+export function readerIdentities(keys: Pick<OwnerKeys, 'encrypt' | 'retiredKeys'>): Identity[] {
+  return [rsaIdentity(keys.encrypt.privateKey), ...(keys.retiredKeys ?? []).map((k) => rsaIdentity(k))];
 }
 
 /** The fingerprints a manifest of the owner may be signed by: the signing key's, and during a rotation the former one's. */

@@ -6,7 +6,7 @@
  * bytes + the error class a reader MUST report, each refused by only the rule
  * it names). See docs/FORMAT.md §13 for the meaning of every field.
  */
-import { createHash, createHmac, generateKeyPairSync, scryptSync } from 'node:crypto';
+import { createDecipheriv, createHash, createHmac, generateKeyPairSync, scryptSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ByteReader, ByteWriter, concatBytes, fromHex, toBytes, toHex, utf8, type Bytes } from '../../src/crypto/bytes.ts';
 import { encodeHeader, labelled, type Header } from '../../src/crypto/format.ts';
@@ -169,6 +169,41 @@ export async function buildExtendedVectors(c: GeneratorContext): Promise<Record<
     privateKeyPkcs8: toHex(new Uint8Array(await crypto.subtle.exportKey('pkcs8', rsa4096.privateKey))),
     publicKeySpki: toHex(rsa4096Spki),
     body: toHex(rsa4096Stanza.body),
+  };
+
+  // --- A recovery kit keeping a former encryption key (FORMAT.md §11.3)
+  const formerKit = await assembleBackup(
+    { encrypt: c.rsa, sign: c.ecdsa },
+    c.backupPassphrase,
+    { params: { kdf: 'scrypt', logN: 10, r: 8, p: 1 }, salt: c.fixed(32, 0x30) },
+    { encrypt: c.fixed(12, 0x50), sign: c.fixed(12, 0x60), former: [c.fixed(12, 0x70)] },
+    [rsa4096],
+  );
+  {
+    // Cross-check the former entry with node:crypto: the last entry is nonce(12) ‖ lp16(wrapped), AES-256-GCM under the scrypt KEK.
+    const kek = scryptSync(utf8(c.backupPassphrase.normalize('NFC')), c.fixed(32, 0x30), 32, { N: 1024, r: 8, p: 1 });
+    const pkcs8 = new Uint8Array(await crypto.subtle.exportKey('pkcs8', rsa4096.privateKey));
+    const wrappedLength = pkcs8.length + 16;
+    const tail = formerKit.subarray(formerKit.length - 12 - 2 - wrappedLength);
+    const r = new ByteReader(formerKit);
+    r.take(5);
+    r.take(36); // the scrypt KDF block (§6.1)
+    const count = r.u8();
+    for (let i = 0; i < count; i++) {
+      r.u8();
+      r.lp16();
+    }
+    const prefix = formerKit.subarray(0, r.offset);
+    const decipher = createDecipheriv('aes-256-gcm', kek, tail.subarray(0, 12));
+    decipher.setAAD(labelled('sealdrop/v2/backup/key', Uint8Array.of(0x80), prefix));
+    const body = tail.subarray(14);
+    decipher.setAuthTag(body.subarray(body.length - 16));
+    c.assertEqual(new Uint8Array(Buffer.concat([decipher.update(body.subarray(0, body.length - 16)), decipher.final()])), pkcs8, 'former key wrap');
+  }
+  const backupFormer = {
+    note: 'FORMAT.md §11.3: keys.rsa and keys.ecdsa as the current keys, rsa4096 kept as the former encryption key (kind 0x80); scrypt logN 10, r 8, p 1, salt 30 31 …, nonces 50 51 … (kind 1), 60 61 … (kind 2), 70 71 … (kind 0x80). Restoring yields keys.rsa, keys.ecdsa and one former key, rsa4096; a reader that does not know kind 0x80 restores keys.rsa and keys.ecdsa from it.',
+    passphrase: c.backupPassphrase,
+    bytes: toHex(formerKit),
   };
 
   // --- NFC: a passphrase that normalisation changes
@@ -968,6 +1003,7 @@ export async function buildExtendedVectors(c: GeneratorContext): Promise<Record<
     rotation,
     defaultSegmentSize,
     rsa4096: rsa4096Vector,
+    backupFormer,
     passphraseNfc,
     linkSecretText,
     recoveryKitFile,
