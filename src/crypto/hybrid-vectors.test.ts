@@ -13,6 +13,7 @@ import v2 from './vectors/v2.json';
 import { fromHex, toHex } from './bytes.ts';
 import { SealdropCryptoError } from './errors.ts';
 import { deriveHybridWrapKey, hybridIdentity, hybridKdfInfo, postQuantumSupported, sealHybridStanza, STANZA_HYBRID_MLKEM768_RSA } from './hybrid.ts';
+import { importPublicIdentity } from './identity.ts';
 import { openManifest } from './manifest.ts';
 import { rsaIdentity, type Identity } from './recipients.ts';
 
@@ -32,8 +33,12 @@ const schema = z.object({
   envelope: z.object({ note: z.string(), mlkemCiphertext: hex, mlkemSecret: hex, rsaCiphertext: hex, rsaSecret: hex, ikm: hex, info: hex, wrapKey: hex, sealedKey: hex, body: hex }),
   manifest: z.object({ note: z.string(), bytes: hex, opensWith: z.array(z.object({ identities: z.array(identityRef) })) }),
   negativeInputs: z.record(z.string(), z.record(z.string(), hex)),
+  publicIdentity: z.object({ note: z.string(), bytes: hex }),
   negative: z.array(
-    z.object({ name: z.string(), rule: z.string(), input: z.literal('manifest'), fileId: z.string(), identities: z.array(identityRef), bytes: hex, error: z.string() }),
+    z.discriminatedUnion('input', [
+      z.object({ name: z.string(), rule: z.string(), input: z.literal('manifest'), fileId: z.string(), identities: z.array(identityRef), bytes: hex, error: z.string() }),
+      z.object({ name: z.string(), rule: z.string(), input: z.literal('publicIdentity'), bytes: hex, error: z.string() }),
+    ]),
   ),
 });
 const V = schema.parse(rawVectors);
@@ -115,11 +120,21 @@ describe('hybrid.json (FORMAT.md §7.7)', () => {
     }
   });
 
+  it('the public identity lists the ML-KEM key as kind 3 (no ML-KEM needed to read it)', async () => {
+    const imported = await importPublicIdentity(fromHex(V.publicIdentity.bytes));
+    expect(toHex(imported.mlkemPublicKey ?? new Uint8Array())).toBe(V.keys.mlkem.publicKey);
+    expect(imported.fingerprint).toBe(v2.publicIdentity.fingerprint);
+    expect(imported.skippedKinds).toEqual([]);
+  });
+
   for (const n of V.negative) {
-    const skip = needsMlkem(n.identities) && !SUPPORTED;
+    const skip = n.input === 'manifest' && needsMlkem(n.identities) && !SUPPORTED;
     it.skipIf(skip)(`negative: ${n.name} → ${n.error}${skip ? ` (skipped: ${NO_MLKEM_REASON})` : ''}`, async () => {
-      const identities = await Promise.all(n.identities.map(identityOf));
-      const error = await openManifest(fromHex(n.bytes), identities, { fileId: n.fileId }).then(
+      const opening =
+        n.input === 'publicIdentity'
+          ? importPublicIdentity(fromHex(n.bytes))
+          : openManifest(fromHex(n.bytes), await Promise.all(n.identities.map(identityOf)), { fileId: n.fileId });
+      const error = await opening.then(
         () => null,
         (e: unknown) => e,
       );

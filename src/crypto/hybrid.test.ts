@@ -21,6 +21,7 @@ import {
   sealHybridStanza,
   type HybridIdentityKeys,
 } from './hybrid.ts';
+import { KEY_KIND_ECDSA_P256, KEY_KIND_MLKEM768, KEY_KIND_RSA_OAEP, assemblePublicIdentity, exportPublicIdentity, importPublicIdentity } from './identity.ts';
 import { openManifest } from './manifest.ts';
 import { rsaIdentity, STANZA_RSA_OAEP, type Stanza } from './recipients.ts';
 import { createOpenStream } from './stream.ts';
@@ -209,5 +210,61 @@ describe('hybrid envelope on a reader without ML-KEM (runs everywhere)', () => {
     await expect(noMlkem.unwrap(stanza, fromHex(vectors.header))).rejects.toBeInstanceOf(PostQuantumUnsupportedError);
     // Another file's header: the RSA half is not this reader's there, so "not mine", not the browser message.
     expect(await noMlkem.unwrap(stanza, encodeHeader({ segmentSize: 1024, fileId: FILE_ID, salt: randomBytes(32) }))).toBeNull();
+  });
+});
+
+describe('public identity kind 3: the ML-KEM-768 encapsulation key (FORMAT.md §10.1)', () => {
+  async function vectorKeys(): Promise<{ encrypt: CryptoKeyPair; sign: CryptoKeyPair }> {
+    const v2 = (await import('./vectors/v2.json')).default;
+    const rsaAlg = { name: 'RSA-OAEP', hash: 'SHA-256' };
+    const ecAlg = { name: 'ECDSA', namedCurve: 'P-256' };
+    return {
+      encrypt: {
+        privateKey: await crypto.subtle.importKey('pkcs8', fromHex(v2.keys.rsa.privateKeyPkcs8), rsaAlg, false, ['decrypt']),
+        publicKey: await crypto.subtle.importKey('spki', fromHex(v2.keys.rsa.publicKeySpki), rsaAlg, true, ['encrypt']),
+      },
+      sign: {
+        privateKey: await crypto.subtle.importKey('pkcs8', fromHex(v2.keys.ecdsa.privateKeyPkcs8), ecAlg, false, ['sign']),
+        publicKey: await crypto.subtle.importKey('spki', fromHex(v2.keys.ecdsa.publicKeySpki), ecAlg, true, ['verify']),
+      },
+    };
+  }
+  async function listed(keys: { encrypt: CryptoKeyPair; sign: CryptoKeyPair }, kind3: Uint8Array | null): Promise<Uint8Array> {
+    const spki = async (k: CryptoKey): Promise<Uint8Array> => new Uint8Array(await crypto.subtle.exportKey('spki', k));
+    const entries = [
+      { kind: KEY_KIND_RSA_OAEP, key: await spki(keys.encrypt.publicKey) },
+      { kind: KEY_KIND_ECDSA_P256, key: await spki(keys.sign.publicKey) },
+      ...(kind3 === null ? [] : [{ kind: KEY_KIND_MLKEM768, key: kind3 }]),
+    ];
+    return assemblePublicIdentity(entries, keys.sign.privateKey);
+  }
+
+  it('is returned as 1,184 bytes, not as a skipped kind; absent → null (no ML-KEM needed)', async () => {
+    const keys = await vectorKeys();
+    const ek = seededBytes(1184, SEED + 5);
+    const imported = await importPublicIdentity(await listed(keys, ek));
+    expect(imported.mlkemPublicKey).toEqual(ek);
+    expect(imported.skippedKinds).toEqual([]);
+    expect((await importPublicIdentity(await listed(keys, null))).mlkemPublicKey).toBeNull();
+  });
+
+  it('of another length is refused as malformed, after the self-signature check', async () => {
+    const keys = await vectorKeys();
+    await expect(importPublicIdentity(await listed(keys, seededBytes(1183, SEED + 6)))).rejects.toThrow(
+      new MalformedError('A post-quantum key in the public key is not 1,184 bytes.'),
+    );
+    const bytes = Uint8Array.from(await listed(keys, seededBytes(1183, SEED + 6)));
+    bytes[bytes.length - 1] = (bytes[bytes.length - 1] ?? 0) ^ 1;
+    await expect(importPublicIdentity(bytes)).rejects.toBeInstanceOf(TamperedError);
+  });
+
+  it.skipIf(!SUPPORTED)(`A publishes both keys; B seals to what the identity says; A opens (skipped where ${NO_MLKEM_REASON})`, async () => {
+    const keys = await vectorKeys();
+    const mlkem = await generateMlKemKeyPair();
+    const published = await exportPublicIdentity({ ...keys, mlkem });
+    const imported = await importPublicIdentity(published);
+    if (imported.mlkemPublicKey === null) throw new Error('kind 3 missing');
+    const stanza = await hybridRecipient({ rsa: imported.encrypt, mlkem: imported.mlkemPublicKey }).wrap(fileKey, header);
+    expect(await hybridIdentity({ rsa: keys.encrypt, mlkem }).unwrap(stanza, header)).toEqual(fileKey);
   });
 });

@@ -2307,10 +2307,24 @@ function checkPq(name, fn) {
         return (toHex(r.fileKey) === H.fileKey && r.metadata.name === V.metadata.value.name && r.signerFingerprint === V.publicIdentity.fingerprint) || 'another key, metadata or signer';
       });
     }
+    /** §10.1 with kind 3 known: exactly 1,184 bytes, checked after the self-signature and the kind-1 rules. */
+    const importPublicIdentityPq = (bytes) => {
+      const r = importPublicIdentity(bytes);
+      const rd = new Rd(r.unsignedPart);
+      readMagicVersion(rd, 'SDPI');
+      const kem = readKeyList(rd).find((k) => k.kind === 3);
+      if (kem && kem.key.length !== MLKEM_EK) throw new MalformedError('kind-3 key is not 1,184 bytes');
+      return { ...r, mlkemPublicKey: kem ? kem.key : null };
+    };
+    check('hybrid: public identity carries keys.mlkem.publicKey as kind 3 (§10.1)', () => {
+      const r = importPublicIdentityPq(fromHex(H.publicIdentity.bytes));
+      return (r.mlkemPublicKey !== null && toHex(r.mlkemPublicKey) === K.mlkem.publicKey && r.fingerprint === V.publicIdentity.fingerprint) || 'kind 3 or fingerprint differs';
+    });
     for (const n of H.negative ?? []) {
       checkPq(`hybrid negative: ${n.name}`, () => {
         try {
-          openManifest(fromHex(n.bytes), n.fileId, n.identities.map(idOf));
+          if (n.input === 'publicIdentity') importPublicIdentityPq(fromHex(n.bytes));
+          else openManifest(fromHex(n.bytes), n.fileId, n.identities.map(idOf));
         } catch (e) {
           if (e instanceof NeedsMlKem) throw e;
           return e?.name === n.error || `got ${e?.name} (${e?.message}), want ${n.error}`;
