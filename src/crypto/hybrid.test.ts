@@ -211,6 +211,21 @@ describe('hybrid envelope on a reader without ML-KEM (runs everywhere)', () => {
     // Another file's header: the RSA half is not this reader's there, so "not mine", not the browser message.
     expect(await noMlkem.unwrap(stanza, encodeHeader({ segmentSize: 1024, fileId: FILE_ID, salt: randomBytes(32) }))).toBeNull();
   });
+
+  it('a sender whose platform has no ML-KEM gets the typed error, not a generic failure', async () => {
+    const v2 = (await import('./vectors/v2.json')).default;
+    const vectors = (await import('./vectors/hybrid.json')).default as { keys: { mlkem: { publicKey: string } } };
+    const rsaPublic = await crypto.subtle.importKey('spki', fromHex(v2.keys.rsa.publicKeySpki), { name: 'RSA-OAEP', hash: 'SHA-256' }, true, ['encrypt']);
+    // Where ML-KEM exists, hide it at encapsulation, as a browser without it would fail.
+    if (SUPPORTED) {
+      vi.spyOn(crypto.subtle as unknown as { encapsulateBits: () => Promise<unknown> }, 'encapsulateBits').mockRejectedValue(
+        new DOMException('Unrecognized name.', 'NotSupportedError'),
+      );
+    }
+    await expect(hybridRecipient({ rsa: rsaPublic, mlkem: fromHex(vectors.keys.mlkem.publicKey) }).wrap(fileKey, header)).rejects.toBeInstanceOf(
+      PostQuantumUnsupportedError,
+    );
+  });
 });
 
 describe('public identity kind 3: the ML-KEM-768 encapsulation key (FORMAT.md §10.1)', () => {

@@ -102,10 +102,12 @@ export async function exportMlKemPublicKey(publicKey: CryptoKey): Promise<Bytes>
  */
 export async function importMlKemPublicKey(raw: Uint8Array): Promise<CryptoKey> {
   if (raw.length !== MLKEM768_PUBLIC_KEY_LENGTH) throw new RangeError('An ML-KEM-768 public key is 1,184 bytes.');
-  if (!(await postQuantumSupported())) throw new PostQuantumUnsupportedError();
+  // A platform without the KEM methods has no ML-KEM (Node 20, Firefox today); a cheap test, unlike postQuantumSupported.
+  if (typeof kem().encapsulateBits !== 'function') throw new PostQuantumUnsupportedError();
   try {
     return await crypto.subtle.importKey('raw-public' as 'raw', toBytes(raw), MLKEM, true, usages('encapsulateBits'));
-  } catch {
+  } catch (error) {
+    if (error instanceof Error && error.name === 'NotSupportedError') throw new PostQuantumUnsupportedError();
     throw new MalformedError('A post-quantum public key is not a valid ML-KEM-768 key.');
   }
 }
@@ -217,7 +219,13 @@ export function hybridRecipient(keys: HybridPublicKeys): Recipient {
       if (typeof encapsulate !== 'function') throw new PostQuantumUnsupportedError();
       const ek = await importMlKemPublicKey(mlkemPublicKey);
       const rsaSpki = new Uint8Array(await crypto.subtle.exportKey('spki', keys.rsa));
-      const encapsulated = await encapsulate.call(crypto.subtle, MLKEM, ek);
+      let encapsulated: { sharedKey: ArrayBuffer; ciphertext: ArrayBuffer };
+      try {
+        encapsulated = await encapsulate.call(crypto.subtle, MLKEM, ek);
+      } catch (error) {
+        if (error instanceof Error && error.name === 'NotSupportedError') throw new PostQuantumUnsupportedError();
+        throw error;
+      }
       const mlkemSecret = new Uint8Array(encapsulated.sharedKey);
       const rsaSecret = randomBytes(HYBRID_SECRET_LENGTH);
       try {

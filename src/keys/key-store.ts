@@ -35,6 +35,13 @@ export interface StoredIdentity {
    * key; absent until this device has made or fetched it.
    */
   driveKey?: CryptoKey | undefined;
+  /**
+   * ML-KEM-768 pair for the hybrid post-quantum envelope (docs/FORMAT.md
+   * §7.7); the private key is non-extractable. Only on browsers with
+   * ML-KEM-768. NOT created by the app yet (POST_QUANTUM_SHARING_ENABLED is
+   * false): the recovery kit does not back it up.
+   */
+  mlkem?: { privateKey: CryptoKey; publicKey: CryptoKey } | undefined;
 }
 
 /** The key store refused or could not do something; the message is plain words, no key material. */
@@ -84,6 +91,12 @@ const storedIdentitySchema = z.object({
   fingerprint: z.string().min(1),
   createdAt: z.number().int().nonnegative(),
   driveKey: cryptoKey({ algorithm: 'HKDF', type: 'secret', usages: ['deriveKey', 'deriveBits'], extractable: false }).optional(),
+  mlkem: z
+    .object({
+      privateKey: cryptoKey({ algorithm: 'ML-KEM-768', type: 'private', usages: ['decapsulateBits', 'decapsulateKey'] as string[] as KeyUsage[], extractable: false }),
+      publicKey: cryptoKey({ algorithm: 'ML-KEM-768', type: 'public', usages: ['encapsulateBits', 'encapsulateKey'] as string[] as KeyUsage[] }),
+    })
+    .optional(),
 });
 
 /**
