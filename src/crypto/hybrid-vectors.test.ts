@@ -30,7 +30,7 @@ const schema = z.object({
   header: hex,
   fileId: z.string(),
   fileKey: hex,
-  envelope: z.object({ note: z.string(), mlkemCiphertext: hex, mlkemSecret: hex, rsaCiphertext: hex, rsaSecret: hex, ikm: hex, info: hex, wrapKey: hex, sealedKey: hex, body: hex }),
+  envelope: z.object({ note: z.string(), mlkemCiphertext: hex, mlkemSecret: hex, rsaCiphertext: hex, rsaSecret: hex, ikm: hex, info: hex, wrapKey: hex, nonce: hex, sealedKey: hex, body: hex }),
   manifest: z.object({ note: z.string(), bytes: hex, opensWith: z.array(z.object({ identities: z.array(identityRef) })) }),
   negativeInputs: z.record(z.string(), z.record(z.string(), hex)),
   publicIdentity: z.object({ note: z.string(), bytes: hex }),
@@ -109,10 +109,10 @@ describe('hybrid.json (FORMAT.md §7.7)', () => {
     };
     expect(toHex(await hybridKdfInfo(input))).toBe(e.info);
     expect(toHex(await deriveHybridWrapKey(input))).toBe(e.wrapKey);
-    const stanza = await sealHybridStanza(input, fromHex(V.fileKey));
+    const stanza = await sealHybridStanza(input, fromHex(e.nonce), fromHex(V.fileKey));
     expect(stanza.typeId).toBe(STANZA_HYBRID_MLKEM768_RSA);
     expect(toHex(stanza.body)).toBe(e.body);
-    expect(e.body.endsWith(e.sealedKey)).toBe(true);
+    expect(e.body.endsWith(e.nonce + e.sealedKey)).toBe(true);
   });
 
   it.skipIf(!SUPPORTED)(`the ML-KEM key is the one its seed gives, and the envelope and manifest open (skipped where ${NO_MLKEM_REASON})`, async () => {

@@ -86,7 +86,7 @@ describe.skipIf(!SUPPORTED)(`hybrid envelope with ML-KEM-768 (skipped where ${NO
     const stanza = await recipient.wrap(fileKey, header);
     expect(stanza.typeId).toBe(STANZA_HYBRID_MLKEM768_RSA);
     expect(stanza.body.length).toBe(hybridBodyLength(384));
-    expect(recipient.stanzaLength).toBe(1088 + 384 + 48);
+    expect(recipient.stanzaLength).toBe(1088 + 384 + 12 + 48);
     expect(await hybridIdentity(b.id).unwrap(stanza, header)).toEqual(fileKey);
   });
 
@@ -149,12 +149,13 @@ describe.skipIf(!SUPPORTED)(`hybrid envelope with ML-KEM-768 (skipped where ${NO
       crypto.subtle as unknown as { encapsulateBits: (a: { name: string }, k: CryptoKey) => Promise<{ ciphertext: ArrayBuffer; sharedKey: ArrayBuffer }> }
     ).encapsulateBits({ name: 'ML-KEM-768' }, b.id.mlkem?.publicKey ?? (await generateMlKemKeyPair()).publicKey);
     const base = { header, rsaSpki, mlkemPublicKey: b.mlkemPublic, mlkemCiphertext: new Uint8Array(mlkemCiphertext), rsaCiphertext };
-    const genuine = await sealHybridStanza({ ...base, mlkemSecret: new Uint8Array(sharedKey), rsaSecret }, fileKey);
+    const nonce = seededBytes(12, SEED + 7);
+    const genuine = await sealHybridStanza({ ...base, mlkemSecret: new Uint8Array(sharedKey), rsaSecret }, nonce, fileKey);
     expect(await hybridIdentity(b.id).unwrap(genuine, header)).toEqual(fileKey);
     // A writer that leaves one secret out (zeros in its place) makes an envelope no reader opens.
-    const rsaOnly = await sealHybridStanza({ ...base, mlkemSecret: new Uint8Array(32), rsaSecret }, fileKey);
+    const rsaOnly = await sealHybridStanza({ ...base, mlkemSecret: new Uint8Array(32), rsaSecret }, nonce, fileKey);
     await expect(hybridIdentity(b.id).unwrap(rsaOnly, header)).rejects.toBeInstanceOf(TamperedError);
-    const mlkemOnly = await sealHybridStanza({ ...base, mlkemSecret: new Uint8Array(sharedKey), rsaSecret: new Uint8Array(32) }, fileKey);
+    const mlkemOnly = await sealHybridStanza({ ...base, mlkemSecret: new Uint8Array(sharedKey), rsaSecret: new Uint8Array(32) }, nonce, fileKey);
     await expect(hybridIdentity(b.id).unwrap(mlkemOnly, header)).rejects.toBeInstanceOf(TamperedError);
     // Bodies that hold only one half have no length an RSA key of §2 gives.
     const g = toBytes(genuine.body);

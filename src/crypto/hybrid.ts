@@ -39,8 +39,8 @@ export const MLKEM768_CIPHERTEXT_LENGTH = 1088;
 export const HYBRID_SECRET_LENGTH = 32;
 /** AES-256-GCM ciphertext ‖ tag of the 32-byte file key. */
 const SEALED_KEY_LENGTH = FILE_KEY_LENGTH + 16;
-/** The wrap key is used once (fresh secrets per envelope), so the nonce is fixed: 12 zero bytes. */
-const ZERO_NONCE = new Uint8Array(12);
+/** AES-GCM nonce length. The wrap key is used once, but the nonce is random anyway (no fixed IVs, as every other envelope). */
+const NONCE_LENGTH = 12;
 
 const MLKEM = { name: 'ML-KEM-768' } as const;
 const RSA_OAEP = 'RSA-OAEP';
@@ -55,7 +55,7 @@ const usages = (...u: string[]): KeyUsage[] => u as KeyUsage[];
 
 /** The length of a hybrid envelope body for an RSA modulus of `rsaBytes` bytes. */
 export function hybridBodyLength(rsaBytes: number): number {
-  return MLKEM768_CIPHERTEXT_LENGTH + rsaBytes + SEALED_KEY_LENGTH;
+  return MLKEM768_CIPHERTEXT_LENGTH + rsaBytes + NONCE_LENGTH + SEALED_KEY_LENGTH;
 }
 
 /**
@@ -169,19 +169,21 @@ async function wrapKeyFor(raw: Uint8Array, usage: 'encrypt' | 'decrypt'): Promis
 }
 
 /**
- * Returns a hybrid stanza from explicit halves (test vectors use this;
- * callers want hybridRecipient): body = mlkemCiphertext ‖ rsaCiphertext ‖
- * AES-256-GCM(wrap key, 12 zero bytes, fileKey, AAD = labelled(LABEL_HYBRID, header)).
+ * Returns a hybrid stanza from explicit halves and nonce (test vectors use
+ * this; callers want hybridRecipient): body = mlkemCiphertext ‖
+ * rsaCiphertext ‖ nonce ‖ AES-256-GCM(wrap key, nonce, fileKey,
+ * AAD = labelled(LABEL_HYBRID, header)). Throws RangeError on wrong lengths.
  */
-export async function sealHybridStanza(input: HybridKdfInput, fileKey: Uint8Array): Promise<Stanza> {
+export async function sealHybridStanza(input: HybridKdfInput, nonce: Uint8Array, fileKey: Uint8Array): Promise<Stanza> {
   if (fileKey.length !== FILE_KEY_LENGTH) throw new RangeError('A file key is 32 bytes.');
+  if (nonce.length !== NONCE_LENGTH) throw new RangeError('A nonce is 12 bytes.');
   const wrapKey = await deriveHybridWrapKey(input);
   const key = await wrapKeyFor(wrapKey, 'encrypt');
   wrapKey.fill(0);
   const sealed = new Uint8Array(
-    await crypto.subtle.encrypt({ name: 'AES-GCM', iv: ZERO_NONCE, additionalData: labelled(LABEL_HYBRID, input.header) }, key, toBytes(fileKey)),
+    await crypto.subtle.encrypt({ name: 'AES-GCM', iv: toBytes(nonce), additionalData: labelled(LABEL_HYBRID, input.header) }, key, toBytes(fileKey)),
   );
-  return { typeId: STANZA_HYBRID_MLKEM768_RSA, body: concatBytes(input.mlkemCiphertext, input.rsaCiphertext, sealed) };
+  return { typeId: STANZA_HYBRID_MLKEM768_RSA, body: concatBytes(input.mlkemCiphertext, input.rsaCiphertext, nonce, sealed) };
 }
 
 function modulusBytes(key: CryptoKey): number {
@@ -234,6 +236,7 @@ export function hybridRecipient(keys: HybridPublicKeys): Recipient {
         );
         return await sealHybridStanza(
           { header: context, rsaSpki, mlkemPublicKey, mlkemCiphertext: new Uint8Array(encapsulated.ciphertext), rsaCiphertext, mlkemSecret, rsaSecret },
+          randomBytes(NONCE_LENGTH),
           fileKey,
         );
       } finally {
@@ -274,14 +277,15 @@ export function hybridIdentity(keys: HybridIdentityKeys): Identity {
     async unwrap(stanza, context) {
       if (stanza.typeId !== STANZA_HYBRID_MLKEM768_RSA) return null;
       const body = toBytes(stanza.body);
-      const rsaBytes = body.length - MLKEM768_CIPHERTEXT_LENGTH - SEALED_KEY_LENGTH;
+      const rsaBytes = body.length - MLKEM768_CIPHERTEXT_LENGTH - NONCE_LENGTH - SEALED_KEY_LENGTH;
       if (rsaBytes < RSA_MODULUS_BITS.min / 8 || rsaBytes > RSA_MODULUS_BITS.max / 8) {
         throw new MalformedError('A post-quantum envelope has an impossible length.');
       }
       if (rsaBytes !== modulusBytes(keys.rsa.privateKey)) return null;
       const mlkemCiphertext = body.slice(0, MLKEM768_CIPHERTEXT_LENGTH);
       const rsaCiphertext = body.slice(MLKEM768_CIPHERTEXT_LENGTH, MLKEM768_CIPHERTEXT_LENGTH + rsaBytes);
-      const sealed = body.slice(MLKEM768_CIPHERTEXT_LENGTH + rsaBytes);
+      const nonce = body.slice(MLKEM768_CIPHERTEXT_LENGTH + rsaBytes, MLKEM768_CIPHERTEXT_LENGTH + rsaBytes + NONCE_LENGTH);
+      const sealed = body.slice(MLKEM768_CIPHERTEXT_LENGTH + rsaBytes + NONCE_LENGTH);
       let rsaSecret: Bytes;
       try {
         rsaSecret = new Uint8Array(
@@ -309,7 +313,7 @@ export function hybridIdentity(keys: HybridIdentityKeys): Identity {
           wrapKey.fill(0);
           try {
             return new Uint8Array(
-              await crypto.subtle.decrypt({ name: 'AES-GCM', iv: ZERO_NONCE, additionalData: labelled(LABEL_HYBRID, context) }, key, sealed),
+              await crypto.subtle.decrypt({ name: 'AES-GCM', iv: nonce, additionalData: labelled(LABEL_HYBRID, context) }, key, sealed),
             );
           } catch {
             throw new TamperedError('A post-quantum envelope for you is damaged or was not made from both of your keys.');

@@ -2217,12 +2217,13 @@ function hybridIdentity(rsaPkcs8, rsaSpki, mlkemPkcs8) {
   return {
     unwrap(env, header) {
       if (env.typeId !== 6) return null;
-      const n = env.body.length - MLKEM_CT - 48;
+      const n = env.body.length - MLKEM_CT - 12 - 48;
       if (n < 384 || n > 512) throw new MalformedError('hybrid envelope of an impossible length');
       if (n !== modBytes) return null;
       const ctM = env.body.subarray(0, MLKEM_CT);
       const ctR = env.body.subarray(MLKEM_CT, MLKEM_CT + n);
-      const sealed = env.body.subarray(MLKEM_CT + n);
+      const nonce = env.body.subarray(MLKEM_CT + n, MLKEM_CT + n + 12);
+      const sealed = env.body.subarray(MLKEM_CT + n + 12);
       let sR;
       try {
         sR = rsaDecrypt(rsaKey, ctR, hybridRsaLabel(header));
@@ -2235,7 +2236,7 @@ function hybridIdentity(rsaPkcs8, rsaSpki, mlkemPkcs8) {
       const dk = crypto.createPrivateKey({ key: mlkemPkcs8, format: 'der', type: 'pkcs8' });
       const sM = crypto.decapsulate(dk, ctM);
       const wrapKey = hkdf(cat(sM, sR), EMPTY, hybridInfo(header, rsaSpki, mlkemPublicOf(mlkemPkcs8), ctM, ctR));
-      const fk = gcmOpen(wrapKey, Buffer.alloc(12), sealed, labelled('sealdrop/v2/hybrid-mlkem768-rsa', header));
+      const fk = gcmOpen(wrapKey, nonce, sealed, labelled('sealdrop/v2/hybrid-mlkem768-rsa', header));
       if (fk === null) throw new TamperedError('hybrid envelope does not open with both halves');
       return fk;
     },
@@ -2282,12 +2283,12 @@ function checkPq(name, fn) {
     };
     eq('hybrid: the same RSA key as v2.json keys.rsa', K.rsa.publicKeySpki, V.keys.rsa.publicKeySpki);
     eqHex('hybrid: ML-KEM PKCS#8 is the seed-only form of keys.mlkem.seed', cat(MLKEM_PKCS8_SEED_PREFIX, fromHex(K.mlkem.seed)), K.mlkem.privateKeyPkcs8);
-    eqHex('hybrid: envelope body = mlkemCiphertext ‖ rsaCiphertext ‖ sealedKey (§7.7)', cat(fromHex(E.mlkemCiphertext), fromHex(E.rsaCiphertext), fromHex(E.sealedKey)), E.body);
+    eqHex('hybrid: envelope body = mlkemCiphertext ‖ rsaCiphertext ‖ nonce ‖ sealedKey (§7.7)', cat(fromHex(E.mlkemCiphertext), fromHex(E.rsaCiphertext), fromHex(E.nonce), fromHex(E.sealedKey)), E.body);
     eqHex('hybrid: the RSA half decrypts with keys.rsa under the hybrid OAEP label to rsaSecret', rsaDecrypt(crypto.createPrivateKey({ key: rsaPkcs8, format: 'der', type: 'pkcs8' }), fromHex(E.rsaCiphertext), hybridRsaLabel(header)), E.rsaSecret);
     eqHex('hybrid: IKM = mlkemSecret ‖ rsaSecret', cat(fromHex(E.mlkemSecret), fromHex(E.rsaSecret)), E.ikm);
     eqHex('hybrid: HKDF info', hybridInfo(header, rsaSpki, fromHex(K.mlkem.publicKey), fromHex(E.mlkemCiphertext), fromHex(E.rsaCiphertext)), E.info);
     eqHex('hybrid: wrap key = HKDF-SHA-256(IKM, empty salt, info)', hkdf(fromHex(E.ikm), EMPTY, fromHex(E.info)), E.wrapKey);
-    eqHex('hybrid: sealed key = AES-256-GCM(wrapKey, 12 zero bytes, fileKey, AAD labelled(label, header))', gcmSeal(fromHex(E.wrapKey), Buffer.alloc(12), fromHex(H.fileKey), labelled('sealdrop/v2/hybrid-mlkem768-rsa', header)), E.sealedKey);
+    eqHex('hybrid: sealed key = AES-256-GCM(wrapKey, nonce, fileKey, AAD labelled(label, header))', gcmSeal(fromHex(E.wrapKey), fromHex(E.nonce), fromHex(H.fileKey), labelled('sealdrop/v2/hybrid-mlkem768-rsa', header)), E.sealedKey);
     checkPq('hybrid: keys.mlkem.publicKey is the key FIPS 203 derives from the seed (node:crypto)', () => {
       if (!HAS_MLKEM) throw new NeedsMlKem();
       return toHex(mlkemPublicOf(mlkemPkcs8)) === K.mlkem.publicKey || 'another public key';

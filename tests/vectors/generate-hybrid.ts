@@ -123,11 +123,12 @@ async function main(): Promise<void> {
   }
 
   /** The envelope computed with node:crypto (HKDF + AES-256-GCM), to cross-check and to craft negative cases. */
+  const nonce = fixed(12, 0xe8);
   function nodeEnvelope(ikm: Uint8Array, info: Uint8Array, hdr: Uint8Array, key: Uint8Array, ctM: Uint8Array, ctR: Uint8Array): Bytes {
     const wrapKey = Buffer.from(hkdfSync('sha256', ikm, new Uint8Array(0), info, 32));
-    const c = createCipheriv('aes-256-gcm', wrapKey, Buffer.alloc(12));
+    const c = createCipheriv('aes-256-gcm', wrapKey, nonce);
     c.setAAD(labelled(LABEL_HYBRID, hdr));
-    return concatBytes(ctM, ctR, c.update(key), c.final(), c.getAuthTag());
+    return concatBytes(ctM, ctR, nonce, c.update(key), c.final(), c.getAuthTag());
   }
 
   // --- the genuine envelope ---------------------------------------------------
@@ -139,7 +140,7 @@ async function main(): Promise<void> {
     assertEqual(labelled(LABEL_HYBRID, header, sha(rsaSpki), sha(mlkem.publicRaw), sha(h.mlkemCiphertext), sha(h.rsaCiphertext)), info, 'HKDF info');
   }
   const wrapKey = await deriveHybridWrapKey(kdfInput);
-  const stanza = await sealHybridStanza(kdfInput, fileKey);
+  const stanza = await sealHybridStanza(kdfInput, nonce, fileKey);
   assertEqual(new Uint8Array(hkdfSync('sha256', concatBytes(h.mlkemSecret, h.rsaSecret), new Uint8Array(0), info, 32)), wrapKey, 'HKDF wrap key');
   assertEqual(nodeEnvelope(concatBytes(h.mlkemSecret, h.rsaSecret), info, header, fileKey, h.mlkemCiphertext, h.rsaCiphertext), stanza.body, 'envelope');
   {
@@ -175,13 +176,15 @@ async function main(): Promise<void> {
   const body = (b: Uint8Array): Stanza => ({ typeId: STANZA_HYBRID_MLKEM768_RSA, body: b });
   const ikm = concatBytes(h.mlkemSecret, h.rsaSecret);
   const h2 = await halves('negativeInputs.second');
-  const second = await sealHybridStanza({ header, rsaSpki, mlkemPublicKey: mlkem.publicRaw, ...h2 }, fileKey);
-  const sealedKey = stanza.body.subarray(1088 + 384);
+  const second = await sealHybridStanza({ header, rsaSpki, mlkemPublicKey: mlkem.publicRaw, ...h2 }, nonce, fileKey);
+  /** nonce ‖ sealed key: what follows the two ciphertexts. */
+  const rest = stanza.body.subarray(1088 + 384);
+  const sealedKey = rest.subarray(12);
 
   await neg(
     'hybrid-wrong-mlkem-ciphertext',
     'the ML-KEM ciphertext is another encapsulation to keys.mlkem (negativeInputs.second); RSA half and sealed key genuine: the wrap key differs → the AES-GCM tag fails → tampered',
-    [body(concatBytes(h2.mlkemCiphertext, h.rsaCiphertext, sealedKey))],
+    [body(concatBytes(h2.mlkemCiphertext, h.rsaCiphertext, rest))],
     'TamperedError',
   );
   {
@@ -215,14 +218,14 @@ async function main(): Promise<void> {
   );
   await neg(
     'hybrid-rsa-half-alone-body',
-    'a body of the RSA ciphertext and a sealed key only (432 bytes): no RSA modulus of §2 gives that length → malformed',
-    [body(concatBytes(h.rsaCiphertext, sealedKey))],
+    'a body of the RSA ciphertext, nonce and sealed key only (444 bytes): no RSA modulus of §2 gives that length → malformed',
+    [body(concatBytes(h.rsaCiphertext, rest))],
     'MalformedError',
   );
   await neg(
     'hybrid-mlkem-half-alone-body',
-    'a body of the ML-KEM ciphertext and a sealed key only (1,136 bytes) → malformed',
-    [body(concatBytes(h.mlkemCiphertext, sealedKey))],
+    'a body of the ML-KEM ciphertext, nonce and sealed key only (1,148 bytes) → malformed',
+    [body(concatBytes(h.mlkemCiphertext, rest))],
     'MalformedError',
   );
   await neg(
@@ -249,7 +252,7 @@ async function main(): Promise<void> {
   {
     const otherHeader = concatBytes(header.subarray(0, 25), fixed(32, 0x44));
     const h3 = await halves('negativeInputs.otherHeader', otherHeader);
-    const moved = await sealHybridStanza({ header: otherHeader, rsaSpki, mlkemPublicKey: mlkem.publicRaw, ...h3 }, fileKey);
+    const moved = await sealHybridStanza({ header: otherHeader, rsaSpki, mlkemPublicKey: mlkem.publicRaw, ...h3 }, nonce, fileKey);
     await neg(
       'hybrid-bound-to-another-header',
       'an envelope made for another header (same fileId, salt 44 45 …) placed in this manifest: the RSA half is bound to the header and does not decrypt → wrong key',
@@ -284,7 +287,7 @@ async function main(): Promise<void> {
   );
   await neg(
     'hybrid-body-one-byte-short',
-    'the genuine body without its last byte: 1,088 + 383 + 48 bytes, no RSA modulus of §2 gives it → malformed',
+    'the genuine body without its last byte: 1,088 + 383 + 12 + 48 bytes, no RSA modulus of §2 gives it → malformed',
     [body(stanza.body.subarray(0, stanza.body.length - 1))],
     'MalformedError',
   );
@@ -327,7 +330,7 @@ async function main(): Promise<void> {
     fileId,
     fileKey: toHex(fileKey),
     envelope: {
-      note: 'randomised halves recorded: mlkemCiphertext decapsulates with keys.mlkem to mlkemSecret; rsaCiphertext decrypts with keys.rsa (OAEP label labelled(sealdrop/v2/hybrid-mlkem768-rsa/rsa-oaep, header)) to rsaSecret; everything after is deterministic',
+      note: 'randomised halves recorded: mlkemCiphertext decapsulates with keys.mlkem to mlkemSecret; rsaCiphertext decrypts with keys.rsa (OAEP label labelled(sealdrop/v2/hybrid-mlkem768-rsa/rsa-oaep, header)) to rsaSecret; nonce is pattern seed 0xe8; everything after is deterministic',
       mlkemCiphertext: toHex(h.mlkemCiphertext),
       mlkemSecret: toHex(h.mlkemSecret),
       rsaCiphertext: toHex(h.rsaCiphertext),
@@ -335,6 +338,7 @@ async function main(): Promise<void> {
       ikm: toHex(ikm),
       info: toHex(info),
       wrapKey: toHex(wrapKey),
+      nonce: toHex(nonce),
       sealedKey: toHex(sealedKey),
       body: toHex(stanza.body),
     },
