@@ -5,7 +5,10 @@
 // read any of the project's implementation code. It uses only node:crypto.
 //
 // Usage: node tests/independent/format-check.mjs [path/to/v2.json]
-// (or FORMAT_VECTORS=path). Prints one line per failure and ends with
+// (or FORMAT_VECTORS=path). The hybrid envelope's vectors (§7.7) are read
+// from hybrid.json beside it (or HYBRID_VECTORS=path); on a Node without
+// ML-KEM-768 (before 24.7) the checks that must decapsulate are skipped
+// and the reason printed. Prints one line per failure and ends with
 // exactly one line "format-check: N passed, N failed".
 //
 // Spec sections are cited as §n throughout.
