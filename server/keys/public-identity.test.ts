@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { webcrypto } from 'node:crypto';
 import { newTestKeys, publicIdentityV1, publicIdentityV2, rotationStatement } from '../test-support/key-proofs.ts';
 import { checkPublicIdentity, checkRotation, KeyProofError } from './public-identity.ts';
+import { MAX_PUBLIC_IDENTITY_BYTES, publishBody } from '../../src/contract/schemas.ts';
 
 describe('the server’s public identity check', () => {
   it('accepts a self-signed SDPI v2 and refuses v1, which never shipped', async () => {
@@ -43,6 +45,26 @@ describe('the server’s public identity check', () => {
       await expect(checkPublicIdentity(bytes)).rejects.toThrow(KeyProofError);
       await expect(checkPublicIdentity(bytes)).rejects.toThrow(message);
     }
+  });
+});
+
+describe('a public identity that also publishes an ML-KEM-768 key (kind 3, docs/FORMAT.md §7.7, §10.1)', () => {
+  it('passes the server’s check and the contract’s size limit (the server skips kind 3 like any later kind)', async () => {
+    const keys = await newTestKeys();
+    const plain = await publicIdentityV2(keys);
+    // Rebuild the same list with a third entry: kind 3, 1,184 bytes (an ML-KEM-768 encapsulation key's length).
+    const body = plain.slice(0, plain.length - 64);
+    body[5] = 3;
+    const mlkem = Uint8Array.from({ length: 1184 }, (_, i) => (i * 7) % 256);
+    const withKem = new Uint8Array([...body, 3, 1184 >> 8, 1184 & 0xff, ...mlkem]);
+    const label = new TextEncoder().encode('sealdrop/v2/public-identity\0');
+    const signature = new Uint8Array(
+      await webcrypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, keys.sign.privateKey, new Uint8Array([...label, ...withKem])),
+    );
+    const identity = new Uint8Array([...withKem, ...signature]);
+    expect(identity.length).toBeLessThanOrEqual(MAX_PUBLIC_IDENTITY_BYTES);
+    await expect(checkPublicIdentity(identity)).resolves.toHaveProperty('verifyKey');
+    expect(publishBody.safeParse({ publicIdentity: Buffer.from(identity).toString('base64') }).success).toBe(true);
   });
 });
 

@@ -21,7 +21,7 @@ export function base64Bytes(maxBytes: number) {
     .max(Math.ceil(maxBytes / 3) * 4);
 }
 
-/** Largest public identity the directory accepts (two SPKIs and a signature are ~0.6 KB). */
+/** Largest public identity the directory accepts (two SPKIs and a signature are ~0.6 KB; with an ML-KEM-768 key, kind 3, ~1.8 KB). */
 export const MAX_PUBLIC_IDENTITY_BYTES = 4096;
 /** Largest recovery copy the directory accepts (two wrapped private keys are ~2.3 KB). */
 export const MAX_RECOVERY_BYTES = 8192;

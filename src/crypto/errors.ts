@@ -72,3 +72,15 @@ export class UntrustedSignerError extends SealdropCryptoError {
     super('untrusted-signer', message);
   }
 }
+
+/**
+ * A post-quantum (hybrid) envelope is the reader's, but this platform has no
+ * ML-KEM-768 (or the reader has no ML-KEM key on this device).
+ */
+export class PostQuantumUnsupportedError extends SealdropCryptoError {
+  constructor(
+    message = 'This file is protected with post-quantum keys, which this browser cannot use: open this in a browser that supports post-quantum keys.',
+  ) {
+    super('post-quantum-unsupported', message);
+  }
+}

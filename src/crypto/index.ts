@@ -12,6 +12,7 @@ export {
   KdfParamsTooHighError,
   MalformedError,
   UntrustedSignerError,
+  PostQuantumUnsupportedError,
 } from './errors.ts';
 export {
   DEFAULT_SEGMENT_SIZE,
@@ -106,3 +107,17 @@ export {
   type DriveKeyCopyWriter,
 } from './drive-key.ts';
 export { newEphemeralSigner } from './ephemeral-signer.ts';
+export {
+  POST_QUANTUM_SHARING_ENABLED,
+  STANZA_HYBRID_MLKEM768_RSA,
+  MLKEM768_PUBLIC_KEY_LENGTH,
+  postQuantumSupported,
+  generateMlKemKeyPair,
+  exportMlKemPublicKey,
+  importMlKemPublicKey,
+  hybridRecipient,
+  hybridIdentity,
+  hybridBodyLength,
+  type HybridPublicKeys,
+  type HybridIdentityKeys,
+} from './hybrid.ts';

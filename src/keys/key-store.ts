@@ -43,6 +43,13 @@ export interface StoredIdentity {
    * before a rotation). Absent or empty once the user dropped them.
    */
   formerKeys?: { privateKey: CryptoKey; publicKey: CryptoKey }[] | undefined;
+  /**
+   * ML-KEM-768 pair for the hybrid post-quantum envelope (docs/FORMAT.md
+   * §7.7); the private key is non-extractable. Only on browsers with
+   * ML-KEM-768. NOT created by the app yet (POST_QUANTUM_SHARING_ENABLED is
+   * false): the recovery kit does not back it up.
+   */
+  mlkem?: { privateKey: CryptoKey; publicKey: CryptoKey } | undefined;
 }
 
 /** The key store refused or could not do something; the message is plain words, no key material. */
@@ -99,6 +106,12 @@ const storedIdentitySchema = z.object({
         publicKey: cryptoKey({ algorithm: 'RSA-OAEP', type: 'public', usages: ['encrypt', 'wrapKey'] }),
       }),
     )
+    .optional(),
+  mlkem: z
+    .object({
+      privateKey: cryptoKey({ algorithm: 'ML-KEM-768', type: 'private', usages: ['decapsulateBits', 'decapsulateKey'] as string[] as KeyUsage[], extractable: false }),
+      publicKey: cryptoKey({ algorithm: 'ML-KEM-768', type: 'public', usages: ['encapsulateBits', 'encapsulateKey'] as string[] as KeyUsage[] }),
+    })
     .optional(),
 });
 

@@ -5,7 +5,10 @@
 // read any of the project's implementation code. It uses only node:crypto.
 //
 // Usage: node tests/independent/format-check.mjs [path/to/v2.json]
-// (or FORMAT_VECTORS=path). Prints one line per failure and ends with
+// (or FORMAT_VECTORS=path). The hybrid envelope's vectors (§7.7) are read
+// from hybrid.json beside it (or HYBRID_VECTORS=path); on a Node without
+// ML-KEM-768 (before 24.7) the checks that must decapsulate are skipped
+// and the reason printed. Prints one line per failure and ends with
 // exactly one line "format-check: N passed, N failed".
 //
 // Spec sections are cited as §n throughout.
@@ -981,6 +984,8 @@ function parseRecoveryKit(text) {
 
 let passed = 0;
 let failed = 0;
+/** Checks skipped with a printed reason (the hybrid checks that need ML-KEM on a Node without it). */
+let skipped = 0;
 function fail(name, why) {
   failed++;
   console.log(`FAIL ${name}: ${why}`);
@@ -988,7 +993,8 @@ function fail(name, why) {
 function check(name, fn) {
   try {
     const r = fn();
-    if (r === true) passed++;
+    if (r === 'SKIP') skipped++;
+    else if (r === true) passed++;
     else fail(name, typeof r === 'string' ? r : 'check returned false');
   } catch (e) {
     fail(name, `threw ${e?.name}: ${e?.message}`);
@@ -2182,5 +2188,157 @@ function openDriveCopy(bytes, own) {
   }
 }
 
+
+// ---------------------------------------------------------------------------
+// Hybrid ML-KEM-768 + RSA-OAEP envelope (§7.7, typeId 6), from the spec text,
+// against src/crypto/vectors/hybrid.json. ML-KEM decapsulation needs
+// node:crypto's `decapsulate` (Node ≥ 24.7); on an older Node every check
+// that needs it is skipped, counted and its reason printed; the rest (the
+// RSA half, the KDF, the AEAD, the lengths, the labels, the reader without
+// ML-KEM) is checked everywhere.
+
+class PostQuantumUnsupportedError extends FormatError {}
+/** Thrown (not a format error) when this Node cannot decapsulate: the check is skipped, not failed. */
+class NeedsMlKem extends Error {}
+const HAS_MLKEM = typeof crypto.decapsulate === 'function';
+const NO_MLKEM_REASON = `Node ${process.version} has no ML-KEM-768 in node:crypto (crypto.decapsulate needs Node >= 24.7)`;
+const MLKEM_CT = 1088;
+const MLKEM_EK = 1184;
+const MLKEM_PKCS8_SEED_PREFIX = Buffer.from('3054020100300b060960864801650304040204428040', 'hex');
+
+/** §7.7: info = labelled("sealdrop/v2/hybrid-mlkem768-rsa", header ‖ SHA-256(rsaSpki) ‖ SHA-256(ek) ‖ SHA-256(ctM) ‖ SHA-256(ctR)). */
+const hybridInfo = (header, rsaSpki, ek, ctM, ctR) => labelled('sealdrop/v2/hybrid-mlkem768-rsa', header, sha256(rsaSpki), sha256(ek), sha256(ctM), sha256(ctR));
+const hybridRsaLabel = (header) => labelled('sealdrop/v2/hybrid-mlkem768-rsa/rsa-oaep', header);
+function mlkemPublicOf(pkcs8) {
+  const spki = crypto.createPublicKey(crypto.createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' })).export({ format: 'der', type: 'spki' });
+  return spki.subarray(spki.length - MLKEM_EK);
+}
+/** §7.7 reader, in the spec's order. `mlkemPkcs8` null = a reader without ML-KEM. */
+function hybridIdentity(rsaPkcs8, rsaSpki, mlkemPkcs8) {
+  const rsaKey = crypto.createPrivateKey({ key: rsaPkcs8, format: 'der', type: 'pkcs8' });
+  const modBytes = Math.ceil(rsaKey.asymmetricKeyDetails.modulusLength / 8);
+  return {
+    unwrap(env, header) {
+      if (env.typeId !== 6) return null;
+      const n = env.body.length - MLKEM_CT - 12 - 48;
+      if (n < 384 || n > 512) throw new MalformedError('hybrid envelope of an impossible length');
+      if (n !== modBytes) return null;
+      const ctM = env.body.subarray(0, MLKEM_CT);
+      const ctR = env.body.subarray(MLKEM_CT, MLKEM_CT + n);
+      const nonce = env.body.subarray(MLKEM_CT + n, MLKEM_CT + n + 12);
+      const sealed = env.body.subarray(MLKEM_CT + n + 12);
+      let sR;
+      try {
+        sR = rsaDecrypt(rsaKey, ctR, hybridRsaLabel(header));
+      } catch {
+        return null;
+      }
+      if (sR.length !== 32) throw new MalformedError('hybrid RSA half holds other than 32 bytes');
+      if (mlkemPkcs8 === null) throw new PostQuantumUnsupportedError('open this in a browser that supports post-quantum keys');
+      if (!HAS_MLKEM) throw new NeedsMlKem();
+      const dk = crypto.createPrivateKey({ key: mlkemPkcs8, format: 'der', type: 'pkcs8' });
+      const sM = crypto.decapsulate(dk, ctM);
+      const wrapKey = hkdf(cat(sM, sR), EMPTY, hybridInfo(header, rsaSpki, mlkemPublicOf(mlkemPkcs8), ctM, ctR));
+      const fk = gcmOpen(wrapKey, nonce, sealed, labelled('sealdrop/v2/hybrid-mlkem768-rsa', header));
+      if (fk === null) throw new TamperedError('hybrid envelope does not open with both halves');
+      return fk;
+    },
+  };
+}
+/** Like check(), but a check that needs ML-KEM on a Node without it is skipped and counted. */
+function checkPq(name, fn) {
+  check(name, () => {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof NeedsMlKem) return 'SKIP';
+      throw e;
+    }
+  });
+}
+{
+  const HYBRID_PATH = process.env.HYBRID_VECTORS || path.join(path.dirname(VECTOR_PATH), 'hybrid.json');
+  let H = null;
+  try {
+    H = JSON.parse(readFileSync(HYBRID_PATH, 'utf8'));
+  } catch (e) {
+    fail('hybrid: vectors', `cannot read ${HYBRID_PATH}: ${e.message}`);
+  }
+  if (H) {
+    if (!HAS_MLKEM) console.log(`format-check: hybrid (§7.7) checks that decapsulate ML-KEM-768 are skipped: ${NO_MLKEM_REASON}.`);
+    const K = H.keys;
+    const rsaPkcs8 = fromHex(K.rsa.privateKeyPkcs8);
+    const rsaSpki = fromHex(K.rsa.publicKeySpki);
+    const header = fromHex(H.header);
+    const E = H.envelope;
+    const mlkemPkcs8 = fromHex(K.mlkem.privateKeyPkcs8);
+    const idOf = (spec) => {
+      switch (spec.kind) {
+        case 'hybrid':
+          return hybridIdentity(fromHex(get(H, spec.rsa).privateKeyPkcs8), fromHex(get(H, spec.rsa).publicKeySpki), fromHex(get(H, spec.mlkem).privateKeyPkcs8));
+        case 'hybrid-no-mlkem':
+          return hybridIdentity(fromHex(get(H, spec.rsa).privateKeyPkcs8), fromHex(get(H, spec.rsa).publicKeySpki), null);
+        case 'rsa':
+          return rsaIdentity(fromHex(get(H, spec.key).privateKeyPkcs8));
+        default:
+          throw new Error(`unknown identity kind ${spec.kind}`);
+      }
+    };
+    eq('hybrid: the same RSA key as v2.json keys.rsa', K.rsa.publicKeySpki, V.keys.rsa.publicKeySpki);
+    eqHex('hybrid: ML-KEM PKCS#8 is the seed-only form of keys.mlkem.seed', cat(MLKEM_PKCS8_SEED_PREFIX, fromHex(K.mlkem.seed)), K.mlkem.privateKeyPkcs8);
+    eqHex('hybrid: envelope body = mlkemCiphertext ‖ rsaCiphertext ‖ nonce ‖ sealedKey (§7.7)', cat(fromHex(E.mlkemCiphertext), fromHex(E.rsaCiphertext), fromHex(E.nonce), fromHex(E.sealedKey)), E.body);
+    eqHex('hybrid: the RSA half decrypts with keys.rsa under the hybrid OAEP label to rsaSecret', rsaDecrypt(crypto.createPrivateKey({ key: rsaPkcs8, format: 'der', type: 'pkcs8' }), fromHex(E.rsaCiphertext), hybridRsaLabel(header)), E.rsaSecret);
+    eqHex('hybrid: IKM = mlkemSecret ‖ rsaSecret', cat(fromHex(E.mlkemSecret), fromHex(E.rsaSecret)), E.ikm);
+    eqHex('hybrid: HKDF info', hybridInfo(header, rsaSpki, fromHex(K.mlkem.publicKey), fromHex(E.mlkemCiphertext), fromHex(E.rsaCiphertext)), E.info);
+    eqHex('hybrid: wrap key = HKDF-SHA-256(IKM, empty salt, info)', hkdf(fromHex(E.ikm), EMPTY, fromHex(E.info)), E.wrapKey);
+    eqHex('hybrid: sealed key = AES-256-GCM(wrapKey, nonce, fileKey, AAD labelled(label, header))', gcmSeal(fromHex(E.wrapKey), fromHex(E.nonce), fromHex(H.fileKey), labelled('sealdrop/v2/hybrid-mlkem768-rsa', header)), E.sealedKey);
+    checkPq('hybrid: keys.mlkem.publicKey is the key FIPS 203 derives from the seed (node:crypto)', () => {
+      if (!HAS_MLKEM) throw new NeedsMlKem();
+      return toHex(mlkemPublicOf(mlkemPkcs8)) === K.mlkem.publicKey || 'another public key';
+    });
+    checkPq('hybrid: mlkemCiphertext decapsulates with keys.mlkem to mlkemSecret (node:crypto)', () => {
+      if (!HAS_MLKEM) throw new NeedsMlKem();
+      const dk = crypto.createPrivateKey({ key: mlkemPkcs8, format: 'der', type: 'pkcs8' });
+      return toHex(crypto.decapsulate(dk, fromHex(E.mlkemCiphertext))) === E.mlkemSecret || 'another shared secret';
+    });
+    checkPq('hybrid: the envelope opens to fileKey', () => {
+      const k = idOf({ kind: 'hybrid', rsa: 'keys.rsa', mlkem: 'keys.mlkem' }).unwrap({ typeId: 6, body: fromHex(E.body) }, header);
+      return (k !== null && toHex(k) === H.fileKey) || 'another key';
+    });
+    for (const [j, o] of (H.manifest.opensWith ?? []).entries()) {
+      checkPq(`hybrid: manifest opens with identity list ${j}`, () => {
+        const r = openManifest(fromHex(H.manifest.bytes), H.fileId, o.identities.map(idOf));
+        return (toHex(r.fileKey) === H.fileKey && r.metadata.name === V.metadata.value.name && r.signerFingerprint === V.publicIdentity.fingerprint) || 'another key, metadata or signer';
+      });
+    }
+    /** §10.1 with kind 3 known: exactly 1,184 bytes, checked after the self-signature and the kind-1 rules. */
+    const importPublicIdentityPq = (bytes) => {
+      const r = importPublicIdentity(bytes);
+      const rd = new Rd(r.unsignedPart);
+      readMagicVersion(rd, 'SDPI');
+      const kem = readKeyList(rd).find((k) => k.kind === 3);
+      if (kem && kem.key.length !== MLKEM_EK) throw new MalformedError('kind-3 key is not 1,184 bytes');
+      return { ...r, mlkemPublicKey: kem ? kem.key : null };
+    };
+    check('hybrid: public identity carries keys.mlkem.publicKey as kind 3 (§10.1)', () => {
+      const r = importPublicIdentityPq(fromHex(H.publicIdentity.bytes));
+      return (r.mlkemPublicKey !== null && toHex(r.mlkemPublicKey) === K.mlkem.publicKey && r.fingerprint === V.publicIdentity.fingerprint) || 'kind 3 or fingerprint differs';
+    });
+    for (const n of H.negative ?? []) {
+      checkPq(`hybrid negative: ${n.name}`, () => {
+        try {
+          if (n.input === 'publicIdentity') importPublicIdentityPq(fromHex(n.bytes));
+          else openManifest(fromHex(n.bytes), n.fileId, n.identities.map(idOf));
+        } catch (e) {
+          if (e instanceof NeedsMlKem) throw e;
+          return e?.name === n.error || `got ${e?.name} (${e?.message}), want ${n.error}`;
+        }
+        return `accepted, want ${n.error}`;
+      });
+    }
+  }
+}
+
+if (skipped > 0) console.log(`format-check: ${skipped} hybrid (§7.7) checks skipped: ${NO_MLKEM_REASON}; run on Node >= 24 to check them.`);
 console.log(`format-check: ${passed} passed, ${failed} failed`);
 process.exit(failed === 0 && passed > 0 ? 0 : 1);

@@ -3,6 +3,7 @@ import { handleError, messageFor, type ErrorKind } from './handle-error.ts';
 import {
   KdfParamsTooHighError,
   MalformedError,
+  PostQuantumUnsupportedError,
   TamperedError,
   TruncatedError,
   UnsupportedVersionError,
@@ -33,6 +34,7 @@ describe('handleError', () => {
     ['hostile KDF parameters', new KdfParamsTooHighError(), 'tampered'],
     ['wrong key', new WrongKeyError(), 'wrong-key'],
     ['newer format', new UnsupportedVersionError(), 'unsupported-version'],
+    ['post-quantum envelope, browser without ML-KEM', new PostQuantumUnsupportedError(), 'post-quantum-unsupported'],
     ['storage not answering (browser online)', new StorageError('network'), 'storage-down'],
     ['endpoint not answering (browser online)', new ServerUnreachableError(), 'server-down'],
     ['storage full', new StorageError('quota', { status: 507 }), 'quota'],

@@ -27,6 +27,7 @@ export type ErrorKind =
   | 'over-limit'
   | 'file-changed'
   | 'unsupported-browser'
+  | 'post-quantum-unsupported'
   | 'not-found'
   | 'conflict'
   | 'forbidden'
@@ -98,6 +99,10 @@ const MESSAGES: Record<ErrorKind, Omit<UserMessage, 'kind'>> = {
   'unsupported-browser': {
     title: 'This browser lacks a feature Sealdrop needs.',
     action: 'Use a current version of Chrome, Edge, Firefox or Safari.',
+  },
+  'post-quantum-unsupported': {
+    title: 'This file is protected with post-quantum keys, which this browser cannot use.',
+    action: 'Open this in a browser that supports post-quantum keys (a current Chrome or Edge). Nothing was changed.',
   },
   'not-found': {
     title: 'This file is no longer there.',
@@ -173,6 +178,8 @@ function fromCryptoCode(code: string): ErrorKind {
       return 'wrong-key';
     case 'unsupported-version':
       return 'unsupported-version';
+    case 'post-quantum-unsupported':
+      return 'post-quantum-unsupported';
     // A file we cannot parse, that ends early or asks for absurd KDF work was damaged or made hostile.
     case 'tampered':
     case 'truncated':
