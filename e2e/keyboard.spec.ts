@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
-import { uploaded, useServiceWorkerDownloads } from './support/drive.ts';
+import { uploaded, useInputFilePicker, useServiceWorkerDownloads } from './support/drive.ts';
 import { focusedName, tabTo } from './support/keyboard.ts';
 import { signInOnProviderPage, uniqueUser } from './support/sign-in.ts';
 import { useWorkDir, writeFile } from './support/test-files.ts';
@@ -16,6 +16,8 @@ const workDirOf = useWorkDir('keyboard-e2e');
 test('set up, upload, preview, download, delete and sign out with the keyboard alone; focus is never lost', async ({ page, context }) => {
   test.setTimeout(240_000);
   await useServiceWorkerDownloads(context);
+  // The file input's chooser, which Playwright can answer as a person would (the File System Access picker it cannot).
+  await useInputFilePicker(context);
   const text = 'Typed with a keyboard only.\n';
   const path = writeFile(join(workDirOf(), 'kb'), 'keyboard-notes.txt', new TextEncoder().encode(text));
 

@@ -19,6 +19,18 @@ export async function useServiceWorkerDownloads(context: BrowserContext): Promis
 }
 
 /**
+ * Hides File System Access's open picker so "Choose files" uses the plain
+ * file input, whose chooser Playwright can answer (`filechooser`); it
+ * raises no event for `showOpenFilePicker` (microsoft/playwright#8850).
+ * The picker's own path is tested in file-handles.spec with a stand-in.
+ */
+export async function useInputFilePicker(context: BrowserContext): Promise<void> {
+  await context.addInitScript(() => {
+    Object.defineProperty(window, 'showOpenFilePicker', { value: undefined, configurable: true });
+  });
+}
+
+/**
  * Waits until the service worker controls the page (it claims clients on
  * activation). The first install's `clients.claim()` can race a navigation
  * (sign-in, reload) and leave the page uncontrolled although the worker is

@@ -1,6 +1,6 @@
 /**
- * The File System Access API's save picker, which TypeScript's DOM library
- * does not declare yet (Chromium only; WICG spec).
+ * The File System Access API's pickers, which TypeScript's DOM library does
+ * not declare yet (Chromium only; WICG spec).
  */
 interface SaveFilePickerOptions {
   suggestedName?: string;
@@ -8,6 +8,13 @@ interface SaveFilePickerOptions {
   excludeAcceptAllOption?: boolean;
 }
 
+interface OpenFilePickerOptions {
+  multiple?: boolean;
+  types?: { description?: string; accept: Record<string, string[]> }[];
+  excludeAcceptAllOption?: boolean;
+}
+
 interface Window {
   showSaveFilePicker?: (options?: SaveFilePickerOptions) => Promise<FileSystemFileHandle>;
+  showOpenFilePicker?: (options?: OpenFilePickerOptions) => Promise<FileSystemFileHandle[]>;
 }

@@ -13,6 +13,7 @@ import { newCacheKey, openCacheRecord, sealCacheRecord } from '../crypto/cache-s
 import { changePosition, fileEntrySchema } from '../contract/index.ts';
 import { fileIdSchema, type FileEntry } from './grants.ts';
 import type { DriveEntry } from './receiver.ts';
+import { deleteDatabase } from './delete-database.ts';
 
 const DB_NAME = 'sealdrop-list-cache';
 const ENTRIES = 'entries';
@@ -379,10 +380,5 @@ export function memoryListCache(): ListCache & { files: Map<string, CachedFile>;
  * the deletion completes when that tab lets go).
  */
 export async function forgetListCache(dbName: string = DB_NAME): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const request = indexedDB.deleteDatabase(dbName);
-    request.onsuccess = () => resolve();
-    request.onblocked = () => resolve();
-    request.onerror = () => reject(request.error ?? new Error('The browser refused to delete the listing cache.'));
-  });
+  await deleteDatabase(dbName, 'The browser refused to delete the listing cache.');
 }

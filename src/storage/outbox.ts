@@ -20,6 +20,7 @@ import { z } from 'zod';
 import { createOpenStream, createSealStream, openDraft, PayloadHasher, sealDraft, type FileMetadata } from '../crypto/index.ts';
 import { ownerIdentities, ownerRecipients, type OwnerKeys } from './owner-keys.ts';
 import { uploadIdSchema } from './upload-journal.ts';
+import { deleteDatabase } from './delete-database.ts';
 
 const DB_NAME = 'sealdrop-outbox';
 const STORE = 'sealed';
@@ -154,10 +155,5 @@ export function memoryOutbox(): Outbox {
  * when the browser refuses.
  */
 export async function forgetOutbox(dbName: string = DB_NAME): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const request = indexedDB.deleteDatabase(dbName);
-    request.onsuccess = () => resolve();
-    request.onblocked = () => resolve();
-    request.onerror = () => reject(request.error ?? new Error('The browser refused to delete the outbox database.'));
-  });
+  await deleteDatabase(dbName, 'The browser refused to delete the outbox database.');
 }

@@ -424,7 +424,11 @@ export type PendingUploadState =
   | { state: 'partial'; bytesDone: number }
   /** The manifest is already committed: the file is complete and the record only outlived it. */
   | { state: 'complete' }
-  /** The server knows no such upload (deleted, or never started): nothing to resume. */
+  /**
+   * The server knows no upload in progress under this id (nothing was stored
+   * yet, or it was deleted): nothing to resume from; resumeUpload starts it
+   * afresh under a new key and file id.
+   */
   | { state: 'gone' };
 
 /**

@@ -23,6 +23,7 @@
 import { openDB, type IDBPDatabase } from 'idb';
 import { z } from 'zod';
 import { fileIdSchema } from './grants.ts';
+import { deleteDatabase } from './delete-database.ts';
 
 const DB_NAME = 'sealdrop-uploads';
 const STORE = 'uploads';
@@ -254,10 +255,5 @@ export async function forgetUploads(userId: string, dbName: string = DB_NAME): P
  * when the browser refuses.
  */
 export async function forgetUploadJournal(dbName: string = DB_NAME): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const request = indexedDB.deleteDatabase(dbName);
-    request.onsuccess = () => resolve();
-    request.onblocked = () => resolve();
-    request.onerror = () => reject(request.error ?? new Error('The browser refused to delete the upload journal database.'));
-  });
+  await deleteDatabase(dbName, 'The browser refused to delete the upload journal database.');
 }

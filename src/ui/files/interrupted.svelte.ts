@@ -171,8 +171,9 @@ export class InterruptedUploads {
   /**
    * Resumes an interrupted upload from the file handle the browser kept
    * (Chromium), asking for read permission if needed: call it straight from
-   * the click. When there is no handle, permission is refused or the file
-   * changed, it says so in the row and the user can choose the file instead.
+   * the click. When there is no handle, permission is refused, the file is
+   * gone or it changed (size or date differ from the journal), it says so in
+   * the row and the user can choose the file instead.
    */
   async resumeFromDevice(id: string): Promise<void> {
     const record = this.#record(id) ?? this.#queuedRecord(id);
@@ -183,6 +184,14 @@ export class InterruptedUploads {
       const file = await this.#reopen(handle);
       if (file === null) {
         this.#problems.set(id, 'Sealdrop was not allowed to read the file. Choose the file again instead.');
+        return;
+      }
+      // The handle reads the file as it is now: a file edited since is not the one the journal describes.
+      if (!isSameSource(record, file)) {
+        this.#problems.set(
+          id,
+          `${record.source.name} has changed since the upload was interrupted (its size or date differ), so it was not resumed. Discard the interrupted upload, then add the file again.`,
+        );
         return;
       }
       this.resumeWith(id, file);

@@ -75,7 +75,7 @@ describe('InterruptedUploads', () => {
     expect(interrupted.has(fileId('1'))).toBe(false);
   });
 
-  it('reopens a kept file handle, and says so when permission is refused or the file is gone', async () => {
+  it('reopens a kept file handle, and says so when permission is refused, the file is gone or it changed', async () => {
     // Never read by the fake reopen below.
     const handle = {} as FileSystemFileHandle;
     let answer: () => Promise<File | null> = () => Promise.resolve(null);
@@ -90,6 +90,14 @@ describe('InterruptedUploads', () => {
     answer = () => Promise.reject(new DOMException('gone', 'NotFoundError'));
     await interrupted.resumeFromDevice(fileId('1'));
     expect(interrupted.views[0]?.problem).toBe('The file could not be opened from here (moved or deleted?). Choose the file again instead.');
+
+    // The handle reads the file as it is now: edited since (other size and date), it is not resumed.
+    answer = () => Promise.resolve(new File(['edited since'], 'film.mp4', { lastModified: original.lastModified + 1 }));
+    await interrupted.resumeFromDevice(fileId('1'));
+    expect(resumed).toHaveLength(0);
+    expect(interrupted.views[0]?.problem).toBe(
+      'film.mp4 has changed since the upload was interrupted (its size or date differ), so it was not resumed. Discard the interrupted upload, then add the file again.',
+    );
 
     answer = () => Promise.resolve(original);
     await interrupted.resumeFromDevice(fileId('1'));

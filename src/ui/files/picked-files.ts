@@ -23,6 +23,33 @@ export function filesFromClipboard(data: DataTransfer | null): PickedFile[] {
   return data === null ? [] : filesFromInput(data.files);
 }
 
+/** What the File System Access open picker gave: files with their handles, nothing (closed), or no picker to use. */
+export type PickerResult = { kind: 'files'; items: PickedFile[] } | { kind: 'closed' } | { kind: 'no-picker' };
+
+/**
+ * Asks for files with File System Access's open picker where the browser
+ * has one (Chromium), so each file keeps its handle for the upload journal
+ * (Resume after a reload then reopens it in one click). Call it straight
+ * from a click: the picker needs the user's gesture.
+ *
+ * Resolves `no-picker` where there is none, or where the browser refuses
+ * to show it (e.g. a SecurityError in a frame): the caller then uses its
+ * `<input type="file">`. Resolves `closed` when the person closes the
+ * picker without choosing. Rejects when a chosen file cannot be read.
+ */
+export async function filesFromPicker(win: Pick<Window, 'showOpenFilePicker'> = window): Promise<PickerResult> {
+  const picker = win.showOpenFilePicker;
+  if (typeof picker !== 'function') return { kind: 'no-picker' };
+  let handles: FileSystemFileHandle[];
+  try {
+    handles = await picker.call(win, { multiple: true });
+  } catch (error) {
+    return error instanceof DOMException && error.name === 'AbortError' ? { kind: 'closed' } : { kind: 'no-picker' };
+  }
+  const items = await Promise.all(handles.map(async (handle): Promise<PickedFile> => ({ file: await handle.getFile(), handle })));
+  return items.length === 0 ? { kind: 'closed' } : { kind: 'files', items };
+}
+
 function isFileEntry(entry: FileSystemEntry): entry is FileSystemFileEntry {
   return entry.isFile;
 }

@@ -98,7 +98,11 @@ export function createStorageDriveServices(context: StorageDriveContext): DriveS
         try {
           const stored = await inspectPendingUpload(api, record);
           if (stored.state === 'partial') found.push({ record, bytesDone: stored.bytesDone });
-          // Complete already, or unknown to the server: nothing left to resume.
+          // Nothing stored under its id (interrupted between its grant and its first
+          // byte, or deleted elsewhere): still journaled, so still offered; resuming
+          // it starts afresh under a new key (resumeUpload), Discard forgets it.
+          else if (stored.state === 'gone') found.push({ record, bytesDone: 0 });
+          // Complete already: nothing left to resume.
           else await discardUpload(record);
         } catch {
           // Offline or the session expired: still offer it, without the percentage.
