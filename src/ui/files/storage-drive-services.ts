@@ -15,8 +15,7 @@ import { openUploadJournal, recordLockKey } from '../../storage/upload-journal.t
 import { liveUploadIds, whenAnyReleased } from '../../storage/upload-locks.ts';
 import { UploadQueue } from '../../storage/upload-queue.ts';
 import type { DriveServices, InterruptedUpload } from './drive-services.ts';
-import { createLinkShareServices } from '../share/share-services.ts';
-import { createPersonShareServices } from '../share/person-services.ts';
+import { lazyLinkShareServices, lazyPersonShareServices } from '../share/lazy-share-services.ts';
 import { folderOf, type DriveEntry } from './file-tree.ts';
 
 /** Pause after a listing before the background walk starts, so it never competes with the first screen. */
@@ -71,8 +70,8 @@ export function createStorageDriveServices(context: StorageDriveContext): DriveS
 
     uploads: new UploadQueue({ api, userId, identity, journal, outbox }),
 
-    shares: typeof location === 'undefined' ? undefined : createLinkShareServices(api, identity, location.origin),
-    people: typeof location === 'undefined' || typeof indexedDB === 'undefined' ? undefined : createPersonShareServices(api, identity, location.origin),
+    shares: typeof location === 'undefined' ? undefined : lazyLinkShareServices(api, identity, location.origin),
+    people: typeof location === 'undefined' || typeof indexedDB === 'undefined' ? undefined : lazyPersonShareServices(api, identity, location.origin),
 
     open(fileId, { signal, onProgress }) {
       return openFileStream(api, fileId, identity, { signal, onProgress });
