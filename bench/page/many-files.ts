@@ -125,10 +125,10 @@ async function appQueue(): Promise<{ api: PoolGrantApi; queue: UploadQueue }> {
 /** Resolves when every entry in `ids` is done; rejects with the first failure. */
 function allDone(q: UploadQueue, ids: ReadonlySet<string>): Promise<void> {
   return new Promise((resolve, reject) => {
-    let unsubscribe: (() => void) | undefined;
     let settled = false;
-    const check = (items: readonly UploadItem[]): void => {
-      if (settled) return;
+    // Returns true once every entry is done or one failed (the promise is settled then).
+    const check = (items: readonly UploadItem[]): boolean => {
+      if (settled) return true;
       const mine = items.filter((i) => ids.has(i.id));
       const failed = mine.find((i) => i.status === 'failed' || i.status === 'cancelled');
       if (failed !== undefined) {
@@ -139,10 +139,14 @@ function allDone(q: UploadQueue, ids: ReadonlySet<string>): Promise<void> {
         settled = true;
         resolve();
       }
-      if (settled) unsubscribe?.();
+      return settled;
     };
-    unsubscribe = q.subscribe(check);
-    if (settled) unsubscribe();
+    // subscribe() calls the listener at once, before it returns the function that unsubscribes.
+    const holder: { stop?: () => void } = {};
+    holder.stop = q.subscribe((items) => {
+      if (check(items)) holder.stop?.();
+    });
+    if (settled) holder.stop();
   });
 }
 
