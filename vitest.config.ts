@@ -42,6 +42,14 @@ export default defineConfig({
         },
       },
       {
+        // The bench's own pure code (report shape, tables): no browser, no Azurite.
+        test: {
+          name: 'bench',
+          environment: 'node',
+          include: ['bench/**/*.test.ts'],
+        },
+      },
+      {
         test: {
           name: 'server',
           environment: 'node',

@@ -58,6 +58,8 @@ export interface BenchOptions {
   trace: boolean;
   /** `--drive N`: seed a drive of N small files and measure listing it instead (issue 16). */
   driveFiles: number | undefined;
+  /** `--many-files N`: files in the many-files row (default 100; ignored by --smoke). */
+  manyFiles: number | undefined;
   /** `--no-drive-key`: seed the drive's files without drive-key envelopes (RSA only, as before drive keys). */
   noDriveKey: boolean;
 }
@@ -78,6 +80,7 @@ const HELP = `Usage: tsx bench/run.ts [options]
   --trace             log every request the page makes (method, path, status, ms; no SAS)
   --drive N           seed a drive of N small files through the API, measure cold and warm listing
                       (JSON to bench/results/drive-N.json unless --out)
+  --many-files N      files in the many-files row (default 100, sizes 256 KiB–4 MiB, fixed seed)
   --no-drive-key      with --drive: seed files sealed to the RSA key only (no drive-key envelope), for comparison`;
 
 const positiveInt = z.coerce.number().int().positive();
@@ -106,7 +109,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     console.log(HELP);
     process.exit(0);
   }
-  const known = ['--size', '--sizes', '--out', '--segment-size', '--segments-per-block', '--concurrency', '--download-concurrency', '--repeats', '--blob-endpoint', '--dist', '--drive'];
+  const known = ['--size', '--sizes', '--out', '--segment-size', '--segments-per-block', '--concurrency', '--download-concurrency', '--repeats', '--blob-endpoint', '--dist', '--drive', '--many-files'];
   for (const name of values.keys()) {
     if (!known.includes(name)) throw new Error(`Unknown option ${name}.\n${HELP}`);
   }
@@ -137,8 +140,10 @@ export function parseOptions(argv: string[]): BenchOptions {
   const dist = values.get('--dist');
   const drive = values.get('--drive');
   const driveFiles = drive === undefined ? undefined : positiveInt.parse(drive);
+  const many = values.get('--many-files');
   return {
     driveFiles,
+    manyFiles: many === undefined ? undefined : positiveInt.parse(many),
     sizeBytes,
     chartSizes,
     // A smoke run never overwrites the last real report.

@@ -117,6 +117,27 @@ export class PageDriver {
     return z.record(z.string(), z.number()).parse(await this.page.evaluate((k) => window.sealdropBench.cryptoSteps(k), n));
   }
 
+  /** Makes the page's seeded file set (bench/page/many-files.ts); returns the sizes. */
+  async makeFiles(seed: number, count: number, minBytes: number, maxBytes: number): Promise<number[]> {
+    const value = await this.page.evaluate(([s, c, a, b]) => window.sealdropBench.makeFiles(s, c, a, b), [seed, count, minBytes, maxBytes] as const);
+    return z.array(z.number().int().positive()).parse(value);
+  }
+
+  /** Forgets the page's file set. */
+  async dropFiles(): Promise<void> {
+    await this.page.evaluate(() => window.sealdropBench.dropFiles());
+  }
+
+  /** The file set (or its first `count`) dropped into the app's upload queue at once: ms until every file is done. */
+  async queueUpload(urls: SealedUrls[], count?: number): Promise<number> {
+    return msSchema.parse(await this.page.evaluate(([u, c]) => window.sealdropBench.queueUpload(u, c), [urls, count] as const));
+  }
+
+  /** The file set (or its first `count`) with the SDK's uploadData, `inFlight` at once: ms. */
+  async sdkUpload(urls: string[], inFlight: number, count?: number): Promise<number> {
+    return msSchema.parse(await this.page.evaluate(([u, n, c]) => window.sealdropBench.sdkUpload(u, n, c), [urls, inFlight, count] as const));
+  }
+
   /** Milliseconds for one identity key generation. */
   async identityKeygen(): Promise<number> {
     return msSchema.parse(await this.page.evaluate(() => window.sealdropBench.identityKeygen()));

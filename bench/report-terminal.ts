@@ -37,6 +37,15 @@ export function judgeTargets(r: Omit<BenchReport, 'targets'>): TargetResult[] {
       value: `${(r.shellGzipBytes / 1024).toFixed(1)} KiB`,
       met: r.shellGzipBytes <= 100 * 1024,
     },
+    ...r.series.map((pt) => ratio(`seal+upload vs plain SDK upload at ${formatSize(pt.sizeBytes)} (issue 19)`, pt.sealUpload / pt.plainUpload, 1)),
+    ...r.series.map((pt) => ratio(`download+open vs plain download at ${formatSize(pt.sizeBytes)} (issue 19)`, pt.openDownload / pt.plainDownload, 1)),
+    ratio(`many files (${r.manyFiles.files}): Sealdrop files/s vs the SDK's`, r.manyFiles.ratioFilesPerSecond, 1),
+    {
+      name: `${formatSize(r.smallFileLatencyMs.sizeBytes)} latency, Sealdrop vs the SDK`,
+      target: '≤ 1.50 ×',
+      value: `${r.smallFileLatencyMs.ratio.toFixed(3)} ×`,
+      met: r.smallFileLatencyMs.ratio <= 1.5,
+    },
     ...(r.shell.firstScreens ?? []).slice(1).map((s) => ({
       name: `first screen JavaScript, gzipped: ${s.screen}`,
       target: '≤ 100 KiB',
@@ -68,6 +77,29 @@ export function renderTerminal(r: BenchReport): string {
       String(p.repeats),
     ]),
   ]);
+  const x = (n: number): string => `${n.toFixed(3)} ×`;
+  const upload = table([
+    ['size', 'plain SDK upload', 'seal+upload', 'ratio', 'runs'],
+    ...r.series.map((p) => [formatSize(p.sizeBytes), f(p.plainUpload), f(p.sealUpload), x(p.sealUpload / p.plainUpload), String(p.repeats)]),
+  ]);
+  const download = table([
+    ['size', 'plain streamed GET', 'download+open', 'ratio', 'runs'],
+    ...r.series.map((p) => [formatSize(p.sizeBytes), f(p.plainDownload), f(p.openDownload), x(p.openDownload / p.plainDownload), String(p.repeats)]),
+  ]);
+  const m = r.manyFiles;
+  const lat = r.smallFileLatencyMs;
+  const many = table([
+    ['many files', 'wall time', 'files/s', 'MiB/s', 'samples (ms)'],
+    [`Sealdrop (app upload queue, ${m.appParallelFiles} files at once)`, `${m.sealdrop.medianMs.toFixed(0)} ms`, f(m.sealdrop.filesPerSecond), f(m.sealdrop.mibps), m.sealdrop.samplesMs.map((v) => v.toFixed(0)).join(' ')],
+    [`SDK uploadData, ${m.sdkInFlight} in flight`, `${m.sdk.medianMs.toFixed(0)} ms`, f(m.sdk.filesPerSecond), f(m.sdk.mibps), m.sdk.samplesMs.map((v) => v.toFixed(0)).join(' ')],
+    ['ratio (median of per-run ratios)', '', x(m.ratioFilesPerSecond), '', m.ratioSamples.map((v) => v.toFixed(3)).join(' ')],
+  ]);
+  const latency = table([
+    [`${formatSize(lat.sizeBytes)} file latency`, 'median', 'samples (ms)'],
+    ['Sealdrop (drop → sealed and uploaded)', `${f(lat.sealdrop.medianMs)} ms`, lat.sealdrop.samplesMs.map((v) => v.toFixed(0)).join(' ')],
+    ['SDK uploadData', `${f(lat.sdk.medianMs)} ms`, lat.sdk.samplesMs.map((v) => v.toFixed(0)).join(' ')],
+    ['ratio (Sealdrop ÷ SDK, lower is better)', x(lat.ratio), ''],
+  ]);
   const targets = table([
     ['target', 'goal', 'measured', 'result'],
     ...r.targets.map((t) => [t.name, t.target, t.value, t.met ? 'met' : 'NOT MET']),
@@ -96,6 +128,19 @@ export function renderTerminal(r: BenchReport): string {
     '',
     'Throughput, MiB/s of plaintext (median of runs):',
     series,
+    '',
+    'Upload, MiB/s at every size (ratio = seal+upload ÷ plain):',
+    upload,
+    '',
+    'Download, MiB/s at every size (ratio = download+open ÷ plain):',
+    download,
+    '',
+    `Many files: ${m.files} files, ${formatSize(m.minBytes)}–${formatSize(m.maxBytes)} (seed ${m.seed}, ${formatSize(m.totalBytes)} in all), dropped at once, ` +
+      `until every file is done; median of ${m.repeats} alternating runs:`,
+    many,
+    '',
+    `Small-file latency: one ${formatSize(lat.sizeBytes)} file (seed ${lat.seed}), ${lat.samples} samples per side, alternating:`,
+    latency,
     '',
     `Heap at ${formatSize(r.sizeBytes)} (CDP Runtime.getHeapUsage every 50 ms):`,
     heap,

@@ -74,6 +74,54 @@ export interface HeapPeak {
   samples: number;
 }
 
+/** Ratios keyed by a size in bytes (a decimal integer string). */
+const bySizeSchema = z.record(z.string().regex(/^[1-9]\d*$/), z.number());
+
+const manyFilesSideSchema = z.object({
+  /** Wall time from the drop to every file done (median of the repeats). */
+  medianMs: z.number(),
+  filesPerSecond: z.number(),
+  mibps: z.number(),
+  samplesMs: z.array(z.number()),
+});
+
+/** The many-files row (issue 19, Deliver 2). */
+export const manyFilesSchema = z.object({
+  seed: z.number().int(),
+  files: z.number().int().positive(),
+  minBytes: z.number().int().positive(),
+  maxBytes: z.number().int().positive(),
+  totalBytes: z.number().int().positive(),
+  /** Uploads the SDK side runs at once. */
+  sdkInFlight: z.number().int().positive(),
+  /** Files the app's upload queue seals and uploads at once. */
+  appParallelFiles: z.number().int().positive(),
+  repeats: z.number().int().positive(),
+  sealdrop: manyFilesSideSchema,
+  sdk: manyFilesSideSchema,
+  /** Median of the per-repeat ratios of Sealdrop's files/s to the SDK's (target ≥ 1.0). */
+  ratioFilesPerSecond: z.number(),
+  ratioSamples: z.array(z.number()),
+});
+/** The many-files row. */
+export type ManyFilesResult = z.infer<typeof manyFilesSchema>;
+
+/** The small-file latency row (issue 19, Deliver 3). */
+export const smallFileLatencySchema = z.object({
+  sizeBytes: z.number().int().positive(),
+  seed: z.number().int(),
+  /** Samples per side. */
+  samples: z.number().int().positive(),
+  /** From the drop into the app's upload queue to "sealed and uploaded". */
+  sealdrop: z.object({ medianMs: z.number(), samplesMs: z.array(z.number()) }),
+  /** One `uploadData` of the same file. */
+  sdk: z.object({ medianMs: z.number(), samplesMs: z.array(z.number()) }),
+  /** Sealdrop's median over the SDK's (lower is better; target ≤ 1.5). */
+  ratio: z.number(),
+});
+/** The small-file latency row. */
+export type SmallFileLatency = z.infer<typeof smallFileLatencySchema>;
+
 /** The whole JSON report. Required by issue #7: sizeBytes, ratios.*, peakHeapBytes.*, shellGzipBytes. */
 export const benchReportSchema = z.object({
   schemaVersion: z.literal(1),
@@ -85,7 +133,13 @@ export const benchReportSchema = z.object({
     openDownloadVsPlainDownload: z.number(),
     sealVsRawAesGcm: z.number(),
     sealFormatVsRawAesGcm: z.number(),
+    /** seal+upload ÷ plain SDK upload at every measured size, keyed by the size in bytes (issue 19). */
+    sealUploadVsPlainUploadBySize: bySizeSchema,
+    /** download+open ÷ plain streamed GET at every measured size, keyed by the size in bytes (issue 19). */
+    openDownloadVsPlainDownloadBySize: bySizeSchema,
   }),
+  manyFiles: manyFilesSchema,
+  smallFileLatencyMs: smallFileLatencySchema,
   peakHeapBytes: z.object({ upload: z.number(), download: z.number() }),
   shellGzipBytes: z.number().int().nonnegative(),
   progressCost: z
@@ -131,7 +185,11 @@ export interface BenchReport {
     openDownloadVsPlainDownload: number;
     sealVsRawAesGcm: number;
     sealFormatVsRawAesGcm: number;
+    sealUploadVsPlainUploadBySize: Record<string, number>;
+    openDownloadVsPlainDownloadBySize: Record<string, number>;
   };
+  manyFiles: ManyFilesResult;
+  smallFileLatencyMs: SmallFileLatency;
   /** At `sizeBytes`, MiB/s of plaintext. */
   throughputMiBps: Omit<SeriesPoint, 'sizeBytes' | 'repeats'>;
   /** Peak of JS heap + ArrayBuffer backing stores during each Sealdrop operation at `sizeBytes`. */

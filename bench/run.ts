@@ -22,12 +22,22 @@ import { formatSize, parseOptions, type BenchOptions } from './options.ts';
 import { PageDriver, type Measured } from './page-driver.ts';
 import { renderHtml } from './report-html.ts';
 import { judgeTargets, renderTerminal } from './report-terminal.ts';
-import { benchReportSchema, type BenchReport, type HeapPeak, type ProgressCost, type SeriesPoint, type TransferParams } from './results-schema.ts';
+import {
+  benchReportSchema,
+  type BenchReport,
+  type HeapPeak,
+  type ManyFilesResult,
+  type ProgressCost,
+  type SeriesPoint,
+  type SmallFileLatency,
+  type TransferParams,
+} from './results-schema.ts';
 import { measureShell, type ShellSize } from './shell-size.ts';
 import { writeRandomFile } from './source-file.ts';
 import { serveStatic } from './static-server.ts';
 import { runTune } from './tune.ts';
 import { runBreakdown } from './breakdown.ts';
+import { APP_PARALLEL_FILES, LATENCY, MANY_FILES, measureManyFiles, measureSmallFileLatency, SDK_FILES_IN_FLIGHT } from './small-files.ts';
 
 const PORTS = { from: 17600, to: 17699 };
 const MiB = 1024 * 1024;
@@ -345,7 +355,52 @@ async function main(): Promise<number> {
     const big = runs.find((r) => r.point.sizeBytes === opts.sizeBytes) ?? runs[runs.length - 1];
     if (big === undefined) throw new Error('Nothing was measured.');
     const progressCost = await measureProgressCost(ctx, Math.min(big.point.sizeBytes, PROGRESS_COST_MAX_BYTES));
+    const rowCtx = { driver, storage, log };
+    // Smoke: the same code on a tiny set (no thresholds, only sane numbers).
+    const manySet = opts.smoke ? { seed: MANY_FILES.seed, count: 4, minBytes: 16 * 1024, maxBytes: 256 * 1024 } : { ...MANY_FILES, count: opts.manyFiles ?? MANY_FILES.count };
+    let manyFiles: ManyFilesResult | undefined;
+    try {
+      manyFiles = await measureManyFiles(rowCtx, manySet, opts.smoke ? 1 : Math.max(3, opts.repeats));
+    } catch (error) {
+      checks.push({ name: 'many files measured', passed: false, detail: message(error) });
+    }
+    let latency: SmallFileLatency | undefined;
+    try {
+      latency = await measureSmallFileLatency(rowCtx, { ...LATENCY, samples: opts.smoke ? 3 : LATENCY.samples });
+    } catch (error) {
+      checks.push({ name: 'small-file latency measured', passed: false, detail: message(error) });
+    }
+    const nanSide = { medianMs: Number.NaN, filesPerSecond: Number.NaN, mibps: Number.NaN, samplesMs: [] };
+    manyFiles ??= {
+      seed: manySet.seed,
+      files: manySet.count,
+      minBytes: manySet.minBytes,
+      maxBytes: manySet.maxBytes,
+      totalBytes: 1,
+      sdkInFlight: SDK_FILES_IN_FLIGHT,
+      appParallelFiles: APP_PARALLEL_FILES,
+      repeats: 1,
+      sealdrop: nanSide,
+      sdk: nanSide,
+      ratioFilesPerSecond: Number.NaN,
+      ratioSamples: [],
+    };
+    latency ??= { sizeBytes: LATENCY.sizeBytes, seed: LATENCY.seed, samples: 1, sealdrop: { medianMs: Number.NaN, samplesMs: [] }, sdk: { medianMs: Number.NaN, samplesMs: [] }, ratio: Number.NaN };
+    const sane = (v: number): boolean => Number.isFinite(v) && v > 0;
+    checks.push({
+      name: 'many files: every file done on both sides, wall times, files/s, MiB/s and the ratio finite and positive',
+      passed: [manyFiles.sealdrop, manyFiles.sdk].every((s) => s.samplesMs.length === manyFiles.repeats && [s.medianMs, s.filesPerSecond, s.mibps].every(sane)) && sane(manyFiles.ratioFilesPerSecond),
+      detail: `Sealdrop ${manyFiles.sealdrop.medianMs} ms, SDK ${manyFiles.sdk.medianMs} ms, ratio ${manyFiles.ratioFilesPerSecond}`,
+    });
+    checks.push({
+      name: 'small-file latency: every sample on both sides finite and positive, ratio finite and positive',
+      passed: [latency.sealdrop, latency.sdk].every((s) => s.samplesMs.length === latency.samples && s.samplesMs.every(sane)) && sane(latency.ratio),
+      detail: `Sealdrop ${latency.sealdrop.medianMs} ms, SDK ${latency.sdk.medianMs} ms, ratio ${latency.ratio}`,
+    });
+
     const p = big.point;
+    const bySize = (pick: (pt: SeriesPoint) => number): Record<string, number> =>
+      Object.fromEntries(runs.map((r) => [String(r.point.sizeBytes), pick(r.point)]));
     const { sizeBytes: _s, repeats: _r, ...throughput } = p;
     const reportBase: Omit<BenchReport, 'targets'> = {
       schemaVersion: 1,
@@ -357,7 +412,11 @@ async function main(): Promise<number> {
         openDownloadVsPlainDownload: p.openDownload / p.plainDownload,
         sealVsRawAesGcm: p.sealOnly / p.rawAesGcm,
         sealFormatVsRawAesGcm: p.sealFormat / p.rawAesGcm,
+        sealUploadVsPlainUploadBySize: bySize((pt) => pt.sealUpload / pt.plainUpload),
+        openDownloadVsPlainDownloadBySize: bySize((pt) => pt.openDownload / pt.plainDownload),
       },
+      manyFiles,
+      smallFileLatencyMs: latency,
       throughputMiBps: throughput,
       peakHeapBytes: {
         upload: big.heap.sealUpload?.jsHeapAndBuffersBytes ?? Number.NaN,
@@ -381,7 +440,8 @@ async function main(): Promise<number> {
       sealdropApi:
         'sendFile (src/storage/sender.ts) with a bench GrantApi answering POST /uploads with runner-minted SAS URLs; ' +
         'getBlob + openManifest + openPayloadStream (src/storage/downloader.ts) for download-and-open; ' +
-        'sealDraft + createSealStream with a PayloadHasher + finishManifest (src/crypto) on 16 MiB reads for seal, format only',
+        'sealDraft + createSealStream with a PayloadHasher + finishManifest (src/crypto) on 16 MiB reads for seal, format only; ' +
+        "the app's UploadQueue (src/storage/upload-queue.ts: journal, Web Locks, 2 files at once, sendFile) for many files and small-file latency",
       machine: {
         cores: cpus().length,
         totalMemBytes: totalmem(),
@@ -392,7 +452,9 @@ async function main(): Promise<number> {
       },
     };
 
-    const ratios = Object.entries(reportBase.ratios);
+    const ratios = Object.entries(reportBase.ratios).flatMap(([name, value]) =>
+      typeof value === 'number' ? [[name, value] as const] : Object.entries(value).map(([size, v]) => [`${name}[${size}]`, v] as const),
+    );
     for (const [name, value] of ratios) {
       checks.push({ name: `ratio ${name} is a finite positive number`, passed: Number.isFinite(value) && value > 0, detail: String(value) });
     }

@@ -23,6 +23,7 @@ import {
 import { putBlocks } from './progress-cost.ts';
 import { createSink } from './test-data.ts';
 import { cryptoSteps, type TracedUpload } from './breakdown.ts';
+import { dropFiles, makeFiles, queueUpload, sdkUpload } from './many-files.ts';
 
 /** What one timed operation returns (validated by the runner with opResultSchema). */
 export interface OpResult {
@@ -145,6 +146,13 @@ const api = {
   },
   /** The manifest's crypto steps and one journal write alone, medians of `n`. */
   cryptoSteps,
+  /** Seeded file set for the many-files and latency rows (bench/page/many-files.ts); returns the sizes. */
+  makeFiles,
+  dropFiles,
+  /** The file set (or its first `count`) dropped into the app's upload queue at once: ms until every file is done. */
+  queueUpload: (urls: SealedUrls[], count?: number) => queueUpload(urls, count).catch(explained),
+  /** The same files with the SDK's uploadData, `inFlight` at once: ms. */
+  sdkUpload,
   identityKeygen: timeIdentityKeygen,
   passphraseKdf: timePassphraseKdf,
 };

@@ -102,7 +102,7 @@ class BenchGrantApi implements GrantApi {
 let identity: IdentityKeys | undefined;
 
 /** Returns the identity keys every sealed file is signed with and wrapped to (made once per page). */
-async function benchIdentity(): Promise<IdentityKeys> {
+export async function benchIdentity(): Promise<IdentityKeys> {
   identity ??= await generateIdentityKeys();
   return identity;
 }

@@ -15,9 +15,7 @@ import { openUploadJournal, recordLockKey } from '../../storage/upload-journal.t
 import { liveUploadIds, whenAnyReleased } from '../../storage/upload-locks.ts';
 import { UploadQueue } from '../../storage/upload-queue.ts';
 import type { DriveServices, InterruptedUpload } from './drive-services.ts';
-import { createLinkShareServices } from '../share/share-services.ts';
-import { createPersonShareServices } from '../share/person-services.ts';
-import { createResealServices } from '../share/reseal-services.ts';
+import { lazyLinkShareServices, lazyPersonShareServices } from '../share/lazy-share-services.ts';
 import { folderOf, type DriveEntry } from './file-tree.ts';
 
 /** Pause after a listing before the background walk starts, so it never competes with the first screen. */
@@ -72,9 +70,10 @@ export function createStorageDriveServices(context: StorageDriveContext): DriveS
 
     uploads: new UploadQueue({ api, userId, identity, journal, outbox }),
 
-    shares: typeof location === 'undefined' ? undefined : createLinkShareServices(api, identity, location.origin),
-    people: typeof location === 'undefined' || typeof indexedDB === 'undefined' ? undefined : createPersonShareServices(api, identity, location.origin),
-    reseal: createResealServices(api, identity),
+    shares: typeof location === 'undefined' ? undefined : lazyLinkShareServices(api, identity, location.origin),
+    people: typeof location === 'undefined' || typeof indexedDB === 'undefined' ? undefined : lazyPersonShareServices(api, identity, location.origin),
+    // Re-sealing loads with its first use, like the share services (issue 19, app shell size).
+    reseal: { reseal: (fileId, opts) => import('../share/reseal-services.ts').then((m) => m.createResealServices(api, identity).reseal(fileId, opts)) },
 
     open(fileId, { signal, onProgress }) {
       return openFileStream(api, fileId, identity, { signal, onProgress });
