@@ -6,12 +6,8 @@
  * names a share and holds no key: it is sent to the server anyway.
  */
 
-/**
- * The query parameter, spelled here rather than imported from
- * src/sharing/person-share.ts: App.svelte reads it at start, and the first
- * screen must not load the sharing code (the test checks they agree).
- */
-const RECEIVED_PARAM = 'received';
+import { RECEIVED_PARAM } from './received-param.ts';
+
 /** sessionStorage key of the share id kept across a redirect sign-in. */
 export const RECEIVED_KEY = 'sealdrop.received-share';
 const SHARE_ID = /^[0-9a-f]{32}$/;
