@@ -205,11 +205,11 @@ describe('key lists and rotation', () => {
     const entries = [
       { kind: KEY_KIND_RSA_OAEP, key: rsaSpki },
       { kind: KEY_KIND_ECDSA_P256, key: ecSpki },
-      { kind: 3, key: new Uint8Array(1184).fill(7) },
+      { kind: 9, key: new Uint8Array(1184).fill(7) },
     ];
     const pub = await assemblePublicIdentity(entries, keys.sign.privateKey);
     const imported = await importPublicIdentity(pub);
-    expect(imported.skippedKinds).toEqual([3]);
+    expect(imported.skippedKinds).toEqual([9]);
     const edited = pub.slice();
     edited[pub.length - 64 - 10] = 8; // inside the unknown key
     await expect(importPublicIdentity(edited)).rejects.toThrow(TamperedError);
