@@ -6,9 +6,9 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { functionsPackageInputs, writeFunctionsPackage } from '../../tools/package-functions.ts';
+import { FUNCTIONS_NODE_MAJOR, functionsPackageInputs, writeFunctionsPackage } from '../../tools/package-functions.ts';
 
 /** Dev-only code: the local stand-ins, the launchers and the test helpers. */
 const DEV_ONLY = [
@@ -41,6 +41,16 @@ describe('the Functions package', () => {
     expect((await readdir(dir)).sort()).toEqual(['host.json', 'index.mjs', 'index.mjs.LEGAL.txt', 'package.json']);
     expect(JSON.parse(await readFile(join(dir, 'host.json'), 'utf8'))).toMatchObject({ version: '2.0', extensions: { http: { routePrefix: 'api' } } });
     expect(JSON.parse(await readFile(join(dir, 'package.json'), 'utf8'))).toMatchObject({ type: 'module', main: 'index.mjs' });
+  });
+
+  it('targets the Node LTS the template deploys, one the project supports (22 or 24)', async () => {
+    const root = resolve(import.meta.dirname, '../..');
+    const bicep = await readFile(join(root, 'deploy/main.bicep'), 'utf8');
+    expect(bicep).toMatch(new RegExp(`runtime: \\{ name: 'node', version: '${FUNCTIONS_NODE_MAJOR}' \\}`));
+    expect([22, 24]).toContain(FUNCTIONS_NODE_MAJOR);
+    const engines = (JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
+    expect(engines.split('||').map((r) => r.trim())).toContainEqual(expect.stringMatching(new RegExp(`^(\\^|>=)${FUNCTIONS_NODE_MAJOR}(\\.|$)`)));
+    expect(JSON.parse(await readFile(join(dir, 'package.json'), 'utf8'))).toMatchObject({ engines: { node: `>=${FUNCTIONS_NODE_MAJOR}` } });
   });
 
   it('refuses to start without its settings, naming the variables and no value', () => {
