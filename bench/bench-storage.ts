@@ -18,7 +18,7 @@ import {
   type ContainerClient,
 } from '@azure/storage-blob';
 import type { SealedUrls } from './page/sealdrop-side.ts';
-import { AZURITE_ACCOUNT_KEY, AZURITE_ACCOUNT_NAME, prepareStorage, startAzurite } from '../server/azurite.ts';
+import { AZURITE_ACCOUNT_KEY, AZURITE_ACCOUNT_NAME, prepareStorage, startAzurite } from '../server/local/azurite.ts';
 
 const CONTAINER = 'bench';
 const SAS_LIFETIME_MS = 3 * 3600_000;

@@ -18,7 +18,7 @@ const root = resolve(import.meta.dirname, '..');
 /** Where `npm run package:functions` writes the package. */
 export const FUNCTIONS_OUT_DIR = resolve(root, 'dist-functions');
 /** The package's entry, relative to the project. */
-export const FUNCTIONS_ENTRY = 'server/functions/index.ts';
+export const FUNCTIONS_ENTRY = 'server/endpoint/functions/index.ts';
 
 /** Node major version the Functions app runs (Bicep's `linuxFxVersion` and `engines` say the same). */
 export const FUNCTIONS_NODE_MAJOR = 22;

@@ -15,7 +15,7 @@
 import { writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import { appHeaders, type HeaderSet } from '../server/security-headers.ts';
+import { appHeaders, type HeaderSet } from '../server/local/security-headers.ts';
 
 const SwaEnvSchema = z.object({
   SEALDROP_BLOB_ENDPOINT: z.url({ protocol: /^https$/ }),
