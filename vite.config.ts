@@ -53,7 +53,7 @@ export default defineConfig({
         globIgnores: ['redirect.html'],
       },
     }),
-    // Brotli and gzip copies of every text file, served by server/static.ts.
+    // Brotli and gzip copies of every text file, served by server/local/static.ts.
     precompressPlugin(),
   ],
   build: {

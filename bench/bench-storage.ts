@@ -4,7 +4,7 @@
  * SAS URLs minted here with the account key, handed to the page.
  *
  * A fresh Azurite sits behind the same filtering proxy as the local stack
- * (server/storage-proxy.ts), and both sides of every comparison, Sealdrop and
+ * (server/local/storage-proxy.ts), and both sides of every comparison, Sealdrop and
  * the plain SDK, go through it, so the ratios stay fair. `directPlainUrl`
  * reaches Azurite past the proxy, only to measure what the proxy costs.
  */

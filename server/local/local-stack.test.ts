@@ -17,7 +17,7 @@ import { z } from 'zod';
 import { PortInUseError, startLocalStack, type LocalStack } from './local-stack.ts';
 import { precompressDir } from './precompress.ts';
 
-/** A script big enough to be precompressed at build time (server/precompress.ts). */
+/** A script big enough to be precompressed at build time (server/local/precompress.ts). */
 const BIG_SCRIPT = `export const words = ${JSON.stringify(Array.from({ length: 400 }, (_, i) => `word-${i % 37}`))};\n`;
 
 let stack: LocalStack;

@@ -2,7 +2,7 @@
  * Precompression of the built app: every text file of `dist/` gets a
  * brotli (`.br`) and a gzip (`.gz`) copy beside it at build time (the Vite
  * plugin below), so the server sends compressed bytes without compressing
- * on each request (`server/static.ts` picks the copy the browser accepts).
+ * on each request (`server/local/static.ts` picks the copy the browser accepts).
  */
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';

@@ -3,7 +3,7 @@
  * long immutable caching for Vite's hashed `/assets/*`, revalidation for
  * HTML and the service worker, the SPA fallback to `index.html` for page
  * URLs that are not files, and the brotli or gzip copy made at build time
- * (server/precompress.ts) when the browser accepts it.
+ * (server/local/precompress.ts) when the browser accepts it.
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -107,7 +107,7 @@ export function createStaticHandler(root: string): StaticHandler {
     }
 
     const ext = extname(file).toLowerCase();
-    // The build's compressed copy the browser accepts, brotli first (server/precompress.ts).
+    // The build's compressed copy the browser accepts, brotli first (server/local/precompress.ts).
     let encoding: string | null = null;
     if (COMPRESSIBLE.has(ext)) {
       const accepted = acceptedEncodings(req.headers['accept-encoding']);

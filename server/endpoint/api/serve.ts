@@ -1,6 +1,6 @@
 /**
  * Runs the token endpoint alone (for a container deployment or a manual
- * check): `SEALDROP_API_PORT=17100 tsx server/api/serve.ts`. Binds to
+ * check): `SEALDROP_API_PORT=17100 tsx server/endpoint/api/serve.ts`. Binds to
  * 127.0.0.1 unless SEALDROP_API_HOST says otherwise. The local stack launcher
  * mounts the same handler itself instead.
  */

@@ -8,16 +8,14 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FUNCTIONS_NODE_MAJOR, functionsPackageInputs, writeFunctionsPackage } from '../../../tools/package-functions.ts';
-
-/** Dev-only code: the local stand-ins, the launchers and the test helpers. */
-const DEV_ONLY = [
-  /^server\/(oidc|oidc-provider|oidc-keys|oidc-memory-adapter|azurite|storage-proxy|local-stack|local-stack-api|start|static|security-headers|server-secret|loopback-host|entra-app-config)\.ts$/,
-  /^server\/views\//,
-  /^server\/test-support\//,
-  /\.test\.ts$/,
-  /^server\/api\/(serve|node-adapter)\.ts$/,
-];
+import {
+  FUNCTIONS_NODE_MAJOR,
+  FUNCTIONS_SOURCE_DIR,
+  FunctionsPackageError,
+  functionsPackageInputs,
+  strayInputs,
+  writeFunctionsPackage,
+} from '../../../tools/package-functions.ts';
 
 let dir: string;
 beforeAll(async () => {
@@ -29,12 +27,41 @@ afterAll(async () => {
 });
 
 describe('the Functions package', () => {
-  it('is built from deployable code only: no local stand-in, launcher or test, and from src/ only the wire contract', async () => {
+  it('is built from one folder, server/endpoint/, plus the wire contract: no local stand-in, launcher, test helper or test', async () => {
     const inputs = await functionsPackageInputs();
+    expect(FUNCTIONS_SOURCE_DIR).toBe('server/endpoint');
     expect(inputs).toContain('server/endpoint/functions/index.ts');
     expect(inputs).toContain('server/endpoint/api/functions-adapter.ts');
-    expect(inputs.filter((p) => DEV_ONLY.some((d) => d.test(p)))).toEqual([]);
-    expect(inputs.filter((p) => p.startsWith('src/') && !p.startsWith('src/contract/'))).toEqual([]);
+    expect(strayInputs(inputs)).toEqual([]);
+    expect(inputs.filter((p) => !p.startsWith('server/endpoint/') && !p.startsWith('src/contract/'))).toEqual([]);
+    // The container host's entry and adapter sit in the folder, but the Functions entry does not import them.
+    expect(inputs).not.toContain('server/endpoint/api/serve.ts');
+    expect(inputs).not.toContain('server/endpoint/api/node-adapter.ts');
+  });
+
+  it('names every project file from outside the folder, and every test, as stray', () => {
+    const inputs = [
+      'server/endpoint/config.ts',
+      'src/contract/index.ts',
+      'server/local/azurite.ts',
+      'server/test-support/test-api.ts',
+      'server/endpoint/config.test.ts',
+      'src/crypto/index.ts',
+      'tools/swa-config.ts',
+    ];
+    expect(strayInputs(inputs)).toEqual(['server/local/azurite.ts', 'server/test-support/test-api.ts', 'server/endpoint/config.test.ts', 'src/crypto/index.ts', 'tools/swa-config.ts']);
+  });
+
+  it('refuses to write a package whose entry reaches dev-only code, and writes nothing', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'sealdrop-functions-stray-'));
+    try {
+      const attempt = writeFunctionsPackage(join(out, 'pkg'), 'server/local/local-stack-api.ts');
+      await expect(attempt).rejects.toThrow(FunctionsPackageError);
+      await expect(attempt).rejects.toThrow(/may take only server\/endpoint\/ .* but it imports server\/local\/local-stack-api\.ts/);
+      expect(await readdir(out)).toEqual([]);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
   });
 
   it('holds one folder: the bundle, host.json with routes under /api, and a package.json naming the bundle', async () => {
