@@ -85,6 +85,11 @@ describe('the client address behind the Functions front end', () => {
     ['[2001:db8::1]:443', '2001:db8::1'],
     ['2001:db8::1', '2001:db8::1'],
     ['', 'unknown'],
+    // Not an address: never from the front end, so no caller-chosen bucket.
+    ['203.0.113.9, not-an-address', 'unknown'],
+    ['alice:1', 'unknown'],
+    ['[not:an:address]:1', 'unknown'],
+    ['203.0.113.9:51234, 999.1.1.1', 'unknown'],
   ])('%j → %s', (header, expected) => {
     expect(functionsClientAddress(header)).toBe(expected);
   });

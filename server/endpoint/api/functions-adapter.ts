@@ -8,6 +8,7 @@
  * `routePrefix`), so the route `v1/{*rest}` answers `/api/v1/...`, the
  * paths the API expects.
  */
+import { isIP } from 'node:net';
 import type { HttpHandler, HttpMethod, HttpRequest, HttpResponseInit } from '@azure/functions';
 import { ApiError } from './api-error.ts';
 import type { Api, ApiRequest, ApiResponse } from './api-types.ts';
@@ -33,16 +34,17 @@ function pathAndQuery(url: string): string {
  * The client's address. The Functions front end (App Service) appends the
  * address it received the connection from to `X-Forwarded-For`, as
  * `ip:port`; earlier entries are the client's say-so and are ignored. The
- * port is dropped so every connection of one client shares a bucket.
+ * port is dropped so every connection of one client shares a bucket. An
+ * entry that is not an IP address (never written by the front end) gives
+ * `unknown` rather than a bucket key the caller could choose.
  */
 export function functionsClientAddress(forwardedFor: string | null): string {
   const last = (forwardedFor ?? '').split(',').at(-1)?.trim() ?? '';
-  if (last === '') return 'unknown';
   const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(last);
-  if (bracketed?.[1] !== undefined) return bracketed[1];
   // One colon: IPv4 with a port. More: a bare IPv6 address, kept whole.
   const colons = last.split(':').length - 1;
-  return colons === 1 ? (last.split(':')[0] ?? last) : last;
+  const address = bracketed?.[1] ?? (colons === 1 ? (last.split(':')[0] ?? '') : last);
+  return isIP(address) === 0 ? 'unknown' : address;
 }
 
 function toInit(response: ApiResponse): HttpResponseInit {
