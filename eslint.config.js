@@ -15,6 +15,8 @@ import globals from 'globals';
 //   crypto → nothing of ours;  contract → nothing of ours (zod only)
 //   server/ → src/contract only (server/storage-transport.test.ts and server/reseal-flow.azurite.test.ts
 //             drive the browser code against Azurite and are the exceptions)
+//   server/endpoint (deployed) → never server/local, server/test-support or tools (dev-only);
+//             its tests may (STYLE.md habit 13, docs/DEPLOY.md "Code layout")
 // storage, keys and auth never import each other: what they share is in contract.
 const MATH_RANDOM = { selector: "MemberExpression[object.name='Math'][property.name='random']", message: 'Use crypto.getRandomValues for anything random.' };
 const SUBTLE_MESSAGE = 'Only src/crypto calls crypto.subtle: ask the crypto core for what you need.';
@@ -30,6 +32,11 @@ const LAYER = 'Layers point one way (see eslint.config.js and STYLE.md):';
 const forbid = (...groups) => ['error', { patterns: groups.map(([group, why]) => ({ group, message: `${LAYER} ${why}` })) }];
 const UP_TO_UI = [['../ui', '../ui/**', '../../ui/**'], 'nothing below ui imports ui.'];
 const UP_TO_SHARING = [['../sharing', '../sharing/**'], 'only ui imports sharing.'];
+const SERVER_TO_SRC = [['**/src/**', '!**/src/contract', '!**/src/contract/**'], 'server/ imports only src/contract from src/.'];
+const ENDPOINT_TO_DEV_ONLY = [
+  ['**/local', '**/local/**', '**/test-support', '**/test-support/**', '**/tools/**', '**/e2e/**', '**/bench/**'],
+  'server/endpoint is what gets deployed: it never imports dev-only code (server/local, server/test-support, tools); only its tests may.',
+];
 
 export const layerRules = [
   { files: ['src/crypto/**'], rules: { 'no-restricted-imports': forbid([['../*', '../**', 'svelte', 'svelte/**'], 'src/crypto imports nothing of ours (and no Svelte).']) } },
@@ -70,7 +77,13 @@ export const layerRules = [
   {
     files: ['server/**/*.ts'],
     ignores: ['server/storage-transport.test.ts', 'server/reseal-flow.azurite.test.ts'],
-    rules: { 'no-restricted-imports': forbid([['**/src/**', '!**/src/contract', '!**/src/contract/**'], 'server/ imports only src/contract from src/.']) },
+    rules: { 'no-restricted-imports': forbid(SERVER_TO_SRC) },
+  },
+  {
+    // The deployed code: a rule for the same files replaces the one above, so it repeats SERVER_TO_SRC.
+    files: ['server/endpoint/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: { 'no-restricted-imports': forbid(SERVER_TO_SRC, ENDPOINT_TO_DEV_ONLY) },
   },
   {
     files: ['src/ui/**', 'src/storage/**', 'src/keys/**', 'src/auth/**', 'src/sharing/**', 'src/contract/**', 'src/sw/**'],

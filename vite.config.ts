@@ -2,7 +2,7 @@ import { defineConfig } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { VitePWA } from 'vite-plugin-pwa';
 import { resolve } from 'node:path';
-import { precompressPlugin } from './server/precompress.ts';
+import { precompressPlugin } from './server/local/precompress.ts';
 
 export default defineConfig({
   plugins: [
@@ -53,7 +53,7 @@ export default defineConfig({
         globIgnores: ['redirect.html'],
       },
     }),
-    // Brotli and gzip copies of every text file, served by server/static.ts.
+    // Brotli and gzip copies of every text file, served by server/local/static.ts.
     precompressPlugin(),
   ],
   build: {

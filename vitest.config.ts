@@ -53,7 +53,7 @@ export default defineConfig({
         test: {
           name: 'server',
           environment: 'node',
-          include: ['server/**/*.test.ts'],
+          include: ['server/**/*.test.ts', 'tools/**/*.test.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },
@@ -65,8 +65,8 @@ export default defineConfig({
         test: {
           name: `server-via-${adapter}`,
           environment: 'node' as const,
-          include: ['server/api/**/*.test.ts'],
-          exclude: ['server/api/*-adapter.test.ts'],
+          include: ['server/endpoint/api/**/*.test.ts'],
+          exclude: ['server/endpoint/api/*-adapter.test.ts'],
           env: { SEALDROP_TEST_ADAPTER: adapter },
           testTimeout: 30_000,
           hookTimeout: 60_000,

@@ -4,7 +4,7 @@
  * SAS URLs minted here with the account key, handed to the page.
  *
  * A fresh Azurite sits behind the same filtering proxy as the local stack
- * (server/storage-proxy.ts), and both sides of every comparison, Sealdrop and
+ * (server/local/storage-proxy.ts), and both sides of every comparison, Sealdrop and
  * the plain SDK, go through it, so the ratios stay fair. `directPlainUrl`
  * reaches Azurite past the proxy, only to measure what the proxy costs.
  */
@@ -18,7 +18,7 @@ import {
   type ContainerClient,
 } from '@azure/storage-blob';
 import type { SealedUrls } from './page/sealdrop-side.ts';
-import { AZURITE_ACCOUNT_KEY, AZURITE_ACCOUNT_NAME, prepareStorage, startAzurite } from '../server/azurite.ts';
+import { AZURITE_ACCOUNT_KEY, AZURITE_ACCOUNT_NAME, prepareStorage, startAzurite } from '../server/local/azurite.ts';
 
 const CONTAINER = 'bench';
 const SAS_LIFETIME_MS = 3 * 3600_000;

@@ -17,7 +17,7 @@ import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { chromium, type Page, type Request } from 'playwright';
-import { startLocalStack } from '../server/local-stack.ts';
+import { startLocalStack } from '../server/local/local-stack.ts';
 import { chromiumArgs, chromiumPath } from '../tests/chromium.ts';
 import { numberedFiles, seedFiles, seedKeys, type SeedStats } from '../e2e/support/seed-drive.ts';
 import { buildApp } from './builds.ts';

@@ -22,7 +22,7 @@ import lighthouse, { desktopConfig } from 'lighthouse';
 import { chromium } from '@playwright/test';
 import { setUpKeys } from '../e2e/support/keys.ts';
 import { signIn, uniqueUser } from '../e2e/support/sign-in.ts';
-import { startLocalStack } from '../server/local-stack.ts';
+import { startLocalStack } from '../server/local/local-stack.ts';
 import { chromiumArgs, chromiumPath } from '../tests/chromium.ts';
 
 const CATEGORIES = ['performance', 'accessibility', 'best-practices', 'seo'] as const;

@@ -14,7 +14,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, request as playwrightRequest, test, type APIRequestContext, type Browser, type Page } from '@playwright/test';
-import { startLocalStack, type LocalStack } from '../server/local-stack.ts';
+import { startLocalStack, type LocalStack } from '../server/local/local-stack.ts';
 import { chooseFiles, newUserWithKeys, uploaded } from './support/drive.ts';
 import { signIn, uniqueUser } from './support/sign-in.ts';
 import { useWorkDir, writeFile } from './support/test-files.ts';

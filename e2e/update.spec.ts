@@ -17,7 +17,7 @@ import { useWorkDir, writeFile } from './support/test-files.ts';
 
 const workDirOf = useWorkDir('update-e2e');
 const SW_FILE = join(import.meta.dirname, '..', 'dist', 'sw.js');
-/** The build's compressed copies of sw.js (server/precompress.ts), served to browsers that accept them. */
+/** The build's compressed copies of sw.js (server/local/precompress.ts), served to browsers that accept them. */
 const SW_COPIES = [
   { file: `${SW_FILE}.br`, compress: (bytes: Buffer) => brotliCompressSync(bytes) },
   { file: `${SW_FILE}.gz`, compress: (bytes: Buffer) => gzipSync(bytes) },

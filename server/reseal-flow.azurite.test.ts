@@ -20,7 +20,7 @@ import { apiPaths, fileGrantsSchema, type GrantApi } from '../src/storage/grants
 import { listDrive, openFileStream } from '../src/storage/receiver.ts';
 import { sendFile } from '../src/storage/sender.ts';
 import { memoryUploadJournal } from '../src/storage/upload-journal.ts';
-import { startAzurite, type AzuriteHandle } from './azurite.ts';
+import { startAzurite, type AzuriteHandle } from './local/azurite.ts';
 import { call, createTestApi, type TestApi } from './test-support/test-api.ts';
 import { createTestIssuer, type TestIssuer } from './test-support/test-issuer.ts';
 

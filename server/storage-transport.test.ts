@@ -18,7 +18,7 @@ import {
 } from '@azure/storage-blob';
 import type { ZodType } from 'zod';
 import { generateIdentityKeys, TamperedError, TruncatedError, type IdentityKeys } from '../src/crypto/index.ts';
-import { startAzurite, prepareStorage, type AzuriteHandle } from './azurite.ts';
+import { startAzurite, prepareStorage, type AzuriteHandle } from './local/azurite.ts';
 import { putBlob, putBlockList, type FetchLike } from '../src/storage/blob-rest.ts';
 import { blockIdsOf } from '../src/storage/uploader.ts';
 import { planBlocks } from '../src/storage/block-plan.ts';

@@ -1,6 +1,6 @@
 /**
  * Writes `staticwebapp.config.json` for Azure Static Web Apps from the same
- * header sets the local stack sends (server/security-headers.ts), so the
+ * header sets the local stack sends (server/local/security-headers.ts), so the
  * app gets the same strict CSP in Azure as locally, plus what Azure adds:
  * the storage account's blob endpoint, the token endpoint's origin (a
  * separate Functions app) and the Entra sign-in host in `connect-src`, and
@@ -15,7 +15,7 @@
 import { writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import { appHeaders, type HeaderSet } from '../server/security-headers.ts';
+import { appHeaders, type HeaderSet } from '../server/local/security-headers.ts';
 
 const SwaEnvSchema = z.object({
   SEALDROP_BLOB_ENDPOINT: z.url({ protocol: /^https$/ }),

@@ -8,8 +8,8 @@
  */
 import { BlobServiceClient, StorageSharedKeyCredential, type ContainerClient } from '@azure/storage-blob';
 import type { APIRequestContext } from '@playwright/test';
-import { AZURITE_ACCOUNT_KEY, AZURITE_ACCOUNT_NAME } from '../../server/azurite.ts';
-import { LOCAL_CONTAINER } from '../../server/local-stack.ts';
+import { AZURITE_ACCOUNT_KEY, AZURITE_ACCOUNT_NAME } from '../../server/local/azurite.ts';
+import { LOCAL_CONTAINER } from '../../server/local/local-stack.ts';
 
 /** Returns a client for the stack's container, found through the app page's CSP. Throws if the CSP names no blob origin. */
 export async function stackContainer(request: APIRequestContext): Promise<ContainerClient> {

@@ -12,7 +12,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startLocalStack } from '../../server/local-stack.ts';
+import { startLocalStack } from '../../server/local/local-stack.ts';
 import { E2E_PORT } from './ports.ts';
 import { startStorageControl } from './storage-control.ts';
 

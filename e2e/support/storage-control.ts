@@ -7,7 +7,7 @@
  * and {@link reviveStorage}.
  */
 import { createServer } from 'node:http';
-import type { AzuriteHandle } from '../../server/azurite.ts';
+import type { AzuriteHandle } from '../../server/local/azurite.ts';
 import { E2E_CONTROL_PORT } from './ports.ts';
 
 /** Listens on `127.0.0.1:port`; resolves once listening, with the way to close it. */

@@ -10,9 +10,9 @@
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import functions, { type HttpResponseInit } from '@azure/functions';
-import type { Api, ApiRequest, ApiResponse } from '../api/api-types.ts';
-import { toFunctionsHandler } from '../api/functions-adapter.ts';
-import { toNodeHandler } from '../api/node-adapter.ts';
+import type { Api, ApiRequest, ApiResponse } from '../endpoint/api/api-types.ts';
+import { toFunctionsHandler } from '../endpoint/api/functions-adapter.ts';
+import { toNodeHandler } from '../endpoint/api/node-adapter.ts';
 
 /** Where {@link handleVia} sends a request. */
 export type TestAdapter = 'direct' | 'node' | 'functions';

@@ -3,7 +3,7 @@
  * (If-None-Match: * and If-Match on ETags), for route tests by injection.
  * Tests may put blobs directly (`put`) to play a client writing through a SAS.
  */
-import { AppendBlobFullError, type BlobStore, type ListedBlob } from '../storage/blob-store.ts';
+import { AppendBlobFullError, type BlobStore, type ListedBlob } from '../endpoint/storage/blob-store.ts';
 
 interface Stored {
   bytes: Uint8Array;

@@ -5,13 +5,13 @@
  */
 import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { ACCOUNT_ROUTES, API_PREFIX, errorBody, PEOPLE_ROUTES, REQUEST_ROUTES, ROTATION_ROUTES, ROUTES, SHARE_ROUTES, type RouteContract } from '../../src/contract/index.ts';
-import { prepareStorage, type AzuriteHandle } from '../azurite.ts';
-import type { AuditEntry } from '../audit-log.ts';
-import type { Api, ApiResponse } from '../api/api-types.ts';
-import { createApi, type ApiDeps } from '../api/app.ts';
-import { tokenBucketLimiter } from '../rate-limit.ts';
-import { containerBlobStore } from '../storage/blob-store.ts';
-import { sasProtocolFor, sharedKeySasSigner } from '../storage/sas-signer.ts';
+import { prepareStorage, type AzuriteHandle } from '../local/azurite.ts';
+import type { AuditEntry } from '../endpoint/audit-log.ts';
+import type { Api, ApiResponse } from '../endpoint/api/api-types.ts';
+import { createApi, type ApiDeps } from '../endpoint/api/app.ts';
+import { tokenBucketLimiter } from '../endpoint/rate-limit.ts';
+import { containerBlobStore } from '../endpoint/storage/blob-store.ts';
+import { sasProtocolFor, sharedKeySasSigner } from '../endpoint/storage/sas-signer.ts';
 import { testVerifier, type TestIssuer } from './test-issuer.ts';
 import { handleVia, testAdapterFromEnv } from './adapters.ts';
 

@@ -5,7 +5,7 @@
  */
 import { createLocalJWKSet, exportJWK, exportSPKI, generateKeyPair, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { Buffer } from 'node:buffer';
-import { createTokenVerifier, type TokenVerifier } from '../auth/token-verifier.ts';
+import { createTokenVerifier, type TokenVerifier } from '../endpoint/auth/token-verifier.ts';
 
 /** Issuer, audience and scope the test verifier expects. */
 export const TEST_ISSUER = 'http://127.0.0.1:17199/oidc';

@@ -8,7 +8,7 @@
  *
  * Watching `closed` needs the pop-up to stay reachable from the app: the
  * app's pages send `Cross-Origin-Opener-Policy: same-origin-allow-popups`
- * (server/security-headers.ts); with `same-origin`, the opener loses the
+ * (server/local/security-headers.ts); with `same-origin`, the opener loses the
  * pop-up as soon as it shows the provider's page and `closed` reads true
  * while it is still open.
  */

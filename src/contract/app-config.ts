@@ -1,6 +1,6 @@
 /**
  * The app's runtime settings file, `/config.json`: written by the local
- * stack and by the deployment tooling (server/entra-app-config.ts), read by
+ * stack and by the deployment tooling (tools/entra-app-config.ts), read by
  * the app before anything signs in (src/auth/auth-config.ts).
  */
 import { z } from 'zod';
