@@ -9,10 +9,9 @@
  * add event carrying the new manifest, so other devices list it.
  */
 import { Buffer } from 'node:buffer';
-import { ERROR_CODES, ROTATION_ROUTES } from '../../../src/contract/index.ts';
+import { ERROR_CODES, MAX_ROTATIONS, ROTATION_ROUTES } from '../../../src/contract/index.ts';
 import { checkPublicIdentity, KeyProofError } from '../keys/public-identity.ts';
 import { fileBlob, formerIdentitiesPrefix, publicKeyBlob } from '../storage/blob-layout.ts';
-import { MAX_ROTATIONS } from '../../src/contract/index.ts';
 import { ApiError, notFound } from './api-error.ts';
 import { breaksDeclaration, decodeBase64, fileState, mustCaller, route, storeReplacedManifest, sweep, type Route } from './routes.ts';
 
