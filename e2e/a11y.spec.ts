@@ -158,7 +158,7 @@ test('sharing with a person: the Send dialog, the key-change warning, "Shared wi
   await expect(otherPage.getByRole('row', { name: new RegExp(name) })).toContainText(owner.user.email, { timeout: 30_000 });
   await expectNoAxeViolations(otherPage, 'shared-with-me', shots);
   await otherPage.getByRole('button', { name: 'Keys & account' }).click();
-  await otherPage.getByRole('button', { name: `Mark ${owner.user.email} verified` }).click();
+  await otherPage.getByRole('button', { name: `Mark verified: ${owner.user.email}` }).click();
   await expect(otherPage.getByLabel(`Digits ${owner.user.email}’s Sealdrop shows`)).toBeVisible();
   await expectNoAxeViolations(otherPage, 'contacts', shots);
   await other.close();

@@ -11,6 +11,7 @@
  *   the former keys, and both files are refused plainly.
  */
 import { expect, test, type Page } from '@playwright/test';
+import { expectNoAxeViolations } from './support/axe.ts';
 import { download, serviceWorkerInControl, useServiceWorkerDownloads } from './support/drive.ts';
 import { restoreKeys } from './support/keys.ts';
 import { seededUser } from './support/seed-user.ts';
@@ -63,7 +64,7 @@ test('former keys: shared and received files open after a rotation, here and res
   await expect(dialog.getByLabel('Link to send them')).toHaveValue(/received=/, { timeout: 30_000 });
   await page.keyboard.press('Escape');
   await nav(page, 'Keys & account');
-  await page.getByRole('button', { name: `Mark ${b.user.email} verified` }).click();
+  await page.getByRole('button', { name: `Mark verified: ${b.user.email}` }).click();
   await page.getByLabel(`Digits ${b.user.email}’s Sealdrop shows`).fill(b.fingerprint);
   await page.getByRole('button', { name: 'Check and mark verified' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'is marked verified' })).toBeVisible();
@@ -145,6 +146,7 @@ test('former keys: shared and received files open after a rotation, here and res
   await section.getByRole('button', { name: 'Drop my former keys' }).click();
   await expect(section.getByRole('status')).toContainText('no longer open', { timeout: 30_000 });
   await section.screenshot({ path: testInfo.outputPath('former-keys-dropped.png') });
+  await expectNoAxeViolations(other, 'former-keys-dropped');
   await other.reload();
   await nav(other, 'Shared with me');
   await expect(other.getByRole('row', { name: new RegExp(SHARED.name) })).toHaveCount(0);

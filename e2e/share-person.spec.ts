@@ -89,7 +89,7 @@ test('A shares with B, B opens it and sees who sealed it; A revokes; a key repla
 
   // B compares A's digits (typed on the Keys page): A is verified from then on.
   await bPage.getByRole('button', { name: 'Keys & account' }).click();
-  await bPage.getByRole('button', { name: `Mark ${a.user.email} verified` }).click();
+  await bPage.getByRole('button', { name: `Mark verified: ${a.user.email}` }).click();
   await bPage.getByLabel(`Digits ${a.user.email}’s Sealdrop shows`).fill('12345 67890');
   await bPage.getByRole('button', { name: 'Check and mark verified' }).click();
   await expect(bPage.getByRole('alert')).toContainText('These digits do not match');
